@@ -1,0 +1,36 @@
+@{
+    RootModule           = 'VirtTools.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5b0c1f4e-7a0b-4c57-9a55-3d8e2f1c9a11'
+    Author               = 'VirtTools developers'
+    CompanyName          = 'VirtTools'
+    Copyright            = '(c) VirtTools developers. All rights reserved.'
+    Description          = 'USB/IP, PCI passthrough (vfio), KSM and KVM/Xen host probes for Linux virtualization hosts, as objects that pipe between commands.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('VirtTools.format.ps1xml')
+    CmdletsToExport      = @(
+        # USB
+        'Get-UsbDevice'
+        'Get-UsbIpExport'
+        'Get-UsbIpPort'
+        # PCI
+        'Get-PciDevice'
+        'Get-PciIrqShare'
+        'Get-IommuGroup'
+        # KSM
+        'Get-KsmStats'
+        # Host probes
+        'Get-VirtHost'
+        'Test-VirtHost'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Linux', 'KVM', 'Xen', 'USBIP', 'VFIO', 'PCI', 'KSM', 'Virtualization', 'PSEdition_Core')
+            ProjectUri = 'https://example.invalid/virttools'
+        }
+    }
+}
