@@ -48,13 +48,17 @@ public sealed class ShellSession : IDisposable
             foreach (var (name, value) in parameters ?? new Dictionary<string, object?>()) ps.AddParameter(name, value);
         }, render);
 
-    /// <summary>Runs a script file with positional arguments, as `pwsh -File` does.</summary>
+    /// <summary>
+    /// Runs a script file with its command-line arguments, as `pwsh -File` does: "-Name" tokens name parameters
+    /// (or set switches), everything else is a literal value.
+    /// </summary>
     public ShellResult RunFile(string path, IEnumerable<string> arguments, bool render = false) =>
-        Invoke(ps =>
-        {
-            ps.AddCommand(Path.GetFullPath(path));
-            foreach (var argument in arguments) ps.AddArgument(argument);
-        }, render);
+        Run("& " + string.Join(' ', new[] { Path.GetFullPath(path) }.Concat(arguments).Select((a, i) => i > 0 && IsParameterName(a) ? a : Quote(a))), render: render);
+
+    private static bool IsParameterName(string token) =>
+        System.Text.RegularExpressions.Regex.IsMatch(token, @"^-[A-Za-z_][A-Za-z0-9_]*:?$");
+
+    private static string Quote(string literal) => "'" + literal.Replace("'", "''") + "'";
 
     private ShellResult Invoke(Action<PowerShell> build, bool render)
     {
