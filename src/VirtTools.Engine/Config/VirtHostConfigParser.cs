@@ -1,0 +1,319 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using VirtTools.Diagnostics;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace VirtTools.Config;
+
+/// <summary>
+/// Reads a YAML host profile strictly: unknown keys, wrong types and malformed values are all reported, each with
+/// the file, line and column, and a profile with any problem is rejected whole, so nothing half-valid is applied.
+/// </summary>
+public static partial class VirtHostConfigParser
+{
+    public const string InvalidErrorId = "VirtHostConfigInvalid";
+
+    public static VirtHostConfig Load(string path, string root = "/")
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new VirtToolsException("VirtHostConfigNotFound", FailureKind.NotFound, $"The host profile '{path}' does not exist.", null, path, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new VirtToolsException("VirtHostConfigUnreadable", FailureKind.PermissionDenied, $"Cannot read the host profile '{path}': {e.Message}", "Run as root, or check the file's permissions.", path, e);
+        }
+        return Parse(text, path, root);
+    }
+
+    public static VirtHostConfig Parse(string yaml, string sourceName, string root = "/")
+    {
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(yaml)); }
+        catch (YamlException e)
+        {
+            throw Invalid(sourceName, new[] { $"{sourceName}:{e.Start.Line}:{e.Start.Column}: {e.Message}" });
+        }
+        var reader = new Reader(sourceName);
+        var config = stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" }
+            ? new VirtHostConfig { Path = sourceName, Root = root }
+            : reader.Profile(stream.Documents[0].RootNode, root);
+        if (reader.Problems.Count > 0) throw Invalid(sourceName, reader.Problems);
+        return config;
+    }
+
+    private static VirtToolsException Invalid(string sourceName, IReadOnlyList<string> problems) =>
+        new(InvalidErrorId, FailureKind.InvalidData,
+            $"The host profile '{sourceName}' is not valid; nothing was applied:\n  " + string.Join("\n  ", problems),
+            "Fix the lines named above; see about_VirtTools_HostProfile for the schema.", sourceName);
+
+    [GeneratedRegex(@"^[0-9]+-[0-9]+(\.[0-9]+)*$")]
+    private static partial Regex BusIdPattern();
+
+    [GeneratedRegex(@"^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-1][0-9a-fA-F])\.([0-7])$")]
+    private static partial Regex PciAddressPattern();
+
+    /// <summary>Walks the document, collecting every problem rather than stopping at the first.</summary>
+    private sealed class Reader
+    {
+        private readonly string _source;
+
+        public Reader(string source) => _source = source;
+
+        public List<string> Problems { get; } = new();
+
+        public VirtHostConfig Profile(YamlNode node, string root)
+        {
+            var top = Mapping(node, "the profile");
+            if (top is null) return new VirtHostConfig { Path = _source, Root = root };
+            Keys(top, "the profile", "usbip", "pci", "ksm");
+            var pci = Child(top, "pci") is { } p ? Mapping(p, "pci") : null;
+            if (pci is not null) Keys(pci, "pci", "passthrough");
+            var passthrough = pci is null ? new List<PciPassthroughRule>() : Items(pci, "passthrough", "pci.passthrough").Select(Passthrough).OfType<PciPassthroughRule>().ToList();
+            foreach (var duplicate in passthrough.GroupBy(r => r.Address).Where(g => g.Count() > 1))
+                Problems.Add($"{duplicate.Last().Location}: {duplicate.Key} is listed more than once in pci.passthrough");
+            return new VirtHostConfig
+            {
+                Path = _source,
+                Root = root,
+                UsbIp = Child(top, "usbip") is { } u ? UsbIp(u) : null,
+                PciPassthrough = passthrough,
+                Ksm = Child(top, "ksm") is { } k ? Ksm(k) : null,
+            };
+        }
+
+        private UsbIpProfile? UsbIp(YamlNode node)
+        {
+            var map = Mapping(node, "usbip");
+            if (map is null) return null;
+            Keys(map, "usbip", "server", "exports", "attachments");
+            return new UsbIpProfile
+            {
+                Server = Child(map, "server") is { } s ? Server(s) : null,
+                Exports = Items(map, "exports", "usbip.exports").Select(Export).OfType<UsbIpExportRule>().ToList(),
+                Attachments = Items(map, "attachments", "usbip.attachments").Select(Attachment).OfType<UsbIpAttachmentRule>().ToList(),
+            };
+        }
+
+        private UsbIpServerProfile? Server(YamlNode node)
+        {
+            var map = Mapping(node, "usbip.server");
+            if (map is null) return null;
+            Keys(map, "usbip.server", "address", "tcpPort", "allow");
+            var addresses = Strings(map, "address", "usbip.server.address");
+            foreach (var (value, at) in addresses.Where(a => !IPAddress.TryParse(a.Value, out _)))
+                Problems.Add($"{Where(at)}: '{value}' is not an IP address");
+            var allow = Strings(map, "allow", "usbip.server.allow");
+            foreach (var (value, at) in allow.Where(a => !IsAddressOrCidr(a.Value)))
+                Problems.Add($"{Where(at)}: '{value}' is neither an IP address nor a CIDR (10.0.0.0/8)");
+            return new UsbIpServerProfile
+            {
+                Address = addresses.Select(a => a.Value).ToList(),
+                TcpPort = Int(map, "tcpPort", "usbip.server.tcpPort", 1, 65535) ?? 3240,
+                Allow = allow.Select(a => a.Value).ToList(),
+            };
+        }
+
+        private UsbIpExportRule? Export(YamlMappingNode map)
+        {
+            Keys(map, "an export", "match");
+            var match = Child(map, "match") is { } m ? Match(m, "an export's match") : Missing(map, "match", "an export");
+            return match is null ? null : new UsbIpExportRule { Match = match, Location = Where(map) };
+        }
+
+        private UsbIpAttachmentRule? Attachment(YamlMappingNode map)
+        {
+            Keys(map, "an attachment", "computerName", "tcpPort", "match", "reconnect");
+            var computer = Scalar(map, "computerName", "an attachment");
+            if (computer is null) Missing(map, "computerName", "an attachment");
+            var match = Child(map, "match") is { } m ? Match(m, "an attachment's match") : Missing(map, "match", "an attachment");
+            var port = Int(map, "tcpPort", "an attachment's tcpPort", 1, 65535) ?? 3240;
+            var reconnect = Bool(map, "reconnect", "an attachment's reconnect") ?? false;
+            return computer is null || match is null ? null
+                : new UsbIpAttachmentRule { ComputerName = computer, TcpPort = port, Match = match, Reconnect = reconnect, Location = Where(map) };
+        }
+
+        private UsbDeviceMatch? Match(YamlNode node, string what)
+        {
+            var map = Mapping(node, what);
+            if (map is null) return null;
+            Keys(map, what, "busId", "vendorId", "productId", "serial");
+            var busId = Scalar(map, "busId", what);
+            var vendor = Id(map, "vendorId", what);
+            var product = Id(map, "productId", what);
+            var serial = Scalar(map, "serial", what);
+            if (busId is not null && !BusIdPattern().IsMatch(busId))
+                Problems.Add($"{Where(Child(map, "busId")!)}: '{busId}' is not a USB bus id (a port path such as 1-1.2)");
+            if (busId is not null && (vendor ?? product ?? serial) is not null)
+                Problems.Add($"{Where(map)}: {what} names a device either by busId or by vendorId/productId/serial, not both");
+            if (busId is null && vendor is null && product is null && serial is null)
+                Problems.Add($"{Where(map)}: {what} is empty: give busId, or vendorId with productId and serial as needed");
+            if (busId is null && (product is not null || serial is not null) && vendor is null)
+                Problems.Add($"{Where(map)}: {what} needs vendorId along with productId or serial");
+            return new UsbDeviceMatch { BusId = busId, VendorId = vendor, ProductId = product, Serial = serial };
+        }
+
+        private PciPassthroughRule? Passthrough(YamlMappingNode map)
+        {
+            Keys(map, "a passthrough", "address", "driver", "includeIommuGroup");
+            var address = Scalar(map, "address", "a passthrough");
+            if (address is null) { Missing(map, "address", "a passthrough"); return null; }
+            var parsed = PciAddressPattern().Match(address);
+            if (!parsed.Success)
+            {
+                Problems.Add($"{Where(Child(map, "address")!)}: '{address}' is not a PCI address (0000:05:00.0 or 05:00.0)");
+                return null;
+            }
+            var driver = Scalar(map, "driver", "a passthrough") ?? "vfio-pci";
+            if (driver is not ("vfio-pci" or "pci-stub"))
+                Problems.Add($"{Where(Child(map, "driver")!)}: driver '{driver}' is not vfio-pci or pci-stub");
+            var domain = parsed.Groups[1].Success ? parsed.Groups[1].Value : "0000";
+            return new PciPassthroughRule
+            {
+                Address = $"{domain}:{parsed.Groups[2].Value}:{parsed.Groups[3].Value}.{parsed.Groups[4].Value}".ToLowerInvariant(),
+                Driver = driver,
+                IncludeIommuGroup = Bool(map, "includeIommuGroup", "a passthrough's includeIommuGroup") ?? false,
+                Location = Where(map),
+            };
+        }
+
+        private KsmProfile? Ksm(YamlNode node)
+        {
+            var map = Mapping(node, "ksm");
+            if (map is null) return null;
+            Keys(map, "ksm", "run", "pagesToScan", "sleepMilliseconds", "maxPageSharing", "mergeAcrossNodes", "useZeroPages", "smartScan", "advisorMode");
+            var run = Scalar(map, "run", "ksm.run");
+            var runName = run is null ? null : new[] { "Stop", "Run", "Unmerge" }.FirstOrDefault(n => n.Equals(run, StringComparison.OrdinalIgnoreCase));
+            if (run is not null && runName is null) Problems.Add($"{Where(Child(map, "run")!)}: ksm.run is '{run}'; it must be Stop, Run or Unmerge");
+            var advisor = Scalar(map, "advisorMode", "ksm.advisorMode");
+            if (advisor is not null && advisor is not ("none" or "scan-time")) Problems.Add($"{Where(Child(map, "advisorMode")!)}: ksm.advisorMode must be none or scan-time");
+            return new KsmProfile
+            {
+                Run = runName,
+                PagesToScan = Int(map, "pagesToScan", "ksm.pagesToScan", 1, int.MaxValue),
+                SleepMilliseconds = Int(map, "sleepMilliseconds", "ksm.sleepMilliseconds", 0, int.MaxValue),
+                MaxPageSharing = Int(map, "maxPageSharing", "ksm.maxPageSharing", 2, int.MaxValue),
+                MergeAcrossNodes = Bool(map, "mergeAcrossNodes", "ksm.mergeAcrossNodes"),
+                UseZeroPages = Bool(map, "useZeroPages", "ksm.useZeroPages"),
+                SmartScan = Bool(map, "smartScan", "ksm.smartScan"),
+                AdvisorMode = advisor,
+            };
+        }
+
+        // ---- typed access with located problems ----
+
+        private string Where(YamlNode node) => $"{_source}:{node.Start.Line}:{node.Start.Column}";
+
+        private YamlMappingNode? Mapping(YamlNode node, string what)
+        {
+            if (node is YamlMappingNode map) return map;
+            Problems.Add($"{Where(node)}: {what} must be a mapping of keys to values");
+            return null;
+        }
+
+        private static YamlNode? Child(YamlMappingNode map, string key) =>
+            map.Children.FirstOrDefault(c => c.Key is YamlScalarNode { Value: var k } && k == key).Value;
+
+        private void Keys(YamlMappingNode map, string what, params string[] allowed)
+        {
+            foreach (var key in map.Children.Keys)
+            {
+                var name = (key as YamlScalarNode)?.Value;
+                if (name is not null && allowed.Contains(name, StringComparer.Ordinal)) continue;
+                var near = allowed.FirstOrDefault(a => a.Equals(name, StringComparison.OrdinalIgnoreCase));
+                Problems.Add($"{Where(key)}: unknown key '{name}' in {what}" + (near is null ? $" (expected one of: {string.Join(", ", allowed)})" : $" (did you mean '{near}'?)"));
+            }
+        }
+
+        private UsbDeviceMatch? Missing(YamlMappingNode map, string key, string what)
+        {
+            Problems.Add($"{Where(map)}: {what} needs '{key}'");
+            return null;
+        }
+
+        private string? Scalar(YamlMappingNode map, string key, string what)
+        {
+            var node = Child(map, key);
+            if (node is null) return null;
+            if (node is YamlScalarNode { Value: { Length: > 0 } value }) return value;
+            Problems.Add($"{Where(node)}: {what}'s '{key}' must be a single value");
+            return null;
+        }
+
+        private string? Id(YamlMappingNode map, string key, string what)
+        {
+            var text = Scalar(map, key, what);
+            if (text is null) return null;
+            var normalized = Sysfs.SysfsText.NormalizeId(text);
+            if (normalized is null || text.TrimStart('0', 'x', 'X').Length > 4)
+                Problems.Add($"{Where(Child(map, key)!)}: '{text}' is not a 16-bit hex id such as 046d");
+            return normalized;
+        }
+
+        private int? Int(YamlMappingNode map, string key, string what, int min, int max)
+        {
+            var node = Child(map, key);
+            if (node is null) return null;
+            if (node is YamlScalarNode { Value: var text } && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+            {
+                if (value >= min && value <= max) return value;
+                Problems.Add($"{Where(node)}: {what} is {value}; it must be between {min} and {max}");
+                return null;
+            }
+            Problems.Add($"{Where(node)}: {what} must be a whole number");
+            return null;
+        }
+
+        private bool? Bool(YamlMappingNode map, string key, string what)
+        {
+            var node = Child(map, key);
+            if (node is null) return null;
+            if (node is YamlScalarNode { Value: var text } && text?.ToLowerInvariant() is "true" or "false" or "yes" or "no")
+                return text.ToLowerInvariant() is "true" or "yes";
+            Problems.Add($"{Where(node)}: {what} must be true or false");
+            return null;
+        }
+
+        /// <summary>A value or a list of values ("address: ::" or "address: [0.0.0.0, '::']").</summary>
+        private List<(string Value, YamlNode At)> Strings(YamlMappingNode map, string key, string what)
+        {
+            var node = Child(map, key);
+            var items = node switch
+            {
+                null => new List<YamlNode>(),
+                YamlSequenceNode sequence => sequence.Children.ToList(),
+                _ => new List<YamlNode> { node },
+            };
+            var values = new List<(string, YamlNode)>();
+            foreach (var item in items)
+            {
+                if (item is YamlScalarNode { Value: { Length: > 0 } value }) values.Add((value, item));
+                else Problems.Add($"{Where(item)}: {what} must hold plain values");
+            }
+            return values;
+        }
+
+        private IEnumerable<YamlMappingNode> Items(YamlMappingNode map, string key, string what)
+        {
+            var node = Child(map, key);
+            if (node is null) yield break;
+            if (node is not YamlSequenceNode sequence)
+            {
+                Problems.Add($"{Where(node)}: {what} must be a list (items start with '- ')");
+                yield break;
+            }
+            foreach (var item in sequence.Children)
+            {
+                if (item is YamlMappingNode entry) yield return entry;
+                else Problems.Add($"{Where(item)}: each item of {what} must be a mapping");
+            }
+        }
+
+        private static bool IsAddressOrCidr(string text) =>
+            text.Contains('/') ? IPNetwork.TryParse(text, out _) : IPAddress.TryParse(text, out _);
+    }
+}
