@@ -23,6 +23,8 @@
         # Host probes
         'Get-VirtHost'
         'Test-VirtHost'
+        # Desired state
+        'Get-VirtHostConfig'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
