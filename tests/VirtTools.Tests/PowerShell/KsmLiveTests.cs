@@ -25,13 +25,19 @@ public sealed class KsmLiveTests : IDisposable
         return condition();
     }
 
+    /// <summary>Runs ksmd flat out (the advisor off where the kernel has one, or it would own pages_to_scan).</summary>
+    private KsmStats StartFastScanning()
+    {
+        var advisorOff = File.Exists("/sys/kernel/mm/ksm/advisor_mode") ? " -AdvisorMode none" : "";
+        return _ps.Ok<KsmStats>($"Set-KsmConfig -Run Run -PagesToScan 20000 -SleepMilliseconds 10{advisorOff} -Root /").Single();
+    }
+
     [Fact]
     public void Ksm_started_with_Set_KsmConfig_merges_a_process_s_identical_pages_and_Get_KsmStats_shows_it()
     {
         using var snapshot = new KsmSettingsSnapshot();
         using var child = new MergeableMemoryProcess();
-        var advisorOff = File.Exists("/sys/kernel/mm/ksm/advisor_mode") ? " -AdvisorMode none" : "";
-        var started = _ps.Ok<KsmStats>($"Set-KsmConfig -Run Run -PagesToScan 20000 -SleepMilliseconds 10{advisorOff} -Root /").Single();
+        var started = StartFastScanning();
         Assert.Equal(KsmRunState.Run, started.Run);
         Assert.Equal(20000, started.PagesToScan);
 
@@ -56,8 +62,7 @@ public sealed class KsmLiveTests : IDisposable
     {
         using var snapshot = new KsmSettingsSnapshot();
         using var child = new MergeableMemoryProcess();
-        var advisorOff = File.Exists("/sys/kernel/mm/ksm/advisor_mode") ? " -AdvisorMode none" : "";
-        _ps.Ok($"Set-KsmConfig -Run Run -PagesToScan 20000 -SleepMilliseconds 10{advisorOff} -Root /");
+        StartFastScanning();
         Assert.True(WaitFor(() => KsmReader.ReadStats(Sysfs.SystemRoot.Live).PagesShared > 0, 60), "nothing was merged within 60 s");
 
         var other = snapshot["max_page_sharing"] == "256" ? 128 : 256;
