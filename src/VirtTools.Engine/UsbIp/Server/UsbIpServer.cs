@@ -246,6 +246,8 @@ public sealed class UsbIpServer : IAsyncDisposable
             {
                 PrepareForKernel(socket);
                 _handoff.HandOver(busId, socket);
+                Interlocked.Increment(ref _imports);
+                Log($"{peer}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); the connection now belongs to usbip-host.");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
             {
@@ -256,10 +258,8 @@ public sealed class UsbIpServer : IAsyncDisposable
         }
         var reply = new byte[UsbIpManagementCodec.ImportReplySize];
         var length = UsbIpManagementCodec.WriteImportReply(reply, status, status == UsbIpStatus.Ok ? device!.Record : null);
+        // As usbipd: the reply goes out after the hand-off; usbip-host only reads until the client sends its first URB.
         await socket.SendAsync(reply.AsMemory(0, length), SocketFlags.None, cancellation).ConfigureAwait(false);
-        if (status != UsbIpStatus.Ok) return;
-        Interlocked.Increment(ref _imports);
-        Log($"{peer}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); the connection now belongs to usbip-host.");
     }
 
     private (UsbIpStatus, ExportedDevice?) Decide(IPAddress? peer, string busId, bool allowed)
