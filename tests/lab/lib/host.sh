@@ -48,3 +48,13 @@ verify_host() {
     fi
   fi
 }
+
+# check_scenarios VIRTTOOLS: every scenario parses (a syntax error is found here, not after a two-minute boot)
+check_scenarios() {
+  local script errors status=0
+  for script in "$LAB_DIR"/scenarios/*.ps1; do
+    errors=$(LAB_SCRIPT=$script "$1" -c '$errors = $null; $null = [System.Management.Automation.Language.Parser]::ParseFile($env:LAB_SCRIPT, [ref]$null, [ref]$errors); $errors | ForEach-Object { "line $($_.Extent.StartLineNumber): $($_.Message)" }' 2>&1)
+    [ -z "$errors" ] || { echo "scenario $(basename "$script") does not parse: $errors"; status=1; }
+  done
+  return $status
+}

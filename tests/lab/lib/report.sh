@@ -27,7 +27,7 @@ describe_failure() { # describe_failure LABEL SERIALLOG SCENARIO
   sed -n "/^LAB-BEGIN $name\$/,/^LAB-RESULT $name /p" "$serial" \
     | grep -v -e '^LAB-BEGIN ' -e '^LAB-RESULT ' -e '^LAB-OK ' -e '^LAB-FAIL ' -e '^LAB-DMESG ' | tail -25 | sed 's/^/  | /'
   echo "kernel log while it ran (last 40 lines):"
-  grep "^LAB-DMESG $name " "$serial" | sed "s/^LAB-DMESG $name /  k /"
+  grep "^LAB-DMESG $name " "$serial" | sed "s/^LAB-DMESG $name /  k /" | grep . || echo "  (nothing new)"
 }
 
 # report_guest LABEL SERIALLOG QEMU-RC: a guest that did not reach LAB-DONE crashed or hung: one more failure, with
