@@ -21,6 +21,9 @@ boot_guest() { # boot_guest VMLINUZ INITRD SERIALLOG OUTDISK APPEND-EXTRA
     -device virtio-blk-pci,drive=out)
   printf '%q ' "${qemu[@]}" > "$serial.cmdline"
   # panic=-1 + -no-reboot: a panic ends QEMU at once; the timeout bounds a hang
-  timeout -k 10 "${LAB_QEMU_TIMEOUT:-420}" "${qemu[@]}" </dev/null 2>&1 | tr -d '\r' > "$serial"
-  return "${PIPESTATUS[0]}"
+  # raw first, so `tail -f $serial.raw` follows a running guest; the CR-free copy is the one read afterwards
+  timeout -k 10 "${LAB_QEMU_TIMEOUT:-420}" "${qemu[@]}" </dev/null > "$serial.raw" 2>&1
+  local rc=$?
+  tr -d '\r' < "$serial.raw" > "$serial"
+  return $rc
 }

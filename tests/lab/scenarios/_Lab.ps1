@@ -97,8 +97,9 @@ $script:LabSharedBusId = '2-3'
 
 # The vhci_hcd status line of a port ("hs  0001 006 ..."): port numbers there are global across controllers.
 function Get-LabVhciPortStatus([int] $Port) {
-    foreach ($file in [IO.Directory]::GetFiles('/sys/devices/platform', 'status*', [IO.SearchOption]::AllDirectories)) {
-        if ($file -notmatch '/vhci_hcd\.\d+/status(\.\d+)?$') { continue }
+    # vhci_hcd.0 holds status, status.1...; never search sysfs recursively (it is huge and slow to walk under TCG)
+    $controllers = [IO.Directory]::GetDirectories('/sys/devices/platform', 'vhci_hcd.*')
+    foreach ($file in @($controllers | ForEach-Object { [IO.Directory]::GetFiles($_, 'status*') })) {
         foreach ($line in [IO.File]::ReadAllLines($file)) {
             $fields = -split $line
             if ($fields.Count -ge 3 -and $fields[1] -match '^\d+$' -and [int]$fields[1] -eq $Port) { return $fields[2] }
