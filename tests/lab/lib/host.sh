@@ -8,7 +8,7 @@
 publish_host() { # publish_host OUTDIR
   local out=$1 stamp=$1/.published trim=${LAB_TRIM:-0} args
   if [ -e "$stamp" ] && [ "$(cat "$stamp")" = "trim=$trim" ] \
-     && [ -z "$(find src VirtTools.psd1 en-US Directory.Build.props -newer "$stamp" -type f -print -quit)" ]; then
+     && [ -z "$(find src VirtTools.psd1 en-US Directory.Build.props \( -name bin -o -name obj \) -prune -o -type f -newer "$stamp" -print -quit)" ]; then
     echo "host: up to date ($out)"; return 0
   fi
   args=(-c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true -o "$out")

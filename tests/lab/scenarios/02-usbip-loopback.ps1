@@ -5,8 +5,7 @@ Assert-LabCommand 'Export-UsbIpDevice', 'Start-UsbIpServer', 'Stop-UsbIpServer',
     'Get-UsbIpPort', 'Disconnect-UsbIpDevice', 'Remove-UsbIpExport'
 $busId = $script:LabSharedBusId
 $sysfs = "/sys/bus/usb/devices/$busId"
-$null = Invoke-LabTool modprobe usbip-host
-$null = Invoke-LabTool modprobe vhci-hcd
+Initialize-LabUsbIp
 $server = $null
 try {
     $null = Export-UsbIpDevice -BusId $busId -Confirm:$false

@@ -4,8 +4,7 @@
 Assert-LabCommand 'Export-UsbIpDevice', 'Remove-UsbIpExport', 'Start-UsbIpServer', 'Stop-UsbIpServer', 'Get-UsbIpDevice',
     'Connect-UsbIpDevice', 'Get-UsbIpPort', 'Disconnect-UsbIpDevice'
 $busId = $script:LabSharedBusId
-$null = Invoke-LabTool modprobe usbip-host
-$null = Invoke-LabTool modprobe vhci-hcd
+Initialize-LabUsbIp
 $server = $null
 $usbipd = $null
 try {

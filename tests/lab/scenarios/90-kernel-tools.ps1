@@ -6,8 +6,7 @@ $busId = $script:LabSharedBusId
 $usbSysfs = "/sys/bus/usb/devices/$busId"
 
 # ---- USB/IP: usbipd + usbip bind/attach/detach/unbind
-$null = Invoke-LabTool modprobe usbip-host
-$null = Invoke-LabTool modprobe vhci-hcd
+Initialize-LabUsbIp
 $usbipd = $null
 try {
     $null = Invoke-LabTool usbip bind -b $busId

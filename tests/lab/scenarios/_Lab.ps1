@@ -108,6 +108,12 @@ function Get-LabVhciPortStatus([int] $Port) {
     return $null
 }
 
+# Loads the USB/IP drivers (the kernel's modules, as an admin would before using USB/IP).
+function Initialize-LabUsbIp {
+    $null = Invoke-LabTool modprobe usbip-host
+    $null = Invoke-LabTool modprobe vhci-hcd
+}
+
 # Puts the shared device back as the lab found it, whatever a failed scenario left: no attachment, no export.
 function Reset-LabUsbIp {
     foreach ($line in @(& usbip port 2>$null)) {
