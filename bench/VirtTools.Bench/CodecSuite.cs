@@ -15,25 +15,20 @@ namespace VirtTools.Bench;
 /// URB codec throughput and allocations per message, by BenchmarkDotNet in-process (short job; a dry job with
 /// --quick). Compiled in when the USB/IP codec is present in the engine (HAS_URB_CODEC, set by the project).
 /// </summary>
-public sealed class CodecSuite
+public sealed class CodecSuite : BenchSuite
 {
     public const string Name = "codec";
 
-    private readonly BenchOptions _options;
-    private readonly Report _report;
 
-    public CodecSuite(BenchOptions options, Report report)
-    {
-        _options = options; _report = report;
-    }
+    public CodecSuite(BenchOptions options, Report report) : base(options, report) { }
 
 #if HAS_URB_CODEC
-    public void Run()
+    public override void Run()
     {
-        var job = (_options.Quick ? Job.Dry : Job.ShortRun).WithToolchain(InProcessEmitToolchain.Instance);
+        var job = (Options.Quick ? Job.Dry : Job.ShortRun).WithToolchain(InProcessEmitToolchain.Instance);
         var config = ManualConfig.CreateEmpty().AddJob(job).AddDiagnoser(MemoryDiagnoser.Default)
             .AddLogger(ConsoleLogger.Default).AddColumnProvider(DefaultColumnProviders.Instance)
-            .WithArtifactsPath(Path.Combine(_options.WorkFolder, "BenchmarkDotNet.Artifacts"));
+            .WithArtifactsPath(Path.Combine(Options.WorkFolder, "BenchmarkDotNet.Artifacts"));
         var summary = BenchmarkRunner.Run<UrbCodecBenchmarks>(config);
         var results = summary.Reports
             .Where(r => r.ResultStatistics is not null)
@@ -46,7 +41,7 @@ public sealed class CodecSuite
             foreach (var r in results.Where(r => r.Payload == payload && r.Method != floor.Method))
             {
                 double bytes = 48 + payload, gbPerSecond = bytes / r.Nanoseconds;
-                _report.Add(new Row(Name, $"{r.Method}, {payload:N0}-byte payload", $"{Nanos(r.Nanoseconds)}/message ({gbPerSecond:0.00} GB/s)",
+                Report.Add(new Row(Name, $"{r.Method}, {payload:N0}-byte payload", $"{Nanos(r.Nanoseconds)}/message ({gbPerSecond:0.00} GB/s)",
                     $"copy floor {Nanos(floor.Nanoseconds)}", $"{Timing.Ratio(r.Nanoseconds / floor.Nanoseconds)} floor",
                     r.Allocated == 0 ? "0 B allocated" : $"{r.Allocated} B allocated per message"));
             }
@@ -55,7 +50,7 @@ public sealed class CodecSuite
 
     private static string Nanos(double ns) => ns >= 1000 ? Timing.Microseconds(ns / 1000) : $"{ns:0.0} ns";
 #else
-    public void Run() =>
-        _report.Add(new Row(Name, "CMD_SUBMIT/RET_SUBMIT encode/decode", "not merged yet", "", "", "harness in Codec/; rerun after the usbip merge"));
+    public override void Run() =>
+        Report.Add(new Row(Name, "CMD_SUBMIT/RET_SUBMIT encode/decode", "not merged yet", "", "", "harness in Codec/; rerun after the usbip merge"));
 #endif
 }

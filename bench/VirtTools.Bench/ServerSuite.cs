@@ -13,44 +13,39 @@ namespace VirtTools.Bench;
 /// does: connect, OP_REQ_DEVLIST, read the whole OP_REP_DEVLIST, close. The kernel's usbipd needs the usbip-host
 /// module and real devices, so the comparison with it belongs to the QEMU lab, not here.
 /// </summary>
-public sealed class ServerSuite
+public sealed class ServerSuite : BenchSuite
 {
     public const string Name = "server";
 
     private static readonly byte[] DeviceListRequest = { 0x01, 0x11, 0x80, 0x05, 0, 0, 0, 0 };
     private const int DeviceRecordSize = 312;
 
-    private readonly BenchOptions _options;
-    private readonly Report _report;
     private readonly BenchShell _shell;
 
-    public ServerSuite(BenchOptions options, Report report, BenchShell shell)
-    {
-        _options = options; _report = report; _shell = shell;
-    }
+    public ServerSuite(BenchOptions options, Report report, BenchShell shell) : base(options, report) => _shell = shell;
 
-    public void Run()
+    public override void Run()
     {
         if (_shell.Run("[bool](Get-Command Start-UsbIpServer -ErrorAction SilentlyContinue)")[0].BaseObject is not true)
         {
-            _report.Add(new Row(Name, "device list round trips", "not merged yet", "", "", "harness in place; rerun after the merge"));
+            Report.Add(new Row(Name, "device list round trips", "not merged yet", "", "", "harness in place; rerun after the merge"));
             return;
         }
-        var root = TreeCache.Usb(_options.WorkFolder, 100);
+        var root = TreeCache.Usb(Options.WorkFolder, 100);
         var server = _shell.Run("param($Root) Start-UsbIpServer -Address 127.0.0.1 -TcpPort 0 -Root $Root", BenchShell.Args(("Root", root)))[0];
         try
         {
             var endpoint = new IPEndPoint(IPAddress.Loopback, (int)server.Properties["TcpPort"].Value);
             int devices = RoundTrip(endpoint).Result;
-            var duration = TimeSpan.FromSeconds(_options.Quick ? 1 : 4);
+            var duration = TimeSpan.FromSeconds(Options.Quick ? 1 : 4);
             foreach (var clients in new[] { 1, 50, 400 }) Load(endpoint, clients, duration, devices);
-            MemoryPerConnection(endpoint, server, _options.Quick ? 100 : 400);
+            MemoryPerConnection(endpoint, server, Options.Quick ? 100 : 400);
         }
         finally
         {
             _shell.Run("param($Server) Stop-UsbIpServer -InputObject $Server", BenchShell.Args(("Server", server)));
         }
-        _report.Note("Server: the kernel's usbipd was not measured here (it needs the usbip-host module and devices bound to it); " +
+        Report.Note("Server: the kernel's usbipd was not measured here (it needs the usbip-host module and devices bound to it); " +
             "compare with it in the QEMU lab. Clients and server share this process and its 2 cores, so the figures are a lower bound.");
     }
 
@@ -73,7 +68,7 @@ public sealed class ServerSuite
         Task.WaitAll(tasks);
         var elapsed = stop.Elapsed.TotalSeconds;
         var all = new Samples(latencies.SelectMany(l => l));
-        _report.Add(new Row(Name, $"device list ({devices} exported devices), {clients} concurrent client{(clients > 1 ? "s" : "")}",
+        Report.Add(new Row(Name, $"device list ({devices} exported devices), {clients} concurrent client{(clients > 1 ? "s" : "")}",
             $"{all.Count / elapsed:N0} round trips/s", $"p50 {Timing.Milliseconds(all.Median)}, p99 {Timing.Milliseconds(all.Percentile(99))}",
             "", errors > 0 ? $"{errors} failed connections" : "no failures"));
     }
@@ -96,7 +91,7 @@ public sealed class ServerSuite
             int active = Active(server);
             long heap = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
             long set = Environment.WorkingSet - setBefore;
-            _report.Add(new Row(Name, $"memory per idle connection ({active} open)", $"{heap / Math.Max(active, 1) / 1024.0:0.0} KiB managed heap",
+            Report.Add(new Row(Name, $"memory per idle connection ({active} open)", $"{heap / Math.Max(active, 1) / 1024.0:0.0} KiB managed heap",
                 $"{set / Math.Max(active, 1) / 1024.0:0.0} KiB working set", "", "client sockets of this process included"));
         }
         finally

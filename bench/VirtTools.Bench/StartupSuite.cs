@@ -9,34 +9,29 @@ namespace VirtTools.Bench;
 /// Start-up: Import-Module and the first Get-UsbDevice in a fresh runspace, and whole `virttools -c` processes
 /// against the C tools (usbip list -l, lspci) on this machine's live /sys.
 /// </summary>
-public sealed class StartupSuite
+public sealed class StartupSuite : BenchSuite
 {
     public const string Name = "startup";
 
-    private readonly BenchOptions _options;
-    private readonly Report _report;
 
-    public StartupSuite(BenchOptions options, Report report)
-    {
-        _options = options; _report = report;
-    }
+    public StartupSuite(BenchOptions options, Report report) : base(options, report) { }
 
-    public void Run()
+    public override void Run()
     {
-        var fixture = CapturedFixture(_options.WorkFolder);
+        var fixture = CapturedFixture(Options.WorkFolder);
         // Until Get-UsbDevice is merged, the first command is Get-VirtHost, so the harness still runs.
         var usbCold = ImportAndList(fixture, "Get-UsbDevice");
         var first = usbCold is null ? "Get-VirtHost" : "Get-UsbDevice";
         var cold = usbCold ?? ImportAndList(fixture, first) ?? double.NaN;
-        var warm = Timing.Measure(() => ImportAndList(fixture, first), _options.Quick ? 3 : 10, warmups: 0);
-        _report.Add(new Row(Name, $"Import-Module + first {first} (captured tree), fresh runspace", $"{Timing.Milliseconds(warm.Median)} warm",
+        var warm = Timing.Measure(() => ImportAndList(fixture, first), Options.Quick ? 3 : 10, warmups: 0);
+        Report.Add(new Row(Name, $"Import-Module + first {first} (captured tree), fresh runspace", $"{Timing.Milliseconds(warm.Median)} warm",
             $"{Timing.Milliseconds(cold)} in the process's first runspace", "", "runspace opening not counted"));
 
         var virttools = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "obj", "out", "virttools");
         virttools = File.Exists(virttools) ? Path.GetFullPath(virttools) : Path.Combine(BenchOptions.RepositoryRoot, "out", "virttools");
-        int runs = _options.Quick ? 2 : 7;
+        int runs = Options.Quick ? 2 : 7;
         var getVirtHost = Process(virttools, runs, "-c", "Get-VirtHost");
-        _report.Add(new Row(Name, "`virttools -c Get-VirtHost`, whole process", getVirtHost is null ? "failed" : Timing.Milliseconds(getVirtHost.Median), "", "", "live /sys; Release host"));
+        Report.Add(new Row(Name, "`virttools -c Get-VirtHost`, whole process", getVirtHost is null ? "failed" : Timing.Milliseconds(getVirtHost.Median), "", "", "live /sys; Release host"));
         Compare(virttools, runs, "Get-UsbDevice", "usbip list -l", "/usr/sbin/usbip", new[] { "list", "-l" },
             "this VM has no USB bus: both list nothing, so this is start-up cost");
         Compare(virttools, runs, "Get-PciDevice", "lspci", "lspci", Array.Empty<string>(), "live /sys/bus/pci");
@@ -46,7 +41,7 @@ public sealed class StartupSuite
     {
         var ours = Process(virttools, runs, "-c", cmdlet);
         var theirs = Process(tool, runs, toolArguments);
-        _report.Add(ours is null || theirs is null
+        Report.Add(ours is null || theirs is null
             ? new Row(Name, $"`virttools -c {cmdlet}` vs `{toolName}`", ours is null ? "failed (not merged yet?)" : Timing.Milliseconds(ours.Median),
                 theirs is null ? $"{toolName} failed" : $"{toolName} {Timing.Milliseconds(theirs.Median)}", "", note)
             : new Row(Name, $"`virttools -c {cmdlet}` vs `{toolName}`", Timing.Milliseconds(ours.Median),
