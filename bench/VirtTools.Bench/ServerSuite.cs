@@ -76,7 +76,6 @@ public sealed class ServerSuite : BenchSuite
     private void MemoryPerConnection(IPEndPoint endpoint, PSObject server, int connections)
     {
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
-        long setBefore = Environment.WorkingSet;
         var sockets = new List<Socket>();
         try
         {
@@ -90,9 +89,8 @@ public sealed class ServerSuite : BenchSuite
             for (var wait = Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromSeconds(3) && Active(server) < connections;) Thread.Sleep(20);
             int active = Active(server);
             long heap = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
-            long set = Environment.WorkingSet - setBefore;
             Report.Add(new Row(Name, $"memory per idle connection ({active} open)", $"{heap / Math.Max(active, 1) / 1024.0:0.0} KiB managed heap",
-                $"{set / Math.Max(active, 1) / 1024.0:0.0} KiB working set", "", "client sockets of this process included"));
+                "", "", "client sockets of this process included; kernel socket buffers not counted"));
         }
         finally
         {

@@ -78,7 +78,11 @@ public static class SyntheticPciTree
         tree.Bytes(path + "/config", Config(kind, legacyIrq));
         tree.Attributes(path + "/power", ("control", "on"), ("runtime_status", "active"));
         tree.Link(path + "/subsystem", "/sys/bus/pci");
-        if (kind.Driver.Length > 0) tree.Link(path + "/driver", "/sys/bus/pci/drivers/" + kind.Driver);
+        if (kind.Driver.Length > 0)
+        {
+            tree.Link(path + "/driver", "/sys/bus/pci/drivers/" + kind.Driver);
+            tree.Link($"/sys/bus/pci/drivers/{kind.Driver}/{address}", path);
+        }
         if (kind.Driver == "vfio-pci") tree.Directory(path + "/vfio-dev/vfio" + group.ToString(CultureInfo.InvariantCulture));
         for (int v = 0; v < kind.Vectors; v++) tree.Attribute($"{path}/msi_irqs/{irq++}", kind.MsiMode);
         if (kind.Vectors == 0) tree.Directory(path + "/msi_irqs");

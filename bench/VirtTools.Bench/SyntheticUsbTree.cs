@@ -157,7 +157,9 @@ public static class SyntheticUsbTree
         tree.Attributes(path + "/power", ("control", "auto"), ("runtime_status", "active"), ("autosuspend_delay_ms", "2000"));
         tree.Attributes(path + "/ep_00", ("bEndpointAddress", "00"), ("bmAttributes", "00"), ("type", "Control"), ("direction", "both"));
         tree.Link(path + "/subsystem", "/sys/bus/usb");
-        tree.Link(path + "/driver", "/sys/bus/usb/drivers/" + (kind == Kind.Exported ? "usbip-host" : "usb"));
+        var deviceDriver = kind == Kind.Exported ? "usbip-host" : "usb";
+        tree.Link(path + "/driver", "/sys/bus/usb/drivers/" + deviceDriver);
+        tree.Link($"/sys/bus/usb/drivers/{deviceDriver}/{busId}", path);
         if (kind == Kind.Exported)
         {
             tree.Attributes(path, ("usbip_status", "1"), ("usbip_debug", "0"));
@@ -180,7 +182,11 @@ public static class SyntheticUsbTree
                 ("uevent", $"DEVTYPE=usb_interface\n{(driver.Length > 0 ? "DRIVER=" + driver + "\n" : "")}PRODUCT={vendor.TrimStart('0')}/{product.TrimStart('0')}/100\nINTERFACE={cls}/{sub}/{protocol}"));
             tree.Attributes(interfacePath + "/ep_81", ("bEndpointAddress", "81"), ("bmAttributes", "03"), ("type", "Interrupt"), ("direction", "in"));
             tree.Link(interfacePath + "/subsystem", "/sys/bus/usb");
-            if (driver.Length > 0) tree.Link(interfacePath + "/driver", "/sys/bus/usb/drivers/" + driver);
+            if (driver.Length > 0)
+            {
+                tree.Link(interfacePath + "/driver", "/sys/bus/usb/drivers/" + driver);
+                tree.Link($"/sys/bus/usb/drivers/{driver}/{interfaceName}", interfacePath);
+            }
             for (int port = 1; cls == "09" && port <= ports; port++)
                 tree.Attributes($"{interfacePath}/usb{bus}-port{port}", ("connect_type", "hotplug"), ("disable", "0"), ("over_current_count", "0"), ("quirks", "00000000"));
             tree.Link("/sys/bus/usb/devices/" + interfaceName, interfacePath);

@@ -7,7 +7,7 @@ namespace VirtTools.Bench.Enumeration;
 public static class TreeCache
 {
     /// <summary>Bump when the generators change what they write.</summary>
-    private const string GeneratorVersion = "3";
+    private const string GeneratorVersion = "4";
 
     public static string Usb(string work, int devices) => Get(work, $"usb-{devices}", root => SyntheticUsbTree.Write(root, devices).ToString());
 
