@@ -27,7 +27,7 @@ public static class UsbIpClient
             var header = new byte[UsbIpManagementCodec.DeviceListReplyHeaderSize];
             await socket.ReceiveExactlyAsync(header, "device list reply", deadline.Token).ConfigureAwait(false);
             var op = UsbIpManagementCodec.ReadOpCommon(header.AsSpan(0, UsbIpProtocol.OpCommonSize), UsbIpOperation.ReplyDeviceList);
-            if (op.Status != UsbIpStatus.Ok) throw UsbIpStatusMessages.ToFailure(op.Status, Describe(computerName, tcpPort), null);
+            if (op.Status != UsbIpReplyStatus.Ok) throw UsbIpReplyStatusMessages.ToFailure(op.Status, Describe(computerName, tcpPort), null);
             var count = UsbIpManagementCodec.ReadDeviceCount(header.AsSpan(UsbIpProtocol.OpCommonSize));
 
             // The list grows as records arrive: a count alone never sizes an allocation.

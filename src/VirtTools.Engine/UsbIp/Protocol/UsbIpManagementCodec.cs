@@ -11,7 +11,7 @@ public static class UsbIpManagementCodec
     public const int ImportReplySize = UsbIpProtocol.OpCommonSize + UsbIpProtocol.DeviceRecordSize;
     public const int DeviceListReplyHeaderSize = UsbIpProtocol.OpCommonSize + UsbIpProtocol.DeviceCountSize;
 
-    public static int WriteOpCommon(Span<byte> destination, UsbIpOperation code, UsbIpStatus status)
+    public static int WriteOpCommon(Span<byte> destination, UsbIpOperation code, UsbIpReplyStatus status)
     {
         var writer = new WireWriter(destination);
         writer.U16(UsbIpProtocol.Version);
@@ -24,7 +24,7 @@ public static class UsbIpManagementCodec
     public static UsbIpOpCommon ReadOpCommon(ReadOnlySpan<byte> source)
     {
         var reader = new WireReader(source, "USB/IP header");
-        var header = new UsbIpOpCommon(reader.U16(), (UsbIpOperation)reader.U16(), (UsbIpStatus)reader.U32());
+        var header = new UsbIpOpCommon(reader.U16(), (UsbIpOperation)reader.U16(), (UsbIpReplyStatus)reader.U32());
         reader.End();
         if (header.Version != UsbIpProtocol.Version)
             throw new UsbIpProtocolException(UsbIpProtocolException.VersionMismatch,
@@ -43,12 +43,12 @@ public static class UsbIpManagementCodec
     }
 
     public static int WriteDeviceListRequest(Span<byte> destination) =>
-        WriteOpCommon(destination, UsbIpOperation.RequestDeviceList, UsbIpStatus.Ok);
+        WriteOpCommon(destination, UsbIpOperation.RequestDeviceList, UsbIpReplyStatus.Ok);
 
     public static int WriteImportRequest(Span<byte> destination, string busId)
     {
         var writer = new WireWriter(destination);
-        WriteOpCommon(writer.Take(UsbIpProtocol.OpCommonSize), UsbIpOperation.RequestImport, UsbIpStatus.Ok);
+        WriteOpCommon(writer.Take(UsbIpProtocol.OpCommonSize), UsbIpOperation.RequestImport, UsbIpReplyStatus.Ok);
         writer.FixedString(busId, UsbIpProtocol.BusIdFieldSize, "busid");
         return writer.Position;
     }
@@ -82,7 +82,7 @@ public static class UsbIpManagementCodec
     public static int WriteDeviceListReply(Span<byte> destination, IReadOnlyList<UsbIpDeviceRecord> devices)
     {
         var writer = new WireWriter(destination);
-        WriteOpCommon(writer.Take(UsbIpProtocol.OpCommonSize), UsbIpOperation.ReplyDeviceList, UsbIpStatus.Ok);
+        WriteOpCommon(writer.Take(UsbIpProtocol.OpCommonSize), UsbIpOperation.ReplyDeviceList, UsbIpReplyStatus.Ok);
         writer.U32((uint)devices.Count);
         foreach (var device in devices)
         {
@@ -168,21 +168,21 @@ public static class UsbIpManagementCodec
     };
 
     /// <summary>OP_REP_IMPORT: the header, and the device record when the status is OK.</summary>
-    public static int WriteImportReply(Span<byte> destination, UsbIpStatus status, UsbIpDeviceRecord? device)
+    public static int WriteImportReply(Span<byte> destination, UsbIpReplyStatus status, UsbIpDeviceRecord? device)
     {
         var writer = new WireWriter(destination);
         WriteOpCommon(writer.Take(UsbIpProtocol.OpCommonSize), UsbIpOperation.ReplyImport, status);
-        if (status == UsbIpStatus.Ok)
+        if (status == UsbIpReplyStatus.Ok)
             WriteDevice(ref writer, device ?? throw new ArgumentNullException(nameof(device), "A successful import reply carries the device."));
         return writer.Position;
     }
 
     /// <summary>A whole OP_REP_IMPORT: the status, and the device when it is OK.</summary>
-    public static (UsbIpStatus Status, UsbIpDeviceRecord? Device) DecodeImportReply(ReadOnlySpan<byte> message)
+    public static (UsbIpReplyStatus Status, UsbIpDeviceRecord? Device) DecodeImportReply(ReadOnlySpan<byte> message)
     {
         var reader = new WireReader(message, "import reply");
         var header = ReadOpCommon(reader.Take(UsbIpProtocol.OpCommonSize), UsbIpOperation.ReplyImport);
-        if (header.Status != UsbIpStatus.Ok)
+        if (header.Status != UsbIpReplyStatus.Ok)
         {
             reader.End();
             return (header.Status, null);
@@ -194,7 +194,7 @@ public static class UsbIpManagementCodec
 
     private static void RequireOk(UsbIpOpCommon header)
     {
-        if (header.Status != UsbIpStatus.Ok)
+        if (header.Status != UsbIpReplyStatus.Ok)
             throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
                 $"The device list reply carries the error status {(uint)header.Status}.");
     }

@@ -240,7 +240,7 @@ public sealed class UsbIpServer : IAsyncDisposable
     private async Task ImportAsync(Socket socket, IPAddress? peer, string busId, bool allowed, CancellationToken cancellation)
     {
         var (status, device) = Decide(peer, busId, allowed);
-        if (status == UsbIpStatus.Ok)
+        if (status == UsbIpReplyStatus.Ok)
         {
             try
             {
@@ -253,33 +253,33 @@ public sealed class UsbIpServer : IAsyncDisposable
             {
                 // usbipd answers ST_NA when usbip-host refuses the socket.
                 Log($"{peer}: import of {busId} failed, usbip-host refused the socket: {e.Message}");
-                status = UsbIpStatus.NotAvailable;
+                status = UsbIpReplyStatus.NotAvailable;
             }
         }
         var reply = new byte[UsbIpManagementCodec.ImportReplySize];
-        var length = UsbIpManagementCodec.WriteImportReply(reply, status, status == UsbIpStatus.Ok ? device!.Record : null);
+        var length = UsbIpManagementCodec.WriteImportReply(reply, status, status == UsbIpReplyStatus.Ok ? device!.Record : null);
         // As usbipd: the reply goes out after the hand-off; usbip-host only reads until the client sends its first URB.
         await socket.SendAsync(reply.AsMemory(0, length), SocketFlags.None, cancellation).ConfigureAwait(false);
     }
 
-    private (UsbIpStatus, ExportedDevice?) Decide(IPAddress? peer, string busId, bool allowed)
+    private (UsbIpReplyStatus, ExportedDevice?) Decide(IPAddress? peer, string busId, bool allowed)
     {
         if (!allowed)
         {
             Interlocked.Increment(ref _refused);
             Log($"{peer}: refused import of {busId}: not an allowed client.");
-            return (UsbIpStatus.NotAvailable, null);
+            return (UsbIpReplyStatus.NotAvailable, null);
         }
         var device = _devices.ReadExportedDevices().FirstOrDefault(d => d.Record.BusId == busId);
         var status = device?.Status switch
         {
-            null => UsbIpStatus.NoDevice,
-            UsbIpHostStatus.Available => UsbIpStatus.Ok,
-            UsbIpHostStatus.Used => UsbIpStatus.DeviceBusy,
-            UsbIpHostStatus.Error => UsbIpStatus.DeviceError,
-            _ => UsbIpStatus.NotAvailable,
+            null => UsbIpReplyStatus.NoDevice,
+            UsbIpHostStatus.Available => UsbIpReplyStatus.Ok,
+            UsbIpHostStatus.Used => UsbIpReplyStatus.DeviceBusy,
+            UsbIpHostStatus.Error => UsbIpReplyStatus.DeviceError,
+            _ => UsbIpReplyStatus.NotAvailable,
         };
-        if (status != UsbIpStatus.Ok) Log($"{peer}: import of {busId} refused: {status}.");
+        if (status != UsbIpReplyStatus.Ok) Log($"{peer}: import of {busId} refused: {status}.");
         return (status, device);
     }
 

@@ -53,9 +53,9 @@ public sealed class UsbIpCodecPropertyTests
             Assert.Equal(busId, UsbIpManagementCodec.DecodeImportRequest(request));
 
             var reply = new byte[UsbIpManagementCodec.ImportReplySize];
-            var length = UsbIpManagementCodec.WriteImportReply(reply, (UsbIpStatus)status, device);
+            var length = UsbIpManagementCodec.WriteImportReply(reply, (UsbIpReplyStatus)status, device);
             var (decodedStatus, decoded) = UsbIpManagementCodec.DecodeImportReply(reply.AsSpan(0, length));
-            Assert.Equal((UsbIpStatus)status, decodedStatus);
+            Assert.Equal((UsbIpReplyStatus)status, decodedStatus);
             if (status == 0) AssertSameDevice(device, decoded!, withInterfaces: false);
             else Assert.Null(decoded);
         }, iter: Iterations);

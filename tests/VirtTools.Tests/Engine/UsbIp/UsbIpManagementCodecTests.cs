@@ -64,16 +64,16 @@ public sealed class UsbIpManagementCodecTests
     public void Import_reply_puts_the_busid_at_offset_0x108_and_error_replies_are_eight_bytes()
     {
         var buffer = new byte[UsbIpManagementCodec.ImportReplySize];
-        Assert.Equal(320, UsbIpManagementCodec.WriteImportReply(buffer, UsbIpStatus.Ok, FixtureDevice));
+        Assert.Equal(320, UsbIpManagementCodec.WriteImportReply(buffer, UsbIpReplyStatus.Ok, FixtureDevice));
         Assert.Equal(Field("2-3", 32), buffer[0x108..0x128]);
         var (status, device) = UsbIpManagementCodec.DecodeImportReply(buffer);
-        Assert.Equal(UsbIpStatus.Ok, status);
+        Assert.Equal(UsbIpReplyStatus.Ok, status);
         Assert.Equal((byte)1, device!.NumInterfaces);
         Assert.Empty(device.Interfaces);
 
-        Assert.Equal(8, UsbIpManagementCodec.WriteImportReply(buffer, UsbIpStatus.DeviceBusy, null));
+        Assert.Equal(8, UsbIpManagementCodec.WriteImportReply(buffer, UsbIpReplyStatus.DeviceBusy, null));
         Assert.Equal(Hex("0111 0003 00000002"), buffer[..8]);
-        Assert.Equal((UsbIpStatus.DeviceBusy, (UsbIpDeviceRecord?)null), UsbIpManagementCodec.DecodeImportReply(buffer.AsSpan(0, 8)));
+        Assert.Equal((UsbIpReplyStatus.DeviceBusy, (UsbIpDeviceRecord?)null), UsbIpManagementCodec.DecodeImportReply(buffer.AsSpan(0, 8)));
     }
 
     [Fact]
@@ -121,14 +121,14 @@ public sealed class UsbIpManagementCodecTests
     }
 
     [Theory]
-    [InlineData(UsbIpStatus.NotAvailable, "UsbIpDeviceNotAvailable", "allow-list")]
-    [InlineData(UsbIpStatus.DeviceBusy, "UsbIpDeviceBusy", "already imported")]
-    [InlineData(UsbIpStatus.DeviceError, "UsbIpDeviceError", "error state")]
-    [InlineData(UsbIpStatus.NoDevice, "UsbIpDeviceNotFound", "has no device 2-3")]
-    [InlineData(UsbIpStatus.Error, "UsbIpServerError", "failed")]
-    public void Every_error_status_becomes_a_message_a_person_understands(UsbIpStatus status, string errorId, string phrase)
+    [InlineData(UsbIpReplyStatus.NotAvailable, "UsbIpDeviceNotAvailable", "allow-list")]
+    [InlineData(UsbIpReplyStatus.DeviceBusy, "UsbIpDeviceBusy", "already imported")]
+    [InlineData(UsbIpReplyStatus.DeviceError, "UsbIpDeviceError", "error state")]
+    [InlineData(UsbIpReplyStatus.NoDevice, "UsbIpDeviceNotFound", "has no device 2-3")]
+    [InlineData(UsbIpReplyStatus.Error, "UsbIpServerError", "failed")]
+    public void Every_error_status_becomes_a_message_a_person_understands(UsbIpReplyStatus status, string errorId, string phrase)
     {
-        var failure = UsbIpStatusMessages.ToFailure(status, "server1", "2-3");
+        var failure = UsbIpReplyStatusMessages.ToFailure(status, "server1", "2-3");
         Assert.Equal(errorId, failure.ErrorId);
         Assert.Contains(phrase, failure.Message);
         Assert.DoesNotContain("Request Failed", failure.Message);

@@ -89,7 +89,7 @@ public sealed class UsbIpServerLoadTests
                     break;
                 case 3: // an operation the server does not answer
                     var header = new byte[8];
-                    UsbIpManagementCodec.WriteOpCommon(header, (UsbIpOperation)0x8006, UsbIpStatus.Ok);
+                    UsbIpManagementCodec.WriteOpCommon(header, (UsbIpOperation)0x8006, UsbIpReplyStatus.Ok);
                     await socket.SendAsync(header, SocketFlags.None);
                     break;
                 default: // connect and reset at once

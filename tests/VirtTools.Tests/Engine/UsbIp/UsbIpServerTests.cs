@@ -46,7 +46,7 @@ public sealed class UsbIpServerTests
     {
         await using var server = new UsbIpServerFixture(privateCopy: true);
         var (status, device) = await ImportAsync(server.Port, "2-3");
-        Assert.Equal(UsbIpStatus.Ok, status);
+        Assert.Equal(UsbIpReplyStatus.Ok, status);
         Assert.Equal("2-3", device!.BusId);
         Assert.Matches(@"^\d+\n$", server.Tree!.Read("/sys/bus/usb/devices/2-3/usbip_sockfd"));
         Assert.Contains(server.Log, line => line.StartsWith("127.0.0.1: imported 2-3", StringComparison.Ordinal));
@@ -54,9 +54,9 @@ public sealed class UsbIpServerTests
     }
 
     [Theory]
-    [InlineData("9-9", true, UsbIpStatus.NoDevice)]
-    [InlineData("2-3", false, UsbIpStatus.DeviceBusy)]
-    public async Task Import_of_a_missing_or_busy_device_is_refused_with_its_status(string busId, bool available, UsbIpStatus expected)
+    [InlineData("9-9", true, UsbIpReplyStatus.NoDevice)]
+    [InlineData("2-3", false, UsbIpReplyStatus.DeviceBusy)]
+    public async Task Import_of_a_missing_or_busy_device_is_refused_with_its_status(string busId, bool available, UsbIpReplyStatus expected)
     {
         await using var server = new UsbIpServerFixture(available);
         Assert.Equal((expected, (UsbIpDeviceRecord?)null), await ImportAsync(server.Port, busId));
@@ -67,7 +67,7 @@ public sealed class UsbIpServerTests
     public async Task Import_from_a_client_outside_the_allow_list_is_refused_and_logged()
     {
         await using var server = new UsbIpServerFixture(allowed: ClientAllowList.Parse(new[] { "10.0.0.0/8" }));
-        Assert.Equal(UsbIpStatus.NotAvailable, (await ImportAsync(server.Port, "2-3")).Status);
+        Assert.Equal(UsbIpReplyStatus.NotAvailable, (await ImportAsync(server.Port, "2-3")).Status);
         Assert.Contains(server.Log, line => line.Contains("refused import of 2-3"));
         Assert.Empty(((UsbIpServerFixture.RecordingHandoff)server.Handoff).HandedOver);
     }
@@ -161,7 +161,7 @@ public sealed class UsbIpServerTests
         return request;
     }
 
-    private static async Task<(UsbIpStatus Status, UsbIpDeviceRecord? Device)> ImportAsync(int port, string busId)
+    private static async Task<(UsbIpReplyStatus Status, UsbIpDeviceRecord? Device)> ImportAsync(int port, string busId)
     {
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(IPAddress.Loopback, port);

@@ -1,7 +1,7 @@
 namespace VirtTools.UsbIp.Protocol;
 
 /// <summary>The op_common status of a reply (usbip_network.h ST_*); unknown values pass through as numbers.</summary>
-public enum UsbIpStatus : uint
+public enum UsbIpReplyStatus : uint
 {
     Ok = 0,
     /// <summary>ST_NA: the device is not exported, or the server would not give it to this client.</summary>
