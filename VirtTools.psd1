@@ -20,6 +20,7 @@
         'Get-IommuGroup'
         # KSM
         'Get-KsmStats'
+        'Set-KsmConfig'
         # Host probes
         'Get-VirtHost'
         'Test-VirtHost'

@@ -1,0 +1,177 @@
+using VirtTools.Hypervisor;
+using VirtTools.Ksm;
+using VirtTools.Sysfs;
+using VirtTools.Tests.Support;
+using Xunit;
+
+namespace VirtTools.Tests.Engine.Hypervisor;
+
+public sealed class VirtHostProbeTests
+{
+    private const string IntelCpu = "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vme vmx sse2\n\nprocessor\t: 1\nflags\t\t: fpu\n";
+    private const string AmdCpu = "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu svm sse2\n";
+    private const string GuestCpu = "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 hypervisor\n";
+
+    private static VirtHost Probe(TemporaryTree tree) => VirtHostProbe.Read(new SystemRoot(tree.Path));
+
+    [Fact]
+    public void The_captured_host_has_an_IOMMU_usbip_host_and_8_vhci_controllers_of_240_ports()
+    {
+        var host = VirtHostProbe.Read(new SystemRoot(CapturedFixture.Shared));
+        Assert.True(host.IommuEnabled);
+        Assert.Equal("Intel VT-d", host.IommuKind);
+        Assert.Equal(5, host.IommuGroupCount);
+        Assert.True(host.UsbIpHostLoaded);
+        Assert.True(host.VhciHcdLoaded);
+        Assert.Equal(8, host.VhciControllers);
+        Assert.Equal(240, host.VhciPorts);
+        Assert.Equal(120, host.VhciHighSpeedPorts);
+        Assert.Equal(120, host.VhciSuperSpeedPorts);
+        Assert.True(host.KsmAvailable);
+        Assert.Equal(KsmRunState.Run, host.KsmRun);
+    }
+
+    [Fact]
+    public void Evidence_the_captured_tree_does_not_hold_is_null_not_a_guess()
+    {
+        var host = VirtHostProbe.Read(new SystemRoot(CapturedFixture.Shared));
+        Assert.Null(host.CpuExtension);
+        Assert.Null(host.HypervisorFlag);
+        Assert.Null(host.KvmDeviceExists);
+        Assert.Null(host.KvmModules);
+        Assert.Null(host.KvmModuleLoaded);
+        Assert.Null(host.KernelVersion);
+        Assert.Null(host.RunningUnder);
+        Assert.Equal(XenRole.None, host.XenRole);
+    }
+
+    [Fact]
+    public void This_machine_is_a_KVM_guest_with_dev_kvm_and_no_IOMMU()
+    {
+        var host = VirtHostProbe.Read(SystemRoot.Live);
+        Assert.True(host.HypervisorFlag);
+        Assert.Equal("kvm", host.RunningUnder);
+        Assert.Contains("CPUID", host.RunningUnderEvidence);
+        Assert.True(host.KvmDeviceExists);
+        Assert.True(host.KvmDeviceAccessible);
+        Assert.True(host.KvmModuleLoaded);
+        Assert.False(host.IommuEnabled);
+        Assert.Equal(0, host.IommuGroupCount);
+        Assert.Equal(Environment.OSVersion.Version.ToString(2), string.Join('.', host.KernelVersion!.Split('.').Take(2)));
+        Assert.True(host.KsmAvailable);
+        Assert.Equal(XenRole.None, host.XenRole);
+    }
+
+    [Theory]
+    [InlineData(IntelCpu, "vmx", "GenuineIntel")]
+    [InlineData(AmdCpu, "svm", "AuthenticAMD")]
+    [InlineData(GuestCpu, "none", "AuthenticAMD")]
+    public void The_cpu_extension_comes_from_the_first_processor_s_flags(string cpuinfo, string extension, string vendor)
+    {
+        using var tree = new TemporaryTree("host").File("/proc/cpuinfo", cpuinfo);
+        var host = Probe(tree);
+        Assert.Equal(extension, host.CpuExtension);
+        Assert.Equal(vendor, host.CpuVendor);
+    }
+
+    [Theory]
+    [InlineData("kvm_intel", "Y", true)]
+    [InlineData("kvm_amd", "1", true)]
+    [InlineData("kvm_intel", "N", false)]
+    [InlineData("kvm_amd", "0", false)]
+    public void Nested_accepts_Y_N_and_1_0(string module, string value, bool expected)
+    {
+        using var tree = new TemporaryTree("host").File($"/sys/module/{module}/parameters/nested", value).Directory("/sys/module/kvm");
+        var host = Probe(tree);
+        Assert.Equal(expected, host.NestedVirtualization);
+        Assert.Equal(new[] { "kvm", module }, host.KvmModules);
+    }
+
+    [Fact]
+    public void An_older_kernel_without_the_nested_parameter_gives_null()
+    {
+        using var tree = new TemporaryTree("host").Directory("/sys/module/kvm_intel/parameters");
+        Assert.Null(Probe(tree).NestedVirtualization);
+    }
+
+    [Fact]
+    public void Xen_control_d_in_proc_xen_capabilities_is_dom0_and_not_a_guest()
+    {
+        using var tree = new TemporaryTree("host").File("/sys/hypervisor/type", "xen").File("/proc/xen/capabilities", "control_d").File("/proc/cpuinfo", GuestCpu);
+        var host = Probe(tree);
+        Assert.Equal(XenRole.Dom0, host.XenRole);
+        Assert.Equal("none", host.RunningUnder);
+    }
+
+    [Fact]
+    public void Xen_feature_bit_11_is_dom0_even_without_proc_xen()
+    {
+        using var tree = new TemporaryTree("host").File("/sys/hypervisor/type", "xen").File("/sys/hypervisor/properties/features", "00000805");
+        Assert.Equal(XenRole.Dom0, Probe(tree).XenRole);
+    }
+
+    [Fact]
+    public void A_Xen_guest_without_control_d_is_domU_running_under_xen()
+    {
+        using var tree = new TemporaryTree("host").File("/sys/hypervisor/type", "xen").File("/proc/xen/capabilities", "").File("/proc/cpuinfo", GuestCpu);
+        var host = Probe(tree);
+        Assert.Equal(XenRole.DomU, host.XenRole);
+        Assert.Equal("xen", host.RunningUnder);
+    }
+
+    [Theory]
+    [InlineData("sys_vendor", "QEMU", "qemu")]
+    [InlineData("sys_vendor", "VMware, Inc.", "vmware")]
+    [InlineData("product_name", "KVM", "kvm")]
+    [InlineData("sys_vendor", "innotek GmbH", "oracle")]
+    [InlineData("bios_vendor", "Xen", "xen")]
+    [InlineData("sys_vendor", "Amazon EC2", "amazon")]
+    public void DMI_strings_name_the_hypervisor(string file, string value, string expected)
+    {
+        using var tree = new TemporaryTree("host").File($"/sys/class/dmi/id/{file}", value).File("/proc/cpuinfo", GuestCpu);
+        var host = Probe(tree);
+        Assert.Equal(expected, host.RunningUnder);
+        Assert.Contains(value, host.RunningUnderEvidence);
+    }
+
+    [Fact]
+    public void The_hypervisor_flag_without_DMI_is_vm_other_and_bare_metal_is_none()
+    {
+        using var guest = new TemporaryTree("host").File("/proc/cpuinfo", GuestCpu);
+        Assert.Equal("vm-other", Probe(guest).RunningUnder);
+        using var metal = new TemporaryTree("host").File("/proc/cpuinfo", IntelCpu).File("/sys/class/dmi/id/sys_vendor", "Dell Inc.");
+        Assert.Equal("none", Probe(metal).RunningUnder);
+    }
+
+    [Fact]
+    public void An_AMD_IOMMU_is_AMD_Vi_and_a_DMAR_table_without_groups_is_firmware_only()
+    {
+        using var amd = new TemporaryTree("host").Directory("/sys/class/iommu/ivhd0").Directory("/sys/kernel/iommu_groups/0");
+        Assert.Equal("AMD-Vi", Probe(amd).IommuKind);
+        using var off = new TemporaryTree("host").File("/sys/firmware/acpi/tables/DMAR", "x");
+        var host = Probe(off);
+        Assert.False(host.IommuEnabled);
+        Assert.Equal("DMAR", host.IommuFirmwareTable);
+        Assert.Equal("Intel VT-d", host.IommuKind);
+    }
+
+    [Fact]
+    public void Usbip_modules_are_seen_in_sys_module_too()
+    {
+        using var tree = new TemporaryTree("host").Directory("/sys/module/usbip_host").Directory("/sys/module/vhci_hcd");
+        var host = Probe(tree);
+        Assert.True(host.UsbIpHostLoaded);
+        Assert.True(host.VhciHcdLoaded);
+        Assert.Equal(0, host.VhciControllers);
+        Assert.Null(host.VhciPorts);
+    }
+
+    [Fact]
+    public void Dev_kvm_in_a_captured_root_is_seen_without_opening_it_and_root_may_use_it()
+    {
+        using var tree = new TemporaryTree("host").File("/dev/kvm", "");
+        var host = Probe(tree);
+        Assert.True(host.KvmDeviceExists);
+        Assert.True(host.KvmDeviceAccessible);
+    }
+}
