@@ -71,10 +71,10 @@ public sealed class PciPassthrough
 
         var moves = moving.Select(f => PassthroughMove.ToStub(f, driver)).ToList();
         var existing = _store.Load();
-        var records = moves.Select(m => new PassthroughRecord
+        var records = moving.Select(f => new PassthroughRecord
         {
-            Address = m.Address, Driver = driver, OriginalDriver = m.FromDriver, VendorId = Function(m.Address)?.VendorId,
-            DeviceId = Function(m.Address)?.DeviceId, Persisted = persist || (existing.GetValueOrDefault(m.Address)?.Persisted ?? false),
+            Address = f.Address, Driver = driver, OriginalDriver = f.Driver, VendorId = f.VendorId, DeviceId = f.DeviceId,
+            Persisted = persist || (existing.GetValueOrDefault(f.Address)?.Persisted ?? false),
         }).ToList();
         if (persist && moves.Count == 0)
         {
