@@ -14,6 +14,10 @@
         'Get-UsbDevice'
         'Get-UsbIpExport'
         'Get-UsbIpPort'
+        # USB/IP
+        'Get-UsbIpDevice'
+        'Start-UsbIpServer'
+        'Stop-UsbIpServer'
         # PCI
         'Get-PciDevice'
         'Get-PciIrqShare'

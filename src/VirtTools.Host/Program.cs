@@ -23,6 +23,7 @@ public static class Program
         return args[0] switch
         {
             "-c" or "-Command" or "--command" or "-f" or "-File" or "--file" => ShellCommand.Run(args, output, error, input),
+            "usbipd" => UsbIpDaemonCommand.Run(args, output, error),
             _ => Fail(error, $"virttools: unknown command '{args[0]}'.\n{Usage}"),
         };
     }
@@ -37,6 +38,8 @@ public static class Program
         """
         usage: virttools -c '<pipeline>'          run PowerShell with the VirtTools module imported
                virttools -f script.ps1 [args...]  run a script file
+               virttools usbipd [--address A]... [--port N] [--allow CIDR]... [--root DIR]
+                                                  serve exported USB devices (USB/IP) in the foreground
                virttools --version
 
         Examples:

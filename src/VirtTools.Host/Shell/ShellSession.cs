@@ -31,8 +31,19 @@ public sealed class ShellSession : IDisposable
             throw new InvalidOperationException($"Cannot import {ManifestPath}: {import.Terminating?.Message ?? import.Errors[0].ToString()}");
     }
 
-    /// <summary>The module shipped beside the executable.</summary>
-    public static string DefaultManifestPath => Path.Combine(AppContext.BaseDirectory, "VirtTools.psd1");
+    /// <summary>
+    /// The module shipped with the executable: in the VirtTools/ subfolder of a self-contained publish, else beside it.
+    /// A published host is its own $PSHOME, and PowerShell cannot load the format file of a manifest that sits directly
+    /// in $PSHOME on Linux (it opens "$PSHOME\VirtTools.format.ps1xml", with a backslash).
+    /// </summary>
+    public static string DefaultManifestPath
+    {
+        get
+        {
+            var published = Path.Combine(AppContext.BaseDirectory, "VirtTools", "VirtTools.psd1");
+            return File.Exists(published) ? published : Path.Combine(AppContext.BaseDirectory, "VirtTools.psd1");
+        }
+    }
 
     public TextHost Host { get; }
 

@@ -1,0 +1,132 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Management.Automation;
+using System.Net;
+using System.Net.Sockets;
+using VirtTools.Bench.Enumeration;
+
+namespace VirtTools.Bench;
+
+/// <summary>
+/// The managed USB/IP server under load on loopback: device-list round trips per second and p50/p99 latency with
+/// 1, 50 and 400 concurrent clients, and memory per idle connection. Each round trip is what `usbip list -r`
+/// does: connect, OP_REQ_DEVLIST, read the whole OP_REP_DEVLIST, close. The kernel's usbipd needs the usbip-host
+/// module and real devices, so the comparison with it belongs to the QEMU lab, not here.
+/// </summary>
+public sealed class ServerSuite : BenchSuite
+{
+    public const string Name = "server";
+
+    private static readonly byte[] DeviceListRequest = { 0x01, 0x11, 0x80, 0x05, 0, 0, 0, 0 };
+    private const int DeviceRecordSize = 312;
+
+    private readonly BenchShell _shell;
+
+    public ServerSuite(BenchOptions options, Report report, BenchShell shell) : base(options, report) => _shell = shell;
+
+    public override void Run()
+    {
+        if (_shell.Run("[bool](Get-Command Start-UsbIpServer -ErrorAction SilentlyContinue)")[0].BaseObject is not true)
+        {
+            Report.Add(new Row(Name, "device list round trips", "not merged yet", "", "", "harness in place; rerun after the merge"));
+            return;
+        }
+        var root = TreeCache.Usb(Options.WorkFolder, 100);
+        var server = _shell.Run("param($Root) Start-UsbIpServer -Address 127.0.0.1 -TcpPort 0 -Root $Root", BenchShell.Args(("Root", root)))[0];
+        try
+        {
+            var endpoint = new IPEndPoint(IPAddress.Loopback, (int)server.Properties["TcpPort"].Value);
+            int devices = RoundTrip(endpoint).Result;
+            var duration = TimeSpan.FromSeconds(Options.Quick ? 1 : 4);
+            foreach (var clients in new[] { 1, 50, 400 }) Load(endpoint, clients, duration, devices);
+            MemoryPerConnection(endpoint, server, Options.Quick ? 100 : 400);
+        }
+        finally
+        {
+            _shell.Run("param($Server) Stop-UsbIpServer -InputObject $Server", BenchShell.Args(("Server", server)));
+        }
+        Report.Note("Server: the kernel's usbipd was not measured here (it needs the usbip-host module and devices bound to it); " +
+            "compare with it in the QEMU lab. Clients and server share this process and its 2 cores, so the figures are a lower bound.");
+    }
+
+    private void Load(IPEndPoint endpoint, int clients, TimeSpan duration, int devices)
+    {
+        var latencies = new List<double>[clients];
+        var stop = Stopwatch.StartNew();
+        int errors = 0;
+        var tasks = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            var mine = latencies[c] = new List<double>();
+            while (stop.Elapsed < duration)
+            {
+                var start = Stopwatch.GetTimestamp();
+                try { await RoundTrip(endpoint).ConfigureAwait(false); }
+                catch (Exception e) when (e is SocketException or IOException) { Interlocked.Increment(ref errors); continue; }
+                mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        })).ToArray();
+        Task.WaitAll(tasks);
+        var elapsed = stop.Elapsed.TotalSeconds;
+        var all = new Samples(latencies.SelectMany(l => l));
+        Report.Add(new Row(Name, $"device list ({devices} exported devices), {clients} concurrent client{(clients > 1 ? "s" : "")}",
+            $"{all.Count / elapsed:N0} round trips/s", $"p50 {Timing.Milliseconds(all.Median)}, p99 {Timing.Milliseconds(all.Percentile(99))}",
+            "", errors > 0 ? $"{errors} failed connections" : "no failures"));
+    }
+
+    private void MemoryPerConnection(IPEndPoint endpoint, PSObject server, int connections)
+    {
+        long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var sockets = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < connections; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                socket.Connect(endpoint);
+                sockets.Add(socket);
+            }
+            // The server sees the connections a moment after the kernel accepted them.
+            for (var wait = Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromSeconds(3) && Active(server) < connections;) Thread.Sleep(20);
+            int active = Active(server);
+            long heap = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+            Report.Add(new Row(Name, $"memory per idle connection ({active} open)", $"{heap / Math.Max(active, 1) / 1024.0:0.0} KiB managed heap",
+                "", "", "client sockets of this process included; kernel socket buffers not counted"));
+        }
+        finally
+        {
+            foreach (var socket in sockets) socket.Dispose();
+        }
+    }
+
+    private static int Active(PSObject server) => (int)server.Properties["ActiveConnections"].Value;
+
+    /// <summary>One `usbip list -r`: connect, ask for the device list, read all of it, close. Returns the device count.</summary>
+    private static async Task<int> RoundTrip(IPEndPoint endpoint)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(endpoint).ConfigureAwait(false);
+        await socket.SendAsync(DeviceListRequest).ConfigureAwait(false);
+        var buffer = new byte[DeviceRecordSize];
+        await ReceiveExactly(socket, buffer.AsMemory(0, 12)).ConfigureAwait(false);
+        if (BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(2)) != 0x0005 || BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(4)) != 0)
+            throw new IOException("The server did not answer OP_REP_DEVLIST with status 0.");
+        int devices = (int)BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(8));
+        for (int d = 0; d < devices; d++)
+        {
+            await ReceiveExactly(socket, buffer.AsMemory(0, DeviceRecordSize)).ConfigureAwait(false);
+            int interfaces = buffer[DeviceRecordSize - 1];
+            for (int i = 0; i < interfaces; i++) await ReceiveExactly(socket, buffer.AsMemory(0, 4)).ConfigureAwait(false);
+        }
+        return devices;
+    }
+
+    private static async Task ReceiveExactly(Socket socket, Memory<byte> buffer)
+    {
+        for (int read = 0; read < buffer.Length;)
+        {
+            int n = await socket.ReceiveAsync(buffer[read..]).ConfigureAwait(false);
+            if (n == 0) throw new IOException("The server closed the connection early.");
+            read += n;
+        }
+    }
+}

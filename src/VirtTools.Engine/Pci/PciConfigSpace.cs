@@ -1,0 +1,97 @@
+namespace VirtTools.Pci;
+
+/// <summary>
+/// The bytes of a function's sysfs "config" file, read tolerantly. Without root the kernel returns only the first
+/// 64 bytes (enough for the header fields used here); a short, missing or garbage file gives null fields.
+/// </summary>
+public sealed class PciConfigSpace
+{
+    private const int CommandOffset = 0x04, StatusOffset = 0x06, HeaderTypeOffset = 0x0E;
+    private const int CapabilitiesPointerOffset = 0x34, InterruptLineOffset = 0x3C, InterruptPinOffset = 0x3D;
+    private const int CommandIntxDisable = 1 << 10, StatusInterrupt = 1 << 3, StatusCapabilitiesList = 1 << 4;
+    private const int ExpressCapabilityId = 0x10;
+    /// <summary>Conventional PCI has 256 bytes of config space; PCI Express functions have 4096.</summary>
+    public const int ConventionalSize = 256;
+    private const int ExtendedSize = 4096;
+
+    private readonly byte[] _bytes;
+
+    private PciConfigSpace(byte[] bytes, long fileLength)
+    {
+        _bytes = bytes;
+        FileLength = fileLength;
+    }
+
+    /// <summary>The size the kernel gives the file: 256 for conventional PCI, 4096 for PCI Express.</summary>
+    public long FileLength { get; }
+
+    /// <summary>How many bytes could actually be read (64 without root).</summary>
+    public int ReadableLength => _bytes.Length;
+
+    /// <summary>Reads the config file; null when it is missing or unreadable.</summary>
+    public static PciConfigSpace? Read(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+            var buffer = new byte[ExtendedSize];
+            int total = 0, n;
+            while (total < buffer.Length && (n = stream.Read(buffer, total, buffer.Length - total)) > 0) total += n;
+            return new PciConfigSpace(buffer[..total], new FileInfo(path).Length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    public static PciConfigSpace FromBytes(byte[] bytes, long? fileLength = null) => new(bytes.ToArray(), fileLength ?? bytes.Length);
+
+    public int? Byte(int offset) => offset >= 0 && offset < _bytes.Length ? _bytes[offset] : null;
+
+    public int? Word(int offset) => Byte(offset) is int low && Byte(offset + 1) is int high ? low | (high << 8) : null;
+
+    /// <summary>0 for an endpoint, 1 for a PCI-to-PCI bridge, 2 for a CardBus bridge (the multi-function bit removed).</summary>
+    public int? HeaderType => Byte(HeaderTypeOffset) & 0x7f;
+
+    /// <summary>The line the firmware wrote at 0x3C. With an IO-APIC it is NOT the IRQ Linux routes (see PciDevice.Irq).</summary>
+    public int? InterruptLine => Byte(InterruptLineOffset) is int line and not 0xff ? line : null;
+
+    /// <summary>The pin at 0x3D: 0 none, 1–4 INTA–INTD; null when unreadable or out of range.</summary>
+    public PciInterruptPin? InterruptPin => Byte(InterruptPinOffset) is int pin and <= 4 ? (PciInterruptPin)pin : null;
+
+    /// <summary>Command bit 10, INTx Disable (lspci "DisINTx+").</summary>
+    public bool? IntxDisabled => Word(CommandOffset) is int command ? (command & CommandIntxDisable) != 0 : null;
+
+    /// <summary>Status bit 3, Interrupt Status (lspci "INTx+"): the function is asserting INTx now.</summary>
+    public bool? InterruptStatus => Word(StatusOffset) is int status ? (status & StatusInterrupt) != 0 : null;
+
+    /// <summary>
+    /// True with a PCI Express capability or a 4096-byte config file, false when a fully readable conventional
+    /// header lists no such capability, null when the evidence could not be read.
+    /// </summary>
+    public bool? IsPciExpress
+    {
+        get
+        {
+            if (FileLength > ConventionalSize) return true;
+            return HasCapability(ExpressCapabilityId);
+        }
+    }
+
+    /// <summary>Walks the capability list; null when the list runs into bytes that could not be read.</summary>
+    private bool? HasCapability(int id)
+    {
+        if (Word(StatusOffset) is not int status) return null;
+        if ((status & StatusCapabilitiesList) == 0) return false;
+        var pointer = Byte(CapabilitiesPointerOffset) & 0xfc;
+        // 48 capabilities fill the 192 bytes after the header: more means a loop in garbage data.
+        for (int hops = 0; hops < 48 && pointer is >= 0x40; hops++)
+        {
+            if (Byte(pointer.Value) is not int capability || Byte(pointer.Value + 1) is not int next) return null;
+            if (capability == id) return true;
+            pointer = next & 0xfc;
+        }
+        return pointer is null ? null : false;
+    }
+}

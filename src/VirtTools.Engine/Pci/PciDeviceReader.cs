@@ -1,0 +1,111 @@
+using System.Globalization;
+using VirtTools.Ids;
+using VirtTools.Sysfs;
+
+namespace VirtTools.Pci;
+
+/// <summary>
+/// Reads PCI functions from /sys/bus/pci/devices under a root. Stateless apart from the root and the
+/// pci.ids names: every call reads sysfs afresh, so callers see what the kernel shows now.
+/// </summary>
+public sealed class PciDeviceReader
+{
+    public const string DevicesPath = "/sys/bus/pci/devices";
+
+    private readonly Lazy<IdsDatabase?> _names;
+
+    public PciDeviceReader(SystemRoot root)
+    {
+        Root = root;
+        _names = new Lazy<IdsDatabase?>(() => IdsDatabase.ForPci(root));
+    }
+
+    public SystemRoot Root { get; }
+
+    /// <summary>Canonical addresses of every function, sorted.</summary>
+    public IReadOnlyList<string> Addresses() =>
+        Root.Directory(DevicesPath).EntryNames().Where(name => PciAddress.Normalize(name) == name).ToList();
+
+    public IEnumerable<PciDevice> GetDevices() => Addresses().Select(a => Read(Root.Directory(DevicesPath).Child(a)));
+
+    /// <summary>The function at an address (short form allowed); null when there is none or the text is no address.</summary>
+    public PciDevice? Find(string address)
+    {
+        if (PciAddress.Normalize(address) is not { } canonical) return null;
+        var directory = Root.Directory(DevicesPath).Child(canonical);
+        return directory.Exists ? Read(directory) : null;
+    }
+
+    /// <summary>The function at an address, or PciAddressInvalid / PciDeviceNotFound.</summary>
+    public PciDevice Get(string address)
+    {
+        if (PciAddress.Normalize(address) is null) throw PciErrors.AddressInvalid(address);
+        return Find(address) ?? throw PciErrors.DeviceNotFound(address);
+    }
+
+    private PciDevice Read(SysfsDirectory link)
+    {
+        var device = link.Resolved();
+        var config = PciConfigSpace.Read(device.Combine("config"));
+        var vendor = device.Hex("vendor");
+        var deviceId = device.Hex("device");
+        var subVendor = device.Hex("subsystem_vendor");
+        var subDevice = device.Hex("subsystem_device");
+        var classValue = device.Hex("class");
+        var driver = device.LinkName("driver");
+        var msi = MsiVectors.Read(device);
+        var sysfsIrq = device.Int("irq");
+        var headerType = config?.HeaderType;
+        var names = _names.Value;
+        var masking = IntxMasking.Judge(SysfsText.FormatId(vendor), SysfsText.FormatId(deviceId), config);
+
+        return new PciDevice
+        {
+            Address = link.Name,
+            VendorId = SysfsText.FormatId(vendor),
+            DeviceId = SysfsText.FormatId(deviceId),
+            SubsystemVendorId = SysfsText.FormatId(subVendor),
+            SubsystemId = SysfsText.FormatId(subDevice),
+            ClassCode = PciClassCode.Format(classValue),
+            ClassName = classValue is int c ? names?.ClassName(c >> 16, (c >> 8) & 0xff, c & 0xff) : null,
+            VendorName = names?.VendorName(vendor),
+            DeviceName = names?.DeviceName(vendor, deviceId),
+            SubsystemName = vendor is int v && deviceId is int d && subVendor is int sv && subDevice is int sd
+                ? names?.SubsystemName(v, d, sv, sd) : null,
+            Revision = device.Hex("revision") is int r and <= 0xff ? r.ToString("x2", CultureInfo.InvariantCulture) : null,
+            Driver = driver,
+            DriverOverride = device.String("driver_override") is { Length: > 0 } o && o != "(null)" ? o : null,
+            Irq = LegacyIrq(sysfsIrq, msi),
+            SysfsIrq = sysfsIrq,
+            InterruptLine = config?.InterruptLine,
+            InterruptPin = config?.InterruptPin,
+            MsiVectors = msi.Count,
+            MsiKind = msi.Kind,
+            IommuGroup = SysfsText.ParseInt(device.LinkName("iommu_group")),
+            NumaNode = device.Int("numa_node") is int node and >= 0 ? node : null,
+            ResetMethods = device.String("reset_method")?.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            HeaderType = headerType,
+            IsBridge = headerType is int h ? h is 1 or 2 : (classValue >> 8) is 0x0604 or 0x0607,
+            IsVfioBound = device.Has("vfio-dev") || (driver?.Contains("vfio", StringComparison.Ordinal) ?? false),
+            IsEnabled = device.Int("enable") is int enable ? enable > 0 : null,
+            IsPciExpress = config?.IsPciExpress,
+            IntxDisabled = config?.IntxDisabled,
+            IntxAsserted = config?.InterruptStatus,
+            SupportsIntxMasking = masking.Supported,
+            IntxMaskingEvidence = masking.Evidence,
+            SysfsPath = Root.ToSystemPath(device.Path),
+            Root = Root.Path,
+        };
+    }
+
+    /// <summary>
+    /// sysfs irq is the INTx IRQ unless plain MSI is on: then it is the first MSI vector (MSI-X leaves it alone).
+    /// 0 means the function has no INTx IRQ.
+    /// </summary>
+    private static int? LegacyIrq(int? sysfsIrq, MsiVectors msi) => sysfsIrq switch
+    {
+        null or <= 0 => null,
+        int irq when msi.Kind == PciMsiKind.Msi && msi.Contains(irq) => null,
+        int irq => irq,
+    };
+}

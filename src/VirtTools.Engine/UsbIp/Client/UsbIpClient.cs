@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Sockets;
+using VirtTools.Diagnostics;
+using VirtTools.Ids;
+using VirtTools.UsbIp.Protocol;
+
+namespace VirtTools.UsbIp.Client;
+
+/// <summary>The client side of the management phase: ask a server for its device list.</summary>
+public static class UsbIpClient
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>OP_REQ_DEVLIST to host:port; the records as the server sent them.</summary>
+    public static async Task<IReadOnlyList<UsbIpDeviceRecord>> ListDevicesAsync(string computerName, int tcpPort, TimeSpan timeout,
+        CancellationToken cancellation = default)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            using var socket = await ConnectAsync(computerName, tcpPort, deadline.Token).ConfigureAwait(false);
+            var request = new byte[UsbIpProtocol.OpCommonSize];
+            UsbIpManagementCodec.WriteDeviceListRequest(request);
+            await socket.SendAsync(request, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+
+            var header = new byte[UsbIpManagementCodec.DeviceListReplyHeaderSize];
+            await socket.ReceiveExactlyAsync(header, "device list reply", deadline.Token).ConfigureAwait(false);
+            var op = UsbIpManagementCodec.ReadOpCommon(header.AsSpan(0, UsbIpProtocol.OpCommonSize), UsbIpOperation.ReplyDeviceList);
+            if (op.Status != UsbIpStatus.Ok) throw UsbIpStatusMessages.ToFailure(op.Status, Describe(computerName, tcpPort), null);
+            var count = UsbIpManagementCodec.ReadDeviceCount(header.AsSpan(UsbIpProtocol.OpCommonSize));
+
+            // The list grows as records arrive: a count alone never sizes an allocation.
+            var devices = new List<UsbIpDeviceRecord>();
+            var record = new byte[UsbIpProtocol.DeviceRecordSize];
+            var interfaceBytes = new byte[UsbIpProtocol.InterfaceRecordSize * UsbIpProtocol.MaxInterfaces];
+            for (var i = 0; i < count; i++)
+            {
+                await socket.ReceiveExactlyAsync(record, "device record", deadline.Token).ConfigureAwait(false);
+                var device = UsbIpManagementCodec.ReadDevice(record);
+                var interfaces = new UsbIpInterfaceRecord[device.NumInterfaces];
+                var block = interfaceBytes.AsMemory(0, interfaces.Length * UsbIpProtocol.InterfaceRecordSize);
+                await socket.ReceiveExactlyAsync(block, "interface records", deadline.Token).ConfigureAwait(false);
+                for (var j = 0; j < interfaces.Length; j++)
+                    interfaces[j] = UsbIpManagementCodec.ReadInterface(block.Span.Slice(j * UsbIpProtocol.InterfaceRecordSize, UsbIpProtocol.InterfaceRecordSize));
+                devices.Add(UsbIpManagementCodec.WithInterfaces(device, interfaces));
+            }
+            return devices;
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            throw new VirtToolsException("UsbIpServerTimeout", FailureKind.Timeout,
+                $"The USB/IP server {Describe(computerName, tcpPort)} did not answer within {timeout.TotalSeconds:0.#} seconds.",
+                "Check that the address is right and reachable (a firewall that drops packets looks like this), or give -TimeoutSec more time.",
+                computerName);
+        }
+    }
+
+    /// <summary>The device list as objects, with vendor, product and class names from usb.ids when one is installed.</summary>
+    public static async Task<IReadOnlyList<UsbIpRemoteDevice>> GetDevicesAsync(string computerName, int tcpPort, TimeSpan timeout,
+        IdsDatabase? names, CancellationToken cancellation = default)
+    {
+        var records = await ListDevicesAsync(computerName, tcpPort, timeout, cancellation).ConfigureAwait(false);
+        return records.Select(r => ToRemoteDevice(r, computerName, tcpPort, names)).ToList();
+    }
+
+    public static UsbIpRemoteDevice ToRemoteDevice(UsbIpDeviceRecord record, string computerName, int tcpPort, IdsDatabase? names) => new()
+    {
+        ComputerName = computerName,
+        TcpPort = tcpPort,
+        BusId = record.BusId,
+        Path = record.Path,
+        BusNumber = (int)record.BusNumber,
+        DeviceNumber = (int)record.DeviceNumber,
+        DeviceId = record.DeviceId,
+        Speed = record.Speed,
+        SpeedMbps = UsbIpSpeeds.ToMbps(record.Speed),
+        VendorId = record.VendorId.ToString("x4"),
+        ProductId = record.ProductId.ToString("x4"),
+        VendorName = names?.VendorName(record.VendorId),
+        ProductName = names?.DeviceName(record.VendorId, record.ProductId),
+        DeviceClass = record.DeviceClass.ToString("x2"),
+        DeviceClassName = record.DeviceClass == 0 ? null : names?.ClassName(record.DeviceClass, record.DeviceSubClass, record.DeviceProtocol),
+        ConfigurationValue = record.ConfigurationValue,
+        NumConfigurations = record.NumConfigurations,
+        Interfaces = record.Interfaces.Select((i, n) => new UsbIpRemoteInterface(n, i.Class.ToString("x2"), i.SubClass.ToString("x2"),
+            i.Protocol.ToString("x2"), names?.ClassName(i.Class, i.SubClass, i.Protocol))).ToList(),
+    };
+
+    private static async Task<Socket> ConnectAsync(string computerName, int tcpPort, CancellationToken cancellation)
+    {
+        var literal = IPAddress.TryParse(computerName, out var address);
+        var socket = literal
+            ? new Socket(address!.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp); // dual-mode: tries every address the name resolves to
+        socket.NoDelay = true;
+        try
+        {
+            if (literal) await socket.ConnectAsync(new IPEndPoint(address!, tcpPort), cancellation).ConfigureAwait(false);
+            else await socket.ConnectAsync(computerName, tcpPort, cancellation).ConfigureAwait(false);
+            return socket;
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw Unreachable(computerName, tcpPort, e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static VirtToolsException Unreachable(string computerName, int tcpPort, SocketException e)
+    {
+        var server = Describe(computerName, tcpPort);
+        var (message, action) = e.SocketErrorCode switch
+        {
+            SocketError.ConnectionRefused => ($"Nothing accepts USB/IP connections on {server}: the connection was refused.",
+                $"Check that a USB/IP server runs there (usbipd, or virttools usbipd / Start-UsbIpServer) on TCP port {tcpPort}, and that no firewall rejects the port."),
+            SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => ($"The name '{computerName}' cannot be resolved.",
+                "Check the spelling of -ComputerName, or give an IP address."),
+            SocketError.NetworkUnreachable or SocketError.HostUnreachable => ($"{server} cannot be reached from this host: {e.Message}.",
+                "Check the route to the server (ip route get <address>)."),
+            _ => ($"Cannot connect to {server}: {e.Message}.", $"Check that {computerName} is up and TCP port {tcpPort} is open."),
+        };
+        return new VirtToolsException("UsbIpServerUnreachable", FailureKind.ConnectionError, message, action, computerName, e);
+    }
+
+    private static string Describe(string computerName, int tcpPort) =>
+        computerName.Contains(':') ? $"[{computerName}]:{tcpPort}" : $"{computerName}:{tcpPort}";
+}

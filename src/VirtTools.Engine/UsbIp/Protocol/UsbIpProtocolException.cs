@@ -1,0 +1,22 @@
+using VirtTools.Diagnostics;
+
+namespace VirtTools.UsbIp.Protocol;
+
+/// <summary>
+/// The only exception the codec throws on input: a message that is truncated, too large, of another protocol
+/// version, or does not make sense. The connection that carried it cannot be trusted any more and is closed.
+/// </summary>
+public sealed class UsbIpProtocolException : VirtToolsException
+{
+    public const string Truncated = "UsbIpMessageTruncated";
+    public const string VersionMismatch = "UsbIpVersionMismatch";
+    public const string LimitExceeded = "UsbIpLimitExceeded";
+    public const string Malformed = "UsbIpMalformedMessage";
+    public const string Unexpected = "UsbIpUnexpectedMessage";
+
+    public UsbIpProtocolException(string errorId, string message)
+        : base(errorId, FailureKind.ProtocolError, message,
+            "Check that the peer speaks the Linux USB/IP protocol (usbipd/usbip from linux-tools, version 1.1.1) on this port.")
+    {
+    }
+}

@@ -1,0 +1,26 @@
+using System.Globalization;
+using System.Net.Sockets;
+using VirtTools.Sysfs;
+
+namespace VirtTools.UsbIp.Server;
+
+/// <summary>
+/// The kernel hand-off usbipd does: write the socket's file descriptor, "&lt;fd&gt;\n", to the device's usbip_sockfd.
+/// usbip-host looks the number up in the writing process's fd table (sockfd_lookup), insists on a SOCK_STREAM
+/// socket and keeps its own reference to the file, then runs the URB traffic on it in kernel threads. So the fd
+/// must be one this process owns at the moment of the write, and afterwards the process may close its fd: that
+/// drops only our reference, the connection lives on in the kernel until the client detaches.
+/// </summary>
+public sealed class SysfsSocketHandoff : IUsbIpSocketHandoff
+{
+    private readonly SystemRoot _root;
+
+    public SysfsSocketHandoff(SystemRoot root) => _root = root;
+
+    public void HandOver(string busId, Socket socket)
+    {
+        var fd = socket.SafeHandle.DangerousGetHandle().ToInt64();
+        // One write of the whole line, as the kernel's store() parses exactly what one write(2) brings.
+        File.WriteAllText(_root.Resolve($"/sys/bus/usb/devices/{busId}/usbip_sockfd"), fd.ToString(CultureInfo.InvariantCulture) + "\n");
+    }
+}

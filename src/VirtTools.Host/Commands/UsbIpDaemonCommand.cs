@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
+using VirtTools.Diagnostics;
+using VirtTools.Sysfs;
+using VirtTools.UsbIp.Protocol;
+using VirtTools.UsbIp.Server;
+
+namespace VirtTools.Host.Commands;
+
+/// <summary>
+/// `virttools usbipd [--address A]... [--port N] [--allow CIDR]... [--root DIR]`: the managed USB/IP server in the
+/// foreground, for systemd. Logs to stderr, stops cleanly on SIGTERM or SIGINT.
+/// </summary>
+internal static class UsbIpDaemonCommand
+{
+    public const string Usage =
+        """
+        usage: virttools usbipd [--address A]... [--port N] [--allow ADDR|CIDR|any]... [--root DIR]
+          --address A   listen on this address (repeatable); default: every IPv4 and IPv6 address
+          --port N      TCP port (default 3240; 0 picks a free one)
+          --allow X     clients that may list and import (repeatable); default: loopback only
+          --root DIR    read /sys under DIR instead of / (a captured tree)
+
+        """;
+
+    public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken? stop = null)
+    {
+        if (!TryParse(args, error, out var options, out var root)) return 2;
+        using var stopping = new CancellationTokenSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var external = stop?.Register(stopping.Cancel);
+        UsbIpServer server;
+        try
+        {
+            server = UsbIpServer.Start(new SysfsExportedDeviceSource(root), new SysfsSocketHandoff(root), options);
+        }
+        catch (VirtToolsException failure)
+        {
+            error.WriteLine($"virttools usbipd: {failure.Message} [{failure.ErrorId}]");
+            if (failure.RecommendedAction is { } action) error.WriteLine($"  Fix: {action}");
+            return 1;
+        }
+        output.WriteLine($"virttools usbipd: listening on port {server.TcpPort}");
+        output.Flush();
+        try
+        {
+            stopping.Token.WaitHandle.WaitOne();
+        }
+        finally
+        {
+            server.StopAsync().GetAwaiter().GetResult();
+        }
+        return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true; // we stop ourselves, cleanly
+            stopping.Cancel();
+        }
+    }
+
+    private static bool TryParse(string[] args, TextWriter error, out UsbIpServerOptions options, out SystemRoot root)
+    {
+        var addresses = new List<IPAddress>();
+        var allowed = new List<string>();
+        var port = UsbIpProtocol.DefaultTcpPort;
+        string? rootPath = null;
+        options = new UsbIpServerOptions();
+        root = SystemRoot.Live;
+        for (var i = 1; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (name is "-h" or "--help")
+            {
+                error.Write(Usage);
+                return false;
+            }
+            if (i + 1 >= args.Length) return Fail(error, $"{name} needs a value.");
+            var value = args[++i];
+            switch (name)
+            {
+                case "--address" or "-a":
+                    if (!IPAddress.TryParse(value, out var address)) return Fail(error, $"'{value}' is not an IP address.");
+                    addresses.Add(address);
+                    break;
+                case "--port" or "-p" or "--tcp-port" or "-t":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535)
+                        return Fail(error, $"'{value}' is not a TCP port.");
+                    break;
+                case "--allow":
+                    allowed.Add(value);
+                    break;
+                case "--root":
+                    rootPath = value;
+                    break;
+                default:
+                    return Fail(error, $"unknown option '{name}'.");
+            }
+        }
+        try
+        {
+            root = SystemRoot.FromParameter(rootPath);
+            if (!root.IsLive && !Directory.Exists(root.Path)) return Fail(error, $"the root folder '{root.Path}' does not exist.");
+            options = new UsbIpServerOptions
+            {
+                Addresses = addresses,
+                TcpPort = port,
+                AllowedClients = allowed.Count == 0 ? ClientAllowList.LoopbackOnly : ClientAllowList.Parse(allowed),
+                Log = line => error.WriteLine("virttools usbipd: " + line),
+                Root = root.Path,
+            };
+            return true;
+        }
+        catch (VirtToolsException failure)
+        {
+            return Fail(error, failure.Message);
+        }
+    }
+
+    private static bool Fail(TextWriter error, string message)
+    {
+        error.WriteLine("virttools usbipd: " + message);
+        error.Write(Usage);
+        return false;
+    }
+}

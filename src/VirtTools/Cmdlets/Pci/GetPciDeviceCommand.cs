@@ -1,0 +1,69 @@
+using System.Management.Automation;
+using VirtTools.Pci;
+using VirtTools.Sysfs;
+
+namespace VirtTools.Commands;
+
+/// <summary>Lists PCI functions from sysfs, with names, interrupts, IOMMU group and driver.</summary>
+[Cmdlet(VerbsCommon.Get, "PciDevice")]
+[OutputType(typeof(PciDevice))]
+public sealed class GetPciDeviceCommand : VirtToolsCmdlet
+{
+    private string[] _vendorIds = Array.Empty<string>();
+    private string[] _deviceIds = Array.Empty<string>();
+
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Address { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? VendorId { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? DeviceId { get; set; }
+
+    /// <summary>Class code prefixes ("0x0200", "0c03") or wildcard patterns on the class name ("*Ethernet*").</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Class { get; set; }
+
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Driver { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        RequireRoot();
+        _vendorIds = NormalizeIds(nameof(VendorId), VendorId);
+        _deviceIds = NormalizeIds(nameof(DeviceId), DeviceId);
+    }
+
+    protected override void ProcessRecord()
+    {
+        var reader = new PciDeviceReader(SystemRoot);
+        var drivers = new Wildcards(Driver);
+        var selected = new PciAddressSelection(Address).Select(reader.GetDevices(), (failure, input) => WriteFailure(failure, input));
+        foreach (var device in selected.Where(d =>
+                     (_vendorIds.Length == 0 || _vendorIds.Contains(d.VendorId))
+                     && (_deviceIds.Length == 0 || _deviceIds.Contains(d.DeviceId))
+                     && (Class is null || Class.Any(c => MatchesClass(d, c)))
+                     && (Driver is null || drivers.Matches(d.Driver))))
+            WriteObject(device);
+    }
+
+    private static bool MatchesClass(PciDevice device, string filter) =>
+        PciClassCode.TryParsePrefix(filter, out var prefix)
+            ? PciClassCode.MatchesPrefix(device.ClassCode, prefix)
+            : new Wildcards(new[] { filter }).Matches(device.ClassName);
+
+    private string[] NormalizeIds(string parameter, string[]? ids) => (ids ?? Array.Empty<string>()).Select(id =>
+    {
+        var normalized = SysfsText.NormalizeId(id);
+        if (normalized is null) ThrowFailure(PciErrors.IdInvalid(parameter, id), id);
+        return normalized!;
+    }).ToArray();
+}

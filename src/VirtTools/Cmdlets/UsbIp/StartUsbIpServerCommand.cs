@@ -1,0 +1,66 @@
+using System.Management.Automation;
+using System.Net;
+using VirtTools.Diagnostics;
+using VirtTools.UsbIp.Protocol;
+using VirtTools.UsbIp.Server;
+
+namespace VirtTools.Commands.UsbIp;
+
+/// <summary>
+/// Start-UsbIpServer: serve the devices bound to usbip-host (under -Root) in this process, in the background,
+/// until Stop-UsbIpServer or the end of the session. Outputs the live server object.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "UsbIpServer", SupportsShouldProcess = true)]
+[OutputType(typeof(UsbIpServer))]
+public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
+{
+    /// <summary>Addresses to listen on; none: every IPv4 and IPv6 address.</summary>
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Address { get; set; }
+
+    /// <summary>0 picks a free port, reported in the output's TcpPort.</summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int TcpPort { get; set; } = UsbIpProtocol.DefaultTcpPort;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? AllowedClient { get; set; }
+
+    protected override void BeginProcessing() => RequireRoot();
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            var addresses = (Address ?? Array.Empty<string>()).Select(ParseAddress).ToList();
+            var allowed = AllowedClient is null ? ClientAllowList.LoopbackOnly : ClientAllowList.Parse(AllowedClient);
+            var where = addresses.Count == 0 ? "every address" : string.Join(", ", addresses);
+            if (!ShouldProcess($"TCP port {TcpPort} on {where}, for {string.Join(", ", allowed.Entries)}", "Start USB/IP server")) return;
+            var root = SystemRoot;
+            var server = UsbIpServer.Start(new SysfsExportedDeviceSource(root), new SysfsSocketHandoff(root), new UsbIpServerOptions
+            {
+                Addresses = addresses,
+                TcpPort = TcpPort,
+                AllowedClients = allowed,
+                Root = root.Path,
+            });
+            UsbIpServerRegistry.Add(server);
+            WriteObject(server);
+        }
+        catch (VirtToolsException failure)
+        {
+            ThrowFailure(failure);
+        }
+        finally
+        {
+            base.EndProcessing();
+        }
+    }
+
+    private static IPAddress ParseAddress(string text) => IPAddress.TryParse(text, out var address)
+        ? address
+        : throw new VirtToolsException("UsbIpInvalidAddress", FailureKind.InvalidArgument, $"'{text}' is not an IP address.",
+            "Give addresses of this host such as 0.0.0.0, ::, 127.0.0.1 or 192.0.2.10; leave -Address out to listen on all of them.", text);
+}

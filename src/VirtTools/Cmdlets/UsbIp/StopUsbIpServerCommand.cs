@@ -1,0 +1,36 @@
+using System.Management.Automation;
+using VirtTools.UsbIp.Server;
+
+namespace VirtTools.Commands.UsbIp;
+
+/// <summary>Stop-UsbIpServer: stop servers Start-UsbIpServer started in this session (all of them without input).</summary>
+[Cmdlet(VerbsLifecycle.Stop, "UsbIpServer", SupportsShouldProcess = true)]
+[OutputType(typeof(void))]
+public sealed class StopUsbIpServerCommand : VirtToolsCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true)]
+    public UsbIpServer[]? InputObject { get; set; }
+
+    private bool _sawInput;
+
+    protected override void ProcessRecord()
+    {
+        if (InputObject is null) return;
+        _sawInput = true;
+        foreach (var server in InputObject) Stop(server);
+    }
+
+    protected override void EndProcessing()
+    {
+        if (!_sawInput)
+            foreach (var server in UsbIpServerRegistry.All) Stop(server);
+        base.EndProcessing();
+    }
+
+    private void Stop(UsbIpServer server)
+    {
+        if (!ShouldProcess(server.ToString(), "Stop USB/IP server")) return;
+        server.StopAsync().GetAwaiter().GetResult();
+        UsbIpServerRegistry.Remove(server);
+    }
+}

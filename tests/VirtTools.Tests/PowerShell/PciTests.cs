@@ -1,0 +1,125 @@
+using System.Management.Automation;
+using VirtTools.Pci;
+using VirtTools.Tests.Support;
+using Xunit;
+
+namespace VirtTools.Tests.PowerShell;
+
+[Collection(PowerShellCollection.Name)]
+public sealed class PciTests : IDisposable
+{
+    private readonly PowerShellHarness _ps = new();
+
+    private static Dictionary<string, object?> Fixture => new() { ["r"] = CapturedFixture.Shared };
+
+    [Fact]
+    public void Get_PciDevice_filters_by_class_prefix_vendor_and_driver()
+    {
+        Assert.Equal("0000:00:02.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class 0x0200", Fixture).Single().Address);
+        Assert.Equal(5, _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -VendorId 0x8086", Fixture).Count);
+        Assert.Equal("0000:00:01.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Driver xhci*", Fixture).Single().Address);
+    }
+
+    [Fact]
+    public void Get_PciDevice_takes_short_addresses_and_wildcards()
+    {
+        var found = _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r 00:1f.*, 00:02.0", Fixture).Select(d => d.Address);
+        Assert.Equal(new[] { "0000:00:02.0", "0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3" }, found);
+    }
+
+    [Fact]
+    public void A_literal_address_that_matches_nothing_is_PciDeviceNotFound_with_the_input_as_target()
+    {
+        var result = _ps.Run("param($r) Get-PciDevice -Root $r -Address 00:09.0, 00:02.0", Fixture);
+        Assert.Single(result.Output);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("PciDeviceNotFound,", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
+        Assert.Equal("00:09.0", error.TargetObject);
+        Assert.NotNull(error.ErrorDetails?.RecommendedAction);
+    }
+
+    [Fact]
+    public void A_bad_vendor_id_stops_the_command_with_PciIdInvalid()
+    {
+        var result = _ps.Run("param($r) Get-PciDevice -Root $r -VendorId intel", Fixture);
+        var error = result.Terminating?.ErrorRecord ?? Assert.Single(result.Errors);
+        Assert.StartsWith("PciIdInvalid,", error.FullyQualifiedErrorId);
+        Assert.Empty(result.Output);
+    }
+
+    [Fact]
+    public void Devices_pipe_into_Get_PciIrqShare_which_reports_each_of_their_lines_once()
+    {
+        var lines = _ps.Ok<PciIrqShare>("param($r) Get-PciDevice -Root $r | Get-PciIrqShare", Fixture);
+        Assert.Equal(new[] { 10, 21, 22, 23 }, lines.Select(l => l.Irq).Order());
+        var shared = _ps.Ok<PciIrqShare>("param($r) Get-PciDevice -Root $r 00:1f.3 | Get-PciIrqShare -SharedOnly", Fixture);
+        Assert.Equal(new[] { "0000:00:1f.2", "0000:00:1f.3" }, Assert.Single(shared).Address);
+    }
+
+    [Fact]
+    public void Ethernet_devices_pipe_into_Get_IommuGroup()
+    {
+        var group = _ps.Ok<IommuGroup>("param($r) Get-PciDevice -Root $r -Class 0x0200 | Get-IommuGroup", Fixture).Single();
+        Assert.Equal(2, group.Group);
+        Assert.True(group.IsViable);
+    }
+
+    [Fact]
+    public void Piped_functions_of_one_group_give_the_group_once()
+    {
+        var groups = _ps.Ok<IommuGroup>("param($r) Get-PciDevice -Root $r 00:1f.* | Get-IommuGroup", Fixture);
+        Assert.Equal(4, Assert.Single(groups).Group);
+    }
+
+    [Fact]
+    public void A_deserialized_object_binds_Address_and_Root_by_property_name()
+    {
+        var group = _ps.Ok<IommuGroup>("param($r) [pscustomobject]@{ Address = '0000:00:02.0'; Root = $r } | Get-IommuGroup", Fixture).Single();
+        Assert.Equal(2, group.Group);
+        var device = _ps.Ok<PciDevice>("param($r) [pscustomobject]@{ Address = '0000:00:02.0'; Root = $r } | Get-PciDevice", Fixture).Single();
+        Assert.Equal("vfio-pci", device.Driver);
+    }
+
+    [Fact]
+    public void An_unknown_group_number_is_IommuGroupNotFound()
+    {
+        var result = _ps.Run("param($r) Get-IommuGroup -Root $r -Group 2, 99", Fixture);
+        Assert.Single(result.Output);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("IommuGroupNotFound,", error.FullyQualifiedErrorId);
+        Assert.Equal(99, error.TargetObject);
+    }
+
+    [Fact]
+    public void With_the_iommu_off_Get_IommuGroup_warns_once_and_writes_nothing()
+    {
+        using var tree = new TemporaryTree("no-iommu");
+        tree.Directory("/sys/bus/pci/devices");
+        var warnings = _ps.Ok<int>("param($r) $null = Get-IommuGroup -Root $r -WarningVariable w -WarningAction SilentlyContinue; $null = Get-IommuGroup -Root $r -Group 1 -WarningVariable +w -WarningAction SilentlyContinue; $w.Count",
+            new Dictionary<string, object?> { ["r"] = tree.Path }).Single();
+        Assert.Equal(2, warnings);
+        Assert.Empty(_ps.Ok("param($r) Get-IommuGroup -Root $r -WarningAction SilentlyContinue", new Dictionary<string, object?> { ["r"] = tree.Path }));
+    }
+
+    [Fact]
+    public void On_this_machine_the_iommu_is_off_so_piping_its_network_function_only_warns()
+    {
+        var result = _ps.Run("Get-PciDevice -Root / -Class 0x0200 | Get-IommuGroup -WarningVariable w -WarningAction SilentlyContinue; $w.Count");
+        Assert.True(result.Succeeded, PowerShellHarness.Describe(result));
+        Assert.Equal(1, (int)result.Output.Single().BaseObject);
+    }
+
+    [Fact]
+    public void Table_views_render_through_Out_Default()
+    {
+        var result = _ps.Run("param($r) Get-PciDevice -Root $r; Get-PciIrqShare -Root $r | Out-Default; Get-IommuGroup -Root $r | Out-Default", Fixture, render: true);
+        Assert.True(result.Succeeded, PowerShellHarness.Describe(result));
+        Assert.Matches(@"Address\s+Id\s+Class\s+Driver\s+Irq\s+Pin\s+Msi\s+Group", _ps.HostText);
+        Assert.Contains("0000:00:01.0 1b36:000d 0x0c0330 xhci_hcd", _ps.HostText);
+        Assert.Matches(@"Irq\s+Shared\s+Blocks\s+Address", _ps.HostText);
+        Assert.Matches(@"Group\s+Viable\s+Address\s+Problems", _ps.HostText);
+    }
+
+    public void Dispose() => _ps.Dispose();
+}

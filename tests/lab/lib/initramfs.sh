@@ -1,0 +1,69 @@
+# The guest's initramfs, as two uncompressed newc archives concatenated (the kernel unpacks them in turn, and an
+# uncompressed one unpacks far faster under TCG): one shared by every kernel (busybox, usbip tools, the published
+# host, the scenarios) and one per kernel (its modules).
+
+# Modules loaded at boot by guest/init, and the ones scenarios load themselves; all are resolved with their
+# dependencies. Names that are built into a kernel resolve to nothing, which is fine.
+BOOT_MODULES="xhci-pci usb-storage sd_mod usbhid hid-generic e1000 virtio_pci virtio_blk"
+SCENARIO_MODULES="usbip-host vhci-hcd vfio-pci vfio_iommu_type1"
+
+write_cpio() { # write_cpio DIR ARCHIVE
+  (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$2"
+}
+
+copy_with_libraries() { # copy_with_libraries ROOT FILE...: the shared libraries FILEs need, at their paths in ROOT
+  local root=$1 library; shift
+  for library in $(ldd "$@" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/lib64\// { print $1 }' | sort -u); do
+    case $library in *lttng*) continue;; esac   # tracing only; the runtime runs without it
+    [ -e "$root$library" ] || { mkdir -p "$root$(dirname "$library")"; cp -L "$library" "$root$library"; }
+  done
+}
+
+build_common_cpio() { # build_common_cpio HOSTDIR ARCHIVE
+  local host=$1 archive=$2 root=$LAB_BUILD/common-root
+  rm -rf "$root"
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root,opt,lab/bin,usr/share/misc}
+  cp /bin/busybox "$root/bin/busybox"
+  cp /usr/sbin/usbip /usr/sbin/usbipd "$root/usr/sbin/"
+  copy_with_libraries "$root" /usr/sbin/usbip /usr/sbin/usbipd
+  cp -L /usr/share/misc/usb.ids /usr/share/misc/pci.ids "$root/usr/share/misc/"
+  # getaddrinfo (usbip, .NET) reads these
+  printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
+  printf 'root:x:0:\n' > "$root/etc/group"
+  printf '127.0.0.1 localhost\n::1 localhost\n' > "$root/etc/hosts"
+  printf 'passwd: files\ngroup: files\nhosts: files\n' > "$root/etc/nsswitch.conf"
+  cp -L /lib/x86_64-linux-gnu/libnss_files.so.2 "$root/lib/x86_64-linux-gnu/" 2>/dev/null || true
+  # the host without what only a debugger or a tracer needs
+  cp -a "$host" "$root/opt/virttools"
+  rm -f "$root/opt/virttools"/{*.pdb,createdump,libcoreclrtraceptprovider.so,libmscordbi.so,libmscordaccore.so,.published}
+  copy_with_libraries "$root" "$root/opt/virttools/virttools" "$root/opt/virttools"/*.so
+  gcc -static -O2 -Wall -o "$root/lab/bin/ksm-mergeable" "$LAB_DIR/guest/ksm-mergeable.c" || return 1
+  cp -a "$LAB_DIR/scenarios" "$root/lab/scenarios"
+  echo "$BOOT_MODULES" > "$root/lab/boot-modules"
+  busybox sh -n "$LAB_DIR/guest/init" || { echo "guest/init: syntax error"; return 1; }
+  cp "$LAB_DIR/guest/init" "$root/init"; chmod 755 "$root/init"
+  write_cpio "$root" "$archive"
+}
+
+build_modules_cpio() { # build_modules_cpio KERNELDIR ARCHIVE
+  local kernel=$1 archive=$2 version root=$LAB_BUILD/modules-root module target
+  version=$(cat "$kernel/version")
+  rm -rf "$root"; mkdir -p "$root/lib/modules/$version"
+  for module in $BOOT_MODULES $SCENARIO_MODULES; do
+    modprobe -d "$kernel/modules" -S "$version" --show-depends "$module" || echo "LAB-WARN: $version has no module $module" >&2
+  done | awk '$1 == "insmod" { print $2 }' | sort -u | while read -r module; do
+    target=$root/lib/modules/$version/${module#*/lib/modules/$version/}
+    mkdir -p "$(dirname "$target")"
+    # busybox modprobe loads plain .ko only: decompress what the package compressed
+    case $module in
+      *.ko.xz) xz -dc "$module" > "${target%.xz}";;
+      *.ko.zst) zstd -qdc "$module" > "${target%.zst}";;
+      *.ko.gz) gzip -dc "$module" > "${target%.gz}";;
+      *) cp "$module" "$target";;
+    esac
+  done
+  cp "$kernel/modules/lib/modules/$version"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$version/" 2>/dev/null
+  sed -i 's/\.ko\.\(xz\|zst\|gz\)$/.ko/' "$root/lib/modules/$version/modules.order"
+  depmod -b "$root" "$version" || return 1
+  write_cpio "$root" "$archive"
+}

@@ -1,0 +1,136 @@
+# Helpers for lab scenarios, dot-sourced by each one. A scenario checks what the KERNEL did (sysfs, /dev, /proc read
+# directly) as well as what a cmdlet returned. Every assertion prints one line the guest's init and the host read:
+#   LAB-OK <scenario> <text>   /   LAB-FAIL <scenario> <text>
+# Only core commands exist in the embedded engine (no Write-Host, Start-Sleep, Get-Content...): .NET does the rest.
+$ErrorActionPreference = 'Stop'
+$script:LabScenario = [IO.Path]::GetFileNameWithoutExtension($MyInvocation.PSCommandPath)
+$script:LabFailures = 0
+
+function Write-LabLine([string] $Text) {
+    [Console]::Out.WriteLine($Text)
+    [Console]::Out.Flush()
+}
+
+function Assert-Lab([bool] $Condition, [string] $Text) {
+    if ($Condition) { Write-LabLine "LAB-OK $script:LabScenario $Text" }
+    else { $script:LabFailures++; Write-LabLine "LAB-FAIL $script:LabScenario $Text" }
+}
+
+function Assert-LabEqual($Expected, $Actual, [string] $Text) {
+    Assert-Lab ($null -ne $Expected -and "$Expected" -eq "$Actual") "$Text (expected '$Expected', got '$Actual')"
+}
+
+# Stops the scenario unless every command it uses is exported: a clear failure, not a CommandNotFoundException.
+function Assert-LabCommand([string[]] $Name) {
+    $missing = @($Name | Where-Object { -not (Get-Command -Name $_ -Module VirtTools -ErrorAction SilentlyContinue) })
+    foreach ($command in $missing) { Assert-Lab $false "not implemented: $command" }
+    if ($missing.Count -gt 0) { throw "$($missing.Count) command(s) not implemented: $($missing -join ', ')" }
+}
+
+# Ends the scenario: a terminating error when an assertion failed, so virttools exits non-zero too.
+function Complete-LabScenario {
+    if ($script:LabFailures -gt 0) { throw "$script:LabFailures assertion(s) failed" }
+}
+
+# A sysfs/procfs attribute as trimmed text; $null when missing or unreadable.
+function Read-LabFile([string] $Path) {
+    if (-not [IO.File]::Exists($Path)) { return $null }
+    try { return [IO.File]::ReadAllText($Path).Trim() } catch { return $null }
+}
+
+function Write-LabFile([string] $Path, [string] $Value) {
+    [IO.File]::WriteAllText($Path, $Value)
+}
+
+# The name a sysfs symlink points to (a "driver" link gives the driver's name); $null when there is no link.
+function Get-LabLinkName([string] $Path) {
+    $target = [IO.FileInfo]::new($Path).LinkTarget
+    if ($null -eq $target) { return $null }
+    return [IO.Path]::GetFileName($target)
+}
+
+# The real path of a sysfs entry (links resolved), to tell e.g. an xHCI device from one on a vhci_hcd bus.
+function Get-LabRealPath([string] $Path) {
+    $resolved = [IO.Directory]::ResolveLinkTarget($Path, $true)
+    if ($null -eq $resolved) { return $Path }
+    return $resolved.FullName
+}
+
+# Polls a condition (the kernel works asynchronously: probing, enumeration, ksmd); $true when it came true in time.
+function Wait-Lab([scriptblock] $Condition, [int] $TimeoutSec = 15) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        if (& $Condition) { return $true }
+        [Threading.Thread]::Sleep(100)
+    }
+    return [bool](& $Condition)
+}
+
+# Runs a native tool (busybox, usbip); its output lines, and the exit code in $LASTEXITCODE.
+function Invoke-LabTool([string] $Tool) {
+    $output = @(& $Tool @args 2>&1 | ForEach-Object { "$_" })
+    Write-LabLine "  `$ $Tool $($args -join ' ') -> exit $LASTEXITCODE"
+    foreach ($line in $output) { Write-LabLine "    $line" }
+    return $output
+}
+
+# The PCI address of the first function with this vendor:device, read from sysfs.
+function Find-LabPciAddress([string] $Vendor, [string] $Device) {
+    foreach ($dir in [IO.Directory]::GetDirectories('/sys/bus/pci/devices')) {
+        if ((Read-LabFile "$dir/vendor") -eq "0x$Vendor" -and (Read-LabFile "$dir/device") -eq "0x$Device") {
+            return [IO.Path]::GetFileName($dir)
+        }
+    }
+    return $null
+}
+
+# USB devices (not interfaces, not root hubs) that sit on a vhci_hcd bus, i.e. imported over USB/IP.
+function Get-LabImportedUsbDevice {
+    foreach ($dir in [IO.Directory]::GetDirectories('/sys/bus/usb/devices')) {
+        $name = [IO.Path]::GetFileName($dir)
+        if ($name -match '^\d+-[\d.]+$' -and (Get-LabRealPath $dir) -match '/vhci_hcd\.\d+/') { $name }
+    }
+}
+
+# ---- USB/IP (scenarios 02, 03): the storage device is the one shared; vhci_hcd ports are checked in its status files
+$script:LabSharedBusId = '2-3'
+
+# The vhci_hcd status line of a port ("hs  0001 006 ..."): port numbers there are global across controllers.
+function Get-LabVhciPortStatus([int] $Port) {
+    # vhci_hcd.0 holds status, status.1...; never search sysfs recursively (it is huge and slow to walk under TCG)
+    $controllers = [IO.Directory]::GetDirectories('/sys/devices/platform', 'vhci_hcd.*')
+    foreach ($file in @($controllers | ForEach-Object { [IO.Directory]::GetFiles($_, 'status*') })) {
+        foreach ($line in [IO.File]::ReadAllLines($file)) {
+            $fields = -split $line
+            if ($fields.Count -ge 3 -and $fields[1] -match '^\d+$' -and [int]$fields[1] -eq $Port) { return $fields[2] }
+        }
+    }
+    return $null
+}
+
+# Loads the USB/IP drivers (the kernel's modules, as an admin would before using USB/IP).
+function Initialize-LabUsbIp {
+    $null = Invoke-LabTool modprobe usbip-host
+    $null = Invoke-LabTool modprobe vhci-hcd
+}
+
+# Puts the shared device back as the lab found it, whatever a failed scenario left: no attachment, no export.
+function Reset-LabUsbIp {
+    foreach ($line in @(& usbip port 2>$null)) {
+        if ("$line" -match '^Port (\d+):') { $null = & usbip detach -p $Matches[1] 2>&1 }
+    }
+    if ((Get-LabLinkName "/sys/bus/usb/devices/$script:LabSharedBusId/driver") -eq 'usbip-host') {
+        $null = & usbip unbind -b $script:LabSharedBusId 2>&1
+    }
+}
+
+function Assert-LabSharedDeviceImported([string] $How) {
+    $ok = Wait-Lab { @(Get-LabImportedUsbDevice).Count -gt 0 } 15
+    Assert-Lab $ok "kernel: the device appeared on a vhci_hcd bus ($How)"
+    $imported = @(Get-LabImportedUsbDevice)[0]
+    if (-not $imported) { return $null }
+    $sysfs = "/sys/bus/usb/devices/$imported"
+    Assert-LabEqual '46f4:0001' "$(Read-LabFile "$sysfs/idVendor"):$(Read-LabFile "$sysfs/idProduct")" "kernel: $imported has the shared device's vid:pid"
+    Assert-LabEqual 'LAB0001' (Read-LabFile "$sysfs/serial") "kernel: $imported has the shared device's serial"
+    return $imported
+}

@@ -1,0 +1,22 @@
+# USB/IP: serve the root's exports on a loopback port, list them as a client, refuse what must be refused, stop.
+param($Root)
+. "$PSScriptRoot/_Assert.ps1"
+
+# The capture shows 2-3 bound to usbip-host and imported by a client (usbip_status 2): not offered, as usbipd does.
+$server = Start-UsbIpServer -Root $Root -Address 127.0.0.1 -TcpPort 0
+try {
+    Assert-True ($server.TcpPort -gt 0) 'an ephemeral port was picked and reported'
+    Assert-Equal 0 @(Get-UsbIpDevice -Root $Root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort).Count 'a device in use is not offered'
+
+    # Once the client let go of it (usbip_status 1), it is offered with its ids and interfaces.
+    [IO.File]::WriteAllText("$Root/sys/bus/usb/devices/2-3/usbip_status", "1`n")
+    $device = Get-UsbIpDevice -Root $Root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort
+    Assert-Equal '2-3' $device.BusId 'the exported device is listed by busid'
+    Assert-Equal '46f4:0001' "$($device.VendorId):$($device.ProductId)" 'with its ids'
+    Assert-Equal '08' $device.Interfaces[0].Class 'and its mass-storage interface'
+    Assert-Equal 2 $server.Connections 'the live counter saw both clients'
+}
+finally {
+    $server | Stop-UsbIpServer
+}
+Assert-Throws { Get-UsbIpDevice -Root $Root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort -ErrorAction Stop } 'UsbIpServerUnreachable' 'a stopped server refuses connections'
