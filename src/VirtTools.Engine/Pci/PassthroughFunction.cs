@@ -30,21 +30,6 @@ internal sealed record PassthroughFunction(string Address, SysfsDirectory Device
             IsBridgeHeader(device, classCode), device.Int("boot_vga") == 1);
     }
 
-    /// <summary>
-    /// "0000:00:02.0" from "00:02.0" or any case; null when it is not a PCI address. The domain defaults to 0000
-    /// as lspci prints it.
-    /// </summary>
-    public static string? NormalizeAddress(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return null;
-        var s = text.Trim().ToLowerInvariant();
-        if (s.Count(c => c == ':') == 1) s = "0000:" + s;
-        var parts = s.Split(':', '.');
-        bool ok = parts.Length == 4 && parts[0].Length == 4 && parts[1].Length == 2 && parts[2].Length == 2 && parts[3].Length == 1
-            && parts.Take(3).All(p => p.All(Uri.IsHexDigit)) && parts[3][0] is >= '0' and <= '7';
-        return ok ? s : null;
-    }
-
     /// <summary>A bridge has header type 1 (PCI-PCI) or 2 (CardBus) in config space; without config, its class says so.</summary>
     private static bool IsBridgeHeader(SysfsDirectory device, int? classCode)
     {

@@ -243,11 +243,8 @@ public sealed class PciPassthrough
 
     private PassthroughFunction RequireFunction(string address)
     {
-        var normalized = PassthroughFunction.NormalizeAddress(address);
-        var function = normalized is null ? null : Function(normalized);
-        return function ?? throw new VirtToolsException("PciDeviceNotFound", FailureKind.NotFound,
-            $"There is no PCI function {address} under {_root.Resolve(PassthroughFunction.DevicesPath)}.",
-            "List the functions with Get-PciDevice and give an address such as 0000:00:02.0 or 00:02.0.", address);
+        var normalized = PciAddress.Normalize(address) ?? throw PciErrors.AddressInvalid(address);
+        return Function(normalized) ?? throw PciErrors.DeviceNotFound(address);
     }
 
     /// <summary>Group members that make the group unusable for vfio: bound to a driver that is not a stub, and not bridges.</summary>
