@@ -22,6 +22,9 @@
         'Get-PciDevice'
         'Get-PciIrqShare'
         'Get-IommuGroup'
+        # PCI passthrough
+        'Set-PciPassthrough'
+        'Remove-PciPassthrough'
         # KSM
         'Get-KsmStats'
         'Set-KsmConfig'

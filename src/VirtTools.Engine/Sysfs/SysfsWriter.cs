@@ -4,7 +4,8 @@ namespace VirtTools.Sysfs;
 
 /// <summary>
 /// Writes one value to a kernel attribute the way `echo value &gt; file` does (O_TRUNC, one write(2) of
-/// "value\n"), and turns a refusal into a <see cref="KernelWriteException"/> that names the errno.
+/// "value\n") through the root's <see cref="IKernelWriter"/>, and turns a refusal into a
+/// <see cref="KernelWriteException"/> that names the errno.
 /// On a captured or synthetic root the attributes are regular files, so a write there just replaces the file.
 /// </summary>
 /// <remarks>
@@ -19,9 +20,7 @@ public static class SysfsWriter
         var line = value.EndsWith('\n') ? value : value + "\n";
         try
         {
-            // bufferSize 0: no FileStream buffering, so the kernel sees exactly one write and its error surfaces here.
-            using var stream = new FileStream(root.Resolve(systemPath), FileMode.Truncate, FileAccess.Write, FileShare.ReadWrite, 0);
-            stream.Write(System.Text.Encoding.ASCII.GetBytes(line));
+            root.Writer.Write(systemPath, line);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -19,12 +19,25 @@ public static class CapturedFixture
     /// <summary>One extraction shared by the whole test run. Read it; never write to it.</summary>
     public static string Shared => SharedCopy.Value;
 
-    /// <summary>A private extraction a test may change; delete it with the returned handle.</summary>
+    /// <summary>A private copy a test may change; delete it with the returned handle.</summary>
     public static TemporaryTree CreateCopy()
     {
         var tree = new TemporaryTree("fixture-copy");
-        Extract(tree.Path);
+        // Copying the shared extraction is far cheaper than extracting the archive again (TarFile takes seconds).
+        CopyTree(Shared, tree.Path);
         return tree;
+    }
+
+    /// <summary>Copies files and directories, recreating symlinks as links (sysfs is full of them, some looping).</summary>
+    private static void CopyTree(string source, string destination)
+    {
+        foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
+        {
+            var target = Path.Combine(destination, entry.Name);
+            if (entry.LinkTarget is { } link) File.CreateSymbolicLink(target, link);
+            else if (entry is DirectoryInfo) { Directory.CreateDirectory(target); CopyTree(entry.FullName, target); }
+            else File.Copy(entry.FullName, target);
+        }
     }
 
     private static string Extract(string destination)

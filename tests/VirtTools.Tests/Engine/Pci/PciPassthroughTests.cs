@@ -1,0 +1,267 @@
+using VirtTools.Diagnostics;
+using VirtTools.Pci;
+using VirtTools.Sysfs;
+using Xunit;
+using Double = VirtTools.Tests.KernelDouble.KernelDouble;
+
+namespace VirtTools.Tests.Engine.Pci;
+
+/// <summary>
+/// Set/Remove-PciPassthrough's engine on the captured tree with the kernel double: 00:01.0 xHCI (group 1),
+/// 00:02.0 e1000 already on vfio-pci (group 2), 00:03.0 virtio disk vda (group 3), 00:1f.x unbound (group 4).
+/// </summary>
+public sealed class PciPassthroughTests : IDisposable
+{
+    private const string Xhci = "0000:00:01.0";
+    private const string E1000 = "0000:00:02.0";
+    private const string Disk = "0000:00:03.0";
+    private const string Sata = "0000:00:1f.2";
+    private const string Smbus = "0000:00:1f.3";
+    private readonly Double _kernel = Double.OnCapturedFixture();
+
+    private PciPassthrough Engine => new(_kernel.Root) { BindTimeout = TimeSpan.FromMilliseconds(300) };
+
+    private void Set(string address, bool include = false, bool persist = false, bool force = false, string driver = "vfio-pci")
+    {
+        var engine = Engine;
+        engine.Apply(engine.PlanSet(address, driver, include, persist, force));
+    }
+
+    private void Remove(string address, bool persist = false, bool force = false)
+    {
+        var engine = Engine;
+        engine.Apply(engine.PlanRemove(address, persist, force));
+    }
+
+    private string Refusal(Action action) => Assert.Throws<VirtToolsException>(action).ErrorId;
+
+    /// <summary>Puts 1f.3 on a host driver, so group 4 stops being viable.</summary>
+    private void BindSmbusToHostDriver() => _kernel.Pci.AddDriver("i801_smbus", "8086:2930").Bind(Smbus, "i801_smbus");
+
+    [Fact]
+    public void Set_hands_the_function_to_vfio_pci_through_driver_override_unbind_and_drivers_probe()
+    {
+        Set(Xhci);
+        Assert.Equal("vfio-pci", _kernel.Pci.DriverOf(Xhci));
+        Assert.Equal("vfio-pci", _kernel.Pci.DriverOverrideOf(Xhci));
+        Assert.True(_kernel.Pci.VfioGroupNodeExists(1));
+        Assert.Equal(new[] { $"/sys/bus/pci/devices/{Xhci}/driver_override", "/sys/bus/pci/drivers/xhci_hcd/unbind", "/sys/bus/pci/drivers_probe" },
+            _kernel.Writes.Select(w => w.SystemPath));
+    }
+
+    [Fact]
+    public void Set_remembers_the_original_driver_in_the_state_file()
+    {
+        Set(Xhci);
+        var record = new PassthroughStateStore(_kernel.Root).Find(Xhci);
+        Assert.Equal("xhci_hcd", record?.OriginalDriver);
+        Assert.Equal("1b36", record?.VendorId);
+    }
+
+    [Fact]
+    public void Set_of_a_function_already_on_vfio_pci_changes_nothing()
+    {
+        var plan = Engine.PlanSet(E1000);
+        Assert.True(plan.ChangesNothing);
+        Engine.Apply(plan);
+        Assert.Empty(_kernel.Writes);
+    }
+
+    [Fact]
+    public void Planning_writes_nothing() 
+    {
+        var plan = Engine.PlanSet(Xhci, persist: true);
+        Assert.Contains($"  write 'vfio-pci' to /sys/bus/pci/devices/{Xhci}/driver_override", plan.Describe());
+        Assert.Contains("  options vfio-pci ids=1b36:000d", plan.Describe());
+        Assert.Empty(_kernel.Writes);
+        Assert.False(File.Exists(_kernel.Tree.Resolve(PassthroughStateStore.SystemPath)));
+    }
+
+    [Fact]
+    public void A_missing_function_is_PciDeviceNotFound() =>
+        Assert.Equal("PciDeviceNotFound", Refusal(() => Engine.PlanSet("00:09.0")));
+
+    [Fact]
+    public void A_function_without_an_iommu_group_is_IommuNotEnabled_with_the_kernel_option_for_this_cpu()
+    {
+        _kernel.Pci.AddFunction("0000:00:05.0", "8086", "10d3", 0x020000, iommuGroup: null, driver: "e1000e");
+        _kernel.Tree.File("/proc/cpuinfo", "vendor_id\t: GenuineIntel");
+        var error = Assert.Throws<VirtToolsException>(() => Engine.PlanSet("0000:00:05.0"));
+        Assert.Equal("IommuNotEnabled", error.ErrorId);
+        Assert.Contains("intel_iommu=on", error.RecommendedAction);
+    }
+
+    [Fact]
+    public void A_stub_driver_that_is_not_loaded_is_DriverNotLoaded_with_the_modprobe_to_run()
+    {
+        var error = Assert.Throws<VirtToolsException>(() => Engine.PlanSet(Xhci, "pci-stub"));
+        Assert.Equal("DriverNotLoaded", error.ErrorId);
+        Assert.Contains("modprobe pci-stub", error.RecommendedAction);
+    }
+
+    [Fact]
+    public void A_group_member_on_a_host_driver_is_IommuGroupNotViable()
+    {
+        BindSmbusToHostDriver();
+        var error = Assert.Throws<VirtToolsException>(() => Engine.PlanSet(Sata));
+        Assert.Equal("IommuGroupNotViable", error.ErrorId);
+        Assert.Contains(Smbus, error.Message);
+    }
+
+    [Fact]
+    public void IncludeIommuGroup_moves_the_blocking_members_too_and_leaves_unbound_ones()
+    {
+        BindSmbusToHostDriver();
+        Set(Sata, include: true);
+        Assert.Equal("vfio-pci", _kernel.Pci.DriverOf(Sata));
+        Assert.Equal("vfio-pci", _kernel.Pci.DriverOf(Smbus));
+        Assert.Null(_kernel.Pci.DriverOf("0000:00:1f.0"));
+        Assert.Equal("i801_smbus", new PassthroughStateStore(_kernel.Root).Find(Smbus)?.OriginalDriver);
+    }
+
+    [Fact]
+    public void A_function_backing_a_mounted_filesystem_is_refused_without_Force()
+    {
+        _kernel.Tree.File("/proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw");
+        Assert.Equal("PassthroughInterlockMountedFilesystem", Refusal(() => Engine.PlanSet(Disk)));
+        Assert.Contains(Engine.PlanSet(Disk, force: true).Warnings, w => w.Contains("mounted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_function_carrying_the_default_route_is_refused_without_Force()
+    {
+        _kernel.Tree.Directory($"/sys/devices/pci0000:00/{Xhci}/net/enp0s1");
+        _kernel.Tree.File("/proc/net/route",
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\nenp0s1\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0");
+        Assert.Equal("PassthroughInterlockDefaultRoute", Refusal(() => Engine.PlanSet(Xhci)));
+    }
+
+    [Fact]
+    public void The_boot_VGA_device_is_refused_without_Force()
+    {
+        _kernel.Tree.File($"/sys/devices/pci0000:00/{Xhci}/boot_vga", "1");
+        Assert.Equal("PassthroughInterlockBootVga", Refusal(() => Engine.PlanSet(Xhci)));
+    }
+
+    public static TheoryData<string> EachStep() => new()
+    {
+        $"/sys/bus/pci/devices/{Xhci}/driver_override",
+        "/sys/bus/pci/drivers/xhci_hcd/unbind",
+        "/sys/bus/pci/drivers_probe",
+    };
+
+    [Theory]
+    [MemberData(nameof(EachStep))]
+    public void A_failure_at_any_write_rolls_the_function_back_to_its_original_driver(string failingPath)
+    {
+        _kernel.FailWrite(failingPath, KernelErrno.EIO);
+        var error = Assert.Throws<VirtToolsException>(() => Set(Xhci));
+        Assert.Equal("BindFailed", error.ErrorId);
+        Assert.Contains("Rolled back", error.Message);
+        Assert.Equal("xhci_hcd", _kernel.Pci.DriverOf(Xhci));
+        Assert.Null(_kernel.Pci.DriverOverrideOf(Xhci));
+        Assert.Null(new PassthroughStateStore(_kernel.Root).Find(Xhci));
+    }
+
+    [Fact]
+    public void A_probe_that_binds_nothing_is_caught_by_the_wait_and_rolled_back()
+    {
+        _kernel.Pci.FailProbe("vfio-pci", KernelErrno.EINVAL);
+        var error = Assert.Throws<VirtToolsException>(() => Set(Xhci));
+        Assert.Equal("BindFailed", error.ErrorId);
+        Assert.Contains("bound to no driver", error.Message);
+        Assert.Equal("xhci_hcd", _kernel.Pci.DriverOf(Xhci));
+    }
+
+    [Fact]
+    public void A_failure_on_the_requested_function_rolls_back_the_group_members_moved_before_it()
+    {
+        BindSmbusToHostDriver();
+        _kernel.FailWrite("/sys/bus/pci/drivers_probe", KernelErrno.ENOMEM, nth: 2); // 1f.3 first, then 1f.2
+        Assert.Throws<VirtToolsException>(() => Set(Sata, include: true));
+        Assert.Equal("i801_smbus", _kernel.Pci.DriverOf(Smbus));
+        Assert.Null(_kernel.Pci.DriverOf(Sata));
+        Assert.Null(_kernel.Pci.DriverOverrideOf(Smbus));
+        Assert.Null(_kernel.Pci.DriverOverrideOf(Sata));
+    }
+
+    [Fact]
+    public void A_permission_refusal_is_PermissionDenied_and_still_rolled_back()
+    {
+        _kernel.FailWrite("/sys/bus/pci/drivers/xhci_hcd/unbind", KernelErrno.EACCES);
+        Assert.Equal("PermissionDenied", Refusal(() => Set(Xhci)));
+        Assert.Equal("xhci_hcd", _kernel.Pci.DriverOf(Xhci));
+    }
+
+    [Fact]
+    public void Remove_from_a_new_engine_binds_the_remembered_driver_back()
+    {
+        Set(Xhci);
+        Remove(Xhci);
+        Assert.Equal("xhci_hcd", _kernel.Pci.DriverOf(Xhci));
+        Assert.Null(_kernel.Pci.DriverOverrideOf(Xhci));
+        Assert.Contains(_kernel.Writes, w => w.SystemPath == "/sys/bus/pci/drivers/xhci_hcd/bind");
+        Assert.Null(new PassthroughStateStore(_kernel.Root).Find(Xhci));
+    }
+
+    [Fact]
+    public void Remove_without_a_record_reprobes_and_the_id_table_brings_the_host_driver_back()
+    {
+        Remove(E1000);
+        Assert.Equal("e1000", _kernel.Pci.DriverOf(E1000));
+        Assert.False(_kernel.Pci.VfioGroupNodeExists(2));
+    }
+
+    [Fact]
+    public void Remove_refuses_while_a_process_holds_the_vfio_group_and_names_it()
+    {
+        _kernel.Tree.File("/proc/4242/comm", "qemu-system-x86").Link("/proc/4242/fd/17", "/dev/vfio/2");
+        var error = Assert.Throws<VirtToolsException>(() => Engine.PlanRemove(E1000));
+        Assert.Equal("PciDeviceInUse", error.ErrorId);
+        Assert.Contains("qemu-system-x86 (pid 4242)", error.Message);
+        Remove(E1000, force: true);
+        Assert.Equal("e1000", _kernel.Pci.DriverOf(E1000));
+    }
+
+    [Fact]
+    public void Persist_writes_the_modprobe_file_and_Remove_Persist_deletes_it_exactly()
+    {
+        Set(Xhci, persist: true);
+        var path = _kernel.Tree.Resolve(ModprobePersistence.FilePath("vfio-pci"));
+        var lines = File.ReadAllLines(path);
+        Assert.Contains("options vfio-pci ids=1b36:000d", lines);
+        Assert.Contains("softdep xhci_hcd pre: vfio-pci", lines);
+        Remove(Xhci, persist: true);
+        Assert.False(File.Exists(path));
+        Assert.False(File.Exists(_kernel.Tree.Resolve(PassthroughStateStore.SystemPath)));
+    }
+
+    [Fact]
+    public void Remove_Persist_of_one_function_keeps_the_lines_of_the_others()
+    {
+        Set(Xhci, persist: true);
+        Set(Disk, persist: true, force: true);
+        Remove(Xhci, persist: true);
+        var lines = File.ReadAllLines(_kernel.Tree.Resolve(ModprobePersistence.FilePath("vfio-pci")));
+        Assert.Contains("options vfio-pci ids=1af4:1001", lines);
+        Assert.DoesNotContain(lines, l => l.Contains("xhci_hcd", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_state_file_round_trips_every_field()
+    {
+        var store = new PassthroughStateStore(_kernel.Root);
+        var record = new PassthroughRecord { Address = Xhci, Driver = "vfio-pci", OriginalDriver = "xhci_hcd", VendorId = "1b36", DeviceId = "000d", Persisted = true };
+        store.Save(record);
+        Assert.Equal(record, new PassthroughStateStore(new SystemRoot(_kernel.RootPath)).Find(Xhci));
+    }
+
+    [Fact]
+    public void A_corrupt_state_file_is_PassthroughStateCorrupt()
+    {
+        _kernel.Tree.File(PassthroughStateStore.SystemPath, "{ not json");
+        Assert.Equal("PassthroughStateCorrupt", Refusal(() => new PassthroughStateStore(_kernel.Root).Load()));
+    }
+
+    public void Dispose() => _kernel.Dispose();
+}

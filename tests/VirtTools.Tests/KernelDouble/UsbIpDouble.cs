@@ -1,0 +1,249 @@
+using System.Globalization;
+using System.Text;
+using VirtTools.Sysfs;
+
+namespace VirtTools.Tests.KernelDouble;
+
+/// <summary>
+/// usbip-host (drivers/usb/usbip/stub_main.c, stub_dev.c) and vhci_hcd (vhci_sysfs.c) as Linux 6.1 behaves:
+/// <list type="bullet">
+/// <item>match_busid "add &lt;busid&gt;" / "del &lt;busid&gt;": the busid is everything after the verb, a trailing
+///   newline included (usbip writes none, and a busid with one never matches a device); EINVAL under 5 bytes or for a
+///   busid of 32 bytes or more or another verb; ENOMEM when the 16-entry table is full; ENODEV deleting an unknown busid.</item>
+/// <item>usbip-host/bind: ENODEV unless the busid is in the table, for a hub (bDeviceClass 09) or a device on vhci
+///   ("bind loop"); EBUSY when another driver has it. Bound, the device shows usbip_status 1 and usbip_sockfd.</item>
+/// <item>unbind from "usb" (the generic driver) takes the interface drivers with it; binding back to "usb" returns them.</item>
+/// <item>usbip_sockfd: a fd while status is 1 makes it 2 (in use); -1 while 2 makes it 1; anything else EINVAL.</item>
+/// <item>usbip-host/rebind: ENODEV unless in the table; reprobes an unbound device (back to "usb") and drops the busid.</item>
+/// <item>vhci_hcd.0/attach "port sockfd devid speed": EINVAL for bad fields, a port out of range or on the wrong hub
+///   for the speed (5 and 6 = SuperSpeed hub); EBUSY when the port is in use. detach "port": EINVAL when free.</item>
+/// </list>
+/// </summary>
+public sealed class UsbIpDouble
+{
+    public const string HostDriver = "/sys/bus/usb/drivers/usbip-host";
+    public const string Vhci = "/sys/devices/platform/vhci_hcd.0";
+    public const int MaxBusIds = 16;
+    private const string FreePort = "004";
+    private const string UsedPort = "006";
+
+    private readonly KernelDouble _kernel;
+    private readonly Dictionary<string, Dictionary<string, string>> _interfaceDrivers = new(StringComparer.Ordinal);
+
+    internal UsbIpDouble(KernelDouble kernel) => _kernel = kernel;
+
+    // --- what a test reads back ---
+
+    /// <summary>The match_busid table as the kernel lists it.</summary>
+    public IReadOnlyList<string> MatchBusIds
+    {
+        get
+        {
+            var text = SysfsText.ReadFile(_kernel.Resolve(HostDriver + "/match_busid")) ?? "";
+            return text.TrimEnd('\n').Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+        }
+    }
+
+    public string? DriverOf(string busId) => Device(busId).LinkName("driver");
+
+    /// <summary>usbip_status (1 available, 2 in use, 3 error); null when the device is not on usbip-host.</summary>
+    public int? StatusOf(string busId) => Device(busId).Int("usbip_status");
+
+    /// <summary>The status line of a global vhci port, as `usbip port` parses it.</summary>
+    public string? VhciPortLine(int port) => FindPort(port) is { } found ? found.Lines[found.Index] : null;
+
+    // --- the kernel side of writes ---
+
+    internal bool TryWrite(string systemPath, string text)
+    {
+        if (systemPath == HostDriver + "/match_busid") { _kernel.RequireAttribute(systemPath); MatchBusId(text); return true; }
+        if (systemPath == HostDriver + "/rebind") { _kernel.RequireAttribute(systemPath); Rebind(KernelDouble.Token(text)); return true; }
+        if (systemPath == Vhci + "/attach") { _kernel.RequireAttribute(systemPath); Attach(text); return true; }
+        if (systemPath == Vhci + "/detach") { _kernel.RequireAttribute(systemPath); Detach(text); return true; }
+        if (systemPath.StartsWith("/sys/bus/usb/devices/", StringComparison.Ordinal) && systemPath.EndsWith("/usbip_sockfd", StringComparison.Ordinal))
+        {
+            _kernel.RequireAttribute(systemPath);
+            SetSocket(systemPath.Split('/')[5], text);
+            return true;
+        }
+        var parts = systemPath.Split('/');
+        if (parts.Length == 7 && systemPath.StartsWith("/sys/bus/usb/drivers/", StringComparison.Ordinal) && parts[6] is "bind" or "unbind"
+            && !KernelDouble.Token(text).Contains(':'))
+        {
+            _kernel.RequireAttribute(systemPath);
+            if (parts[6] == "bind") Bind(KernelDouble.Token(text), parts[5]); else Unbind(KernelDouble.Token(text), parts[5]);
+            return true;
+        }
+        return false;
+    }
+
+    private void MatchBusId(string text)
+    {
+        if (Encoding.UTF8.GetByteCount(text) < 5) throw KernelDouble.Errno(KernelErrno.EINVAL, "match_busid");
+        var busId = text[4..];
+        if (Encoding.UTF8.GetByteCount(busId) >= 32) throw KernelDouble.Errno(KernelErrno.EINVAL, "match_busid");
+        var table = MatchBusIdsVerbatim();
+        if (text.StartsWith("add ", StringComparison.Ordinal))
+        {
+            if (table.Contains(busId)) return;
+            if (table.Count >= MaxBusIds) throw KernelDouble.Errno(KernelErrno.ENOMEM, "match_busid add " + busId);
+            table.Add(busId);
+        }
+        else if (text.StartsWith("del ", StringComparison.Ordinal))
+        {
+            if (!table.Remove(busId)) throw KernelDouble.Errno(KernelErrno.ENODEV, "match_busid del " + busId);
+        }
+        else throw KernelDouble.Errno(KernelErrno.EINVAL, "match_busid");
+        _kernel.Show(HostDriver + "/match_busid", string.Concat(table.Select(b => b + " ")) + "\n");
+    }
+
+    /// <summary>The table with each entry as written (a newline kept): kept beside the shown file so the trap stays visible.</summary>
+    private List<string> MatchBusIdsVerbatim()
+    {
+        var text = SysfsText.ReadFile(_kernel.Resolve(HostDriver + "/match_busid")) ?? "\n";
+        return text[..^1].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+    }
+
+    private void Bind(string busId, string driver)
+    {
+        var device = Device(busId);
+        if (!device.Exists) throw KernelDouble.Errno(KernelErrno.ENODEV, $"{driver}/bind {busId}");
+        if (driver == "usbip-host")
+        {
+            bool refused = !MatchBusIdsVerbatim().Contains(busId) || device.String("bDeviceClass") == "09"
+                || device.Resolved().Path.Contains("/vhci_hcd.", StringComparison.Ordinal);
+            if (refused) throw KernelDouble.Errno(KernelErrno.ENODEV, $"usbip-host/bind {busId}");
+        }
+        if (DriverOf(busId) is not null) throw KernelDouble.Errno(KernelErrno.EBUSY, $"{driver}/bind {busId}");
+        AttachDriver(busId, driver);
+    }
+
+    private void Unbind(string busId, string driver)
+    {
+        if (DriverOf(busId) != driver) throw KernelDouble.Errno(KernelErrno.ENODEV, $"{driver}/unbind {busId}");
+        var device = Device(busId).Resolved().Path;
+        KernelDouble.Unlink(device + "/driver");
+        KernelDouble.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId));
+        if (driver == "usbip-host")
+            foreach (var attribute in new[] { "usbip_status", "usbip_sockfd", "usbip_debug" }) File.Delete(device + "/" + attribute);
+        if (driver != "usb") return;
+        var remembered = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in new SysfsDirectory(device).EntryNames().Where(n => n.StartsWith(busId + ":", StringComparison.Ordinal)))
+        {
+            if (new SysfsDirectory(device + "/" + name).LinkName("driver") is not { } interfaceDriver) continue;
+            remembered[name] = interfaceDriver;
+            KernelDouble.Unlink(device + "/" + name + "/driver");
+            KernelDouble.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver + "/" + name));
+        }
+        _interfaceDrivers[busId] = remembered;
+    }
+
+    private void Rebind(string busId)
+    {
+        var table = MatchBusIdsVerbatim();
+        if (!table.Contains(busId)) throw KernelDouble.Errno(KernelErrno.ENODEV, "rebind " + busId);
+        if (DriverOf(busId) is null) AttachDriver(busId, "usb");
+        table.Remove(busId);
+        _kernel.Show(HostDriver + "/match_busid", string.Concat(table.Select(b => b + " ")) + "\n");
+    }
+
+    private void AttachDriver(string busId, string driver)
+    {
+        var device = Device(busId).Resolved().Path;
+        KernelDouble.Link(device + "/driver", _kernel.Resolve("/sys/bus/usb/drivers/" + driver));
+        KernelDouble.Link(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId), device);
+        if (driver == "usbip-host")
+        {
+            File.WriteAllText(device + "/usbip_status", "1\n");
+            File.WriteAllText(device + "/usbip_sockfd", "");
+            File.WriteAllText(device + "/usbip_debug", "0\n");
+        }
+        if (driver == "usb" && _interfaceDrivers.Remove(busId, out var interfaces))
+            foreach (var (name, interfaceDriver) in interfaces)
+            {
+                KernelDouble.Link(device + "/" + name + "/driver", _kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver));
+                KernelDouble.Link(_kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver + "/" + name), device + "/" + name);
+            }
+    }
+
+    private void SetSocket(string busId, string text)
+    {
+        if (!int.TryParse(KernelDouble.Token(text), NumberStyles.Integer, CultureInfo.InvariantCulture, out var fd))
+            throw KernelDouble.Errno(KernelErrno.EINVAL, "usbip_sockfd");
+        var status = StatusOf(busId);
+        int next = (fd, status) switch
+        {
+            ( >= 0, 1) => 2,
+            (-1, 2) => 1,
+            _ => throw KernelDouble.Errno(KernelErrno.EINVAL, $"usbip_sockfd {fd} with usbip_status {status}"),
+        };
+        File.WriteAllText(Device(busId).Resolved().Path + "/usbip_status", next.ToString(CultureInfo.InvariantCulture) + "\n");
+    }
+
+    private void Attach(string text)
+    {
+        var fields = KernelDouble.Token(text).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var values = fields.Select(f => uint.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : (uint?)null).ToList();
+        if (values.Count != 4 || values.Any(v => v is null)) throw KernelDouble.Errno(KernelErrno.EINVAL, "attach " + text.Trim());
+        int port = (int)values[0]!.Value, speed = (int)values[3]!.Value;
+        var found = FindPort(port) ?? throw KernelDouble.Errno(KernelErrno.EINVAL, $"attach: no port {port}");
+        bool superSpeedPort = found.Lines[found.Index].StartsWith("ss", StringComparison.Ordinal);
+        if (speed is < 1 or > 6 || (speed >= 5) != superSpeedPort) throw KernelDouble.Errno(KernelErrno.EINVAL, $"attach: speed {speed} on port {port}");
+        if (Field(found, 2) != FreePort) throw KernelDouble.Errno(KernelErrno.EBUSY, $"attach: port {port} in use");
+        var hub = superSpeedPort ? "ss" : "hs";
+        var localBusId = $"{HubBusNumber(port / PortsPerController(), superSpeedPort)}-{port % PortsPerController() % (PortsPerController() / 2) + 1}";
+        found.Lines[found.Index] = string.Create(CultureInfo.InvariantCulture,
+            $"{hub}  {port:D4} {UsedPort} {speed:D3} {values[2]!.Value:x8} {values[1]!.Value:D6} {localBusId}");
+        found.Save();
+    }
+
+    private void Detach(string text)
+    {
+        if (!int.TryParse(KernelDouble.Token(text), NumberStyles.None, CultureInfo.InvariantCulture, out var port)) throw KernelDouble.Errno(KernelErrno.EINVAL, "detach");
+        var found = FindPort(port) ?? throw KernelDouble.Errno(KernelErrno.EINVAL, $"detach: no port {port}");
+        if (Field(found, 2) == FreePort) throw KernelDouble.Errno(KernelErrno.EINVAL, $"detach: port {port} is not connected");
+        var hub = found.Lines[found.Index][..2];
+        found.Lines[found.Index] = string.Create(CultureInfo.InvariantCulture, $"{hub}  {port:D4} {FreePort} 000 00000000 000000 0-0");
+        found.Save();
+    }
+
+    private static string Field(PortLocation found, int index) => found.Lines[found.Index].Split(' ', StringSplitOptions.RemoveEmptyEntries)[index];
+
+    private int PortsPerController() =>
+        new SysfsDirectory(_kernel.Resolve(Vhci)).Int("nports") is int total ? total / StatusFiles().Count : 0;
+
+    private List<string> StatusFiles() =>
+        new SysfsDirectory(_kernel.Resolve(Vhci)).EntryNames().Where(n => n == "status" || n.StartsWith("status.", StringComparison.Ordinal)).ToList();
+
+    private PortLocation? FindPort(int port)
+    {
+        foreach (var file in StatusFiles())
+        {
+            var path = _kernel.Resolve(Vhci + "/" + file);
+            var lines = File.ReadAllText(path).TrimEnd('\n').Split('\n');
+            for (int i = 1; i < lines.Length; i++)
+            {
+                var fields = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length > 1 && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p == port)
+                    return new PortLocation(path, lines, i);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The bus number of controller N's HighSpeed or SuperSpeed root hub (the usbX directory below vhci_hcd.N).</summary>
+    private int HubBusNumber(int controller, bool superSpeed)
+    {
+        var platform = new SysfsDirectory(_kernel.Resolve("/sys/devices/platform/vhci_hcd." + controller.ToString(CultureInfo.InvariantCulture)));
+        foreach (var hub in platform.EntryNames().Where(n => n.StartsWith("usb", StringComparison.Ordinal)).Select(platform.Child))
+            if ((hub.Int("speed") >= 5000) == superSpeed && hub.Int("busnum") is int busNumber) return busNumber;
+        return 0;
+    }
+
+    private SysfsDirectory Device(string busId) => new(_kernel.Resolve("/sys/bus/usb/devices/" + busId));
+
+    private sealed record PortLocation(string Path, string[] Lines, int Index)
+    {
+        public void Save() => File.WriteAllText(Path, string.Join('\n', Lines) + "\n");
+    }
+}
