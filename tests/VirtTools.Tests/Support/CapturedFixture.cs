@@ -1,5 +1,4 @@
-using System.Formats.Tar;
-using System.IO.Compression;
+using System.Diagnostics;
 
 namespace VirtTools.Tests.Support;
 
@@ -19,34 +18,27 @@ public static class CapturedFixture
     /// <summary>One extraction shared by the whole test run. Read it; never write to it.</summary>
     public static string Shared => SharedCopy.Value;
 
-    /// <summary>A private copy a test may change; delete it with the returned handle.</summary>
+    /// <summary>A private extraction a test may change; delete it with the returned handle.</summary>
     public static TemporaryTree CreateCopy()
     {
         var tree = new TemporaryTree("fixture-copy");
-        // Copying the shared extraction is far cheaper than extracting the archive again (TarFile takes seconds).
-        CopyTree(Shared, tree.Path);
+        Extract(tree.Path);
         return tree;
     }
 
-    /// <summary>Copies files and directories, recreating symlinks as links (sysfs is full of them, some looping).</summary>
-    private static void CopyTree(string source, string destination)
-    {
-        foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
-        {
-            var target = Path.Combine(destination, entry.Name);
-            if (entry.LinkTarget is { } link) File.CreateSymbolicLink(target, link);
-            else if (entry is DirectoryInfo) { Directory.CreateDirectory(target); CopyTree(entry.FullName, target); }
-            else File.Copy(entry.FullName, target);
-        }
-    }
-
+    /// <summary>
+    /// Extracts with the system's tar: on this machine it unpacks the 9,000 entries in about 0.2 s, where
+    /// System.Formats.Tar takes seconds, and many tests each need a private copy.
+    /// </summary>
     private static string Extract(string destination)
     {
         if (!File.Exists(ArchivePath))
             throw new FileNotFoundException($"The captured fixture is missing: {ArchivePath}. Clone the repository with ../shared beside it, or set VIRTTOOLS_SHARED.");
-        using var file = File.OpenRead(ArchivePath);
-        using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        TarFile.ExtractToDirectory(gzip, destination, overwriteFiles: true);
+        var tar = new ProcessStartInfo("tar", new[] { "-xzf", ArchivePath, "-C", destination }) { RedirectStandardError = true };
+        using var process = Process.Start(tar) ?? throw new InvalidOperationException("Cannot start tar.");
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"tar could not extract {ArchivePath}: {error}");
         return destination;
     }
 
