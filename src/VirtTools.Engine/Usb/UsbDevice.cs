@@ -88,10 +88,10 @@ public sealed class UsbDevice
     /// <summary>usbip-host's usbip_status while exported: Available until a client imports it, then InUse.</summary>
     public UsbIpStatus? UsbIpStatus { get; init; }
 
-    /// <summary>Sits on a vhci_hcd bus: a remote device imported over USB/IP.</summary>
-    public bool IsImported => VhciController is not null;
+    /// <summary>Sits on a vhci_hcd bus: a remote device imported over USB/IP (the vhci root hubs themselves are not).</summary>
+    public bool IsImported => VhciController is not null && PortPath.Length > 0;
 
-    /// <summary>The vhci_hcd controller ("vhci_hcd.0") an imported device hangs off; null for local devices.</summary>
+    /// <summary>The vhci_hcd controller ("vhci_hcd.0") an imported device or a vhci root hub belongs to; null for local devices.</summary>
     public string? VhciController { get; init; }
 
     /// <summary>The device's own directory under /sys/devices (what usbip puts in the wire record's path).</summary>
