@@ -1,0 +1,127 @@
+using System.Globalization;
+using VirtTools.Ids;
+using VirtTools.Sysfs;
+using VirtTools.UsbIp;
+using VirtTools.UsbIp.Host;
+
+namespace VirtTools.Usb;
+
+/// <summary>
+/// Reads USB devices from /sys/bus/usb/devices under a root. Every device is read fresh, so the numbers that
+/// change on replug are current; a device that vanishes between listing and reading is simply left out.
+/// </summary>
+public sealed class UsbDeviceReader
+{
+    public const string DevicesPath = "/sys/bus/usb/devices";
+
+    private const string VhciPlatformPrefix = "/sys/devices/platform/vhci_hcd.";
+
+    private readonly Lazy<IdsDatabase?> _ids;
+
+    public UsbDeviceReader(SystemRoot root)
+    {
+        Root = root;
+        _ids = new Lazy<IdsDatabase?>(() => IdsDatabase.ForUsb(root));
+    }
+
+    public SystemRoot Root { get; }
+
+    /// <summary>Bus ids of every device, root hubs included, in bus and port order; empty without /sys/bus/usb.</summary>
+    public IReadOnlyList<string> GetBusIds()
+    {
+        var ids = Root.Directory(DevicesPath).EntryNames().Where(UsbBusId.IsValid).ToList();
+        ids.Sort(UsbBusId.Comparer);
+        return ids;
+    }
+
+    /// <summary>Every device, hubs included, in bus and port order.</summary>
+    public IEnumerable<UsbDevice> GetDevices()
+    {
+        foreach (var busId in GetBusIds())
+            if (Find(busId) is { } device) yield return device;
+    }
+
+    /// <summary>The device with this bus id; null when there is none (or the text is not a bus id).</summary>
+    public UsbDevice? Find(string busId)
+    {
+        if (!UsbBusId.TryParse(busId, out var busFromName, out var ports)) return null;
+        var link = Root.Directory(DevicesPath + "/" + busId);
+        if (!link.Exists) return null;
+        var dir = link.Resolved();
+        var sysfsPath = Root.ToSystemPath(dir.Path);
+        var ids = _ids.Value;
+
+        int? vendor = dir.Hex("idVendor"), product = dir.Hex("idProduct"), deviceClass = dir.Hex("bDeviceClass");
+        int? bus = dir.Int("busnum") ?? busFromName, number = dir.Int("devnum");
+        var speedMbps = UsbSpeeds.ParseMbps(dir.String("speed"));
+        var driver = dir.LinkName("driver");
+        return new UsbDevice
+        {
+            BusId = busId,
+            BusNumber = bus,
+            DeviceNumber = number,
+            DevicePath = bus is int b && number is int n ? string.Create(CultureInfo.InvariantCulture, $"/dev/bus/usb/{b:000}/{n:000}") : null,
+            PortPath = ports,
+            ParentBusId = UsbBusId.Parent(busId),
+            VendorId = SysfsText.FormatId(vendor),
+            ProductId = SysfsText.FormatId(product),
+            DeviceRelease = dir.Id("bcdDevice"),
+            Manufacturer = NonEmpty(dir.String("manufacturer")),
+            Product = NonEmpty(dir.String("product")),
+            SerialNumber = NonEmpty(dir.String("serial")),
+            VendorName = ids?.VendorName(vendor),
+            ProductName = ids?.DeviceName(vendor, product),
+            SpeedMbps = speedMbps,
+            Speed = UsbSpeeds.FromMbps(speedMbps),
+            UsbVersion = NonEmpty(dir.String("version")),
+            DeviceClass = UsbClassCode.Format(deviceClass),
+            DeviceSubClass = UsbClassCode.Format(dir.Hex("bDeviceSubClass")),
+            DeviceProtocol = UsbClassCode.Format(dir.Hex("bDeviceProtocol")),
+            DeviceClassName = ids?.ClassName(deviceClass),
+            Configuration = dir.Int("bConfigurationValue"),
+            ConfigurationCount = dir.Int("bNumConfigurations"),
+            InterfaceCount = dir.Int("bNumInterfaces"),
+            Interfaces = ReadInterfaces(dir, ids),
+            Driver = driver,
+            IsHub = ports.Length == 0 || UsbClassCode.Format(deviceClass) == UsbClassCode.Hub,
+            UsbIpStatus = driver == UsbIpHostReader.DriverName ? UsbIpHostReader.ReadStatus(dir) : null,
+            VhciController = VhciControllerOf(sysfsPath),
+            SysfsPath = sysfsPath,
+            Root = Root.Path,
+        };
+    }
+
+    private static UsbInterface[] ReadInterfaces(SysfsDirectory device, IdsDatabase? ids) =>
+        device.EntryNames()
+            .Where(name => name.Contains(':', StringComparison.Ordinal) && device.Has(name + "/bInterfaceClass"))
+            .Select(name =>
+            {
+                var dir = device.Child(name);
+                var cls = dir.Hex("bInterfaceClass");
+                return new UsbInterface
+                {
+                    Name = name,
+                    Number = dir.Hex("bInterfaceNumber"),
+                    AlternateSetting = dir.Int("bAlternateSetting"),
+                    Class = UsbClassCode.Format(cls),
+                    SubClass = UsbClassCode.Format(dir.Hex("bInterfaceSubClass")),
+                    Protocol = UsbClassCode.Format(dir.Hex("bInterfaceProtocol")),
+                    ClassName = ids?.ClassName(cls),
+                    EndpointCount = dir.Hex("bNumEndpoints"),
+                    Description = NonEmpty(dir.String("interface")),
+                    Driver = dir.LinkName("driver"),
+                };
+            })
+            .OrderBy(i => i.Number ?? int.MaxValue).ThenBy(i => i.Name, StringComparer.Ordinal)
+            .ToArray();
+
+    /// <summary>"vhci_hcd.3" when the device's real place is below /sys/devices/platform/vhci_hcd.3.</summary>
+    private static string? VhciControllerOf(string sysfsPath)
+    {
+        if (!sysfsPath.StartsWith(VhciPlatformPrefix, StringComparison.Ordinal)) return null;
+        int end = sysfsPath.IndexOf('/', VhciPlatformPrefix.Length);
+        return sysfsPath["/sys/devices/platform/".Length..(end < 0 ? sysfsPath.Length : end)];
+    }
+
+    private static string? NonEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+}

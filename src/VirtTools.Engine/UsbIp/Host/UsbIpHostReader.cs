@@ -1,0 +1,72 @@
+using VirtTools.Sysfs;
+using VirtTools.Usb;
+
+namespace VirtTools.UsbIp.Host;
+
+/// <summary>
+/// Reads the export side of USB/IP: the usbip-host driver's bound devices, its match_busid table and each device's
+/// usbip_status. A missing driver directory (module not loaded) reads as no exports, not as a failure.
+/// </summary>
+public sealed class UsbIpHostReader
+{
+    public const string DriverName = "usbip-host";
+    public const string DriverPath = "/sys/bus/usb/drivers/" + DriverName;
+    public const string MatchBusIdFile = "match_busid";
+    public const string StatusAttribute = "usbip_status";
+
+    private readonly UsbDeviceReader _devices;
+
+    public UsbIpHostReader(SystemRoot root) : this(new UsbDeviceReader(root)) { }
+
+    public UsbIpHostReader(UsbDeviceReader devices) => _devices = devices;
+
+    public SystemRoot Root => _devices.Root;
+
+    public SysfsDirectory Driver => Root.Directory(DriverPath);
+
+    /// <summary>usbip-host is loaded (its driver directory exists).</summary>
+    public bool IsDriverLoaded => Driver.Exists;
+
+    /// <summary>The bus ids in match_busid (the devices usbip-host may claim); empty when the driver is not loaded.</summary>
+    public IReadOnlyList<string> GetMatchBusIds() =>
+        (Driver.Text(MatchBusIdFile) ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Where(UsbBusId.IsValid).ToList();
+
+    /// <summary>The bus ids of devices bound to usbip-host now (the device links in its driver directory).</summary>
+    public IReadOnlyList<string> GetBoundBusIds() => Driver.EntryNames().Where(UsbBusId.IsValid).ToList();
+
+    /// <summary>Every bound or matched device, in bus and port order.</summary>
+    public IEnumerable<UsbIpExport> GetExports()
+    {
+        var bound = GetBoundBusIds().ToHashSet(StringComparer.Ordinal);
+        var matched = GetMatchBusIds().ToHashSet(StringComparer.Ordinal);
+        var busIds = bound.Union(matched).ToList();
+        busIds.Sort(UsbBusId.Comparer);
+        return busIds.Select(busId => Read(busId, bound.Contains(busId), matched.Contains(busId)));
+    }
+
+    /// <summary>The export at this bus id; null when usbip-host neither holds nor matches it.</summary>
+    public UsbIpExport? Find(string busId)
+    {
+        if (!UsbBusId.IsValid(busId)) return null;
+        bool bound = Driver.Has(busId), matched = GetMatchBusIds().Contains(busId, StringComparer.Ordinal);
+        return bound || matched ? Read(busId, bound, matched) : null;
+    }
+
+    /// <summary>usbip_status of a device directory; null when absent or not a known state.</summary>
+    public static UsbIpStatus? ReadStatus(SysfsDirectory device) =>
+        device.Int(StatusAttribute) is int code && Enum.IsDefined(typeof(UsbIpStatus), code) ? (UsbIpStatus)code : null;
+
+    private UsbIpExport Read(string busId, bool bound, bool matched)
+    {
+        var device = _devices.Find(busId);
+        return new UsbIpExport
+        {
+            BusId = busId,
+            IsBound = bound,
+            IsInMatchTable = matched,
+            Status = bound && device is not null ? device.UsbIpStatus : null,
+            Device = device,
+            Root = Root.Path,
+        };
+    }
+}

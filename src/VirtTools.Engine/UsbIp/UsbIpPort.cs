@@ -1,0 +1,58 @@
+using VirtTools.Usb;
+
+namespace VirtTools.UsbIp;
+
+/// <summary>
+/// One vhci_hcd port, numbered globally as <c>usbip port</c> prints it, with the remote end from the record that
+/// <c>usbip attach</c> (or Connect-UsbIpDevice) left in /run/vhci_hcd.
+/// </summary>
+public sealed class UsbIpPort
+{
+    /// <summary>The controller that owns the port ("vhci_hcd.0").</summary>
+    public required string Controller { get; init; }
+
+    public int ControllerIndex { get; init; }
+
+    public VhciHub Hub { get; init; }
+
+    /// <summary>The global port number: what vhci_hcd's attach and detach files take.</summary>
+    public int Port { get; init; }
+
+    /// <summary>null when the kernel printed a state this module does not know (see <see cref="StatusCode"/>).</summary>
+    public UsbIpPortStatus? Status { get; init; }
+
+    public int StatusCode { get; init; }
+
+    public bool IsInUse => Status == UsbIpPortStatus.InUse;
+
+    public bool IsFree => Status == UsbIpPortStatus.Free;
+
+    /// <summary>The attached device's speed; null on a port without a device.</summary>
+    public UsbSpeed? Speed { get; init; }
+
+    public double? SpeedMbps => Speed is UsbSpeed s ? UsbSpeeds.ToMbps(s) : null;
+
+    /// <summary>The USB/IP devid, (remote bus number &lt;&lt; 16) | remote device number; null on a port without a device.</summary>
+    public int? DeviceId { get; init; }
+
+    public int? RemoteBusNumber => DeviceId >> 16;
+
+    public int? RemoteDeviceNumber => DeviceId & 0xffff;
+
+    /// <summary>The socket descriptor number the attaching process handed to the kernel (newer kernels only).</summary>
+    public int? SocketFd { get; init; }
+
+    /// <summary>The bus id the imported device got on this machine ("4-1"): what Get-UsbDevice shows as imported.</summary>
+    public string? LocalBusId { get; init; }
+
+    /// <summary>The server, its TCP port and the bus id there, from the attach record; null without one.</summary>
+    public string? RemoteHost { get; init; }
+
+    public int? RemoteTcpPort { get; init; }
+
+    public string? RemoteBusId { get; init; }
+
+    public required string Root { get; init; }
+
+    public override string ToString() => $"{Controller} port {Port}";
+}

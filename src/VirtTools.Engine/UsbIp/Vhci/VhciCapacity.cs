@@ -1,0 +1,8 @@
+namespace VirtTools.UsbIp.Vhci;
+
+/// <summary>How many devices this host can import: controllers, ports, and how many are free on each hub.</summary>
+public sealed record VhciCapacity(int Controllers, int? PortCount, int FreeHighSpeedPorts, int FreeSuperSpeedPorts, int PortsInUse)
+{
+    /// <summary>No vhci_hcd controller: the vhci-hcd module is not loaded.</summary>
+    public bool IsAvailable => Controllers > 0;
+}

@@ -1,0 +1,43 @@
+using System.Management.Automation;
+using VirtTools.UsbIp;
+using VirtTools.UsbIp.Vhci;
+
+namespace VirtTools.Commands.Usb;
+
+/// <summary>Lists every vhci_hcd port on every controller: free or in use, its hub, and the remote end of an attachment.</summary>
+[Cmdlet(VerbsCommon.Get, "UsbIpPort", DefaultParameterSetName = AllSet)]
+[OutputType(typeof(UsbIpPort))]
+public sealed class GetUsbIpPortCommand : VirtToolsCmdlet
+{
+    private const string AllSet = "All";
+    private const string InUseSet = "InUse";
+    private const string FreeSet = "Free";
+
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0, int.MaxValue)]
+    public int[]? Port { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = InUseSet)]
+    public SwitchParameter InUse { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = FreeSet)]
+    public SwitchParameter Free { get; set; }
+
+    protected override void BeginProcessing() => RequireRoot();
+
+    protected override void ProcessRecord()
+    {
+        var reader = new VhciReader(SystemRoot);
+        var ports = reader.GetPorts();
+        if (ports.Count == 0)
+            WriteVerbose($"No vhci_hcd controller under {SystemRoot}{VhciReader.PlatformPath}: vhci-hcd is not loaded.");
+        foreach (var port in ports)
+        {
+            if (Port is { Length: > 0 } && !Port.Contains(port.Port)) continue;
+            if ((InUse && !port.IsInUse) || (Free && !port.IsFree)) continue;
+            WriteObject(port);
+        }
+        foreach (var missing in (Port ?? Array.Empty<int>()).Where(n => !ports.Any(p => p.Port == n)))
+            WriteFailure(UsbIpErrors.NoPort(missing, ports.Count > 0), missing);
+    }
+}

@@ -1,0 +1,204 @@
+using VirtTools.Sysfs;
+using VirtTools.Tests.Support;
+using VirtTools.Usb;
+using VirtTools.UsbIp;
+using Xunit;
+
+namespace VirtTools.Tests.Engine.Usb;
+
+public sealed class UsbDeviceReaderTests
+{
+    private static UsbDeviceReader Captured => new(new SystemRoot(CapturedFixture.Shared));
+
+    [Fact]
+    public void Every_device_and_root_hub_of_the_captured_kernel_is_listed_in_bus_order()
+    {
+        var ids = Captured.GetBusIds();
+        Assert.Equal(new[] { "1-1", "1-2", "2-3", "4-1" }, ids.Where(id => !UsbBusId.IsRootHub(id)));
+        Assert.Equal(18, ids.Count(UsbBusId.IsRootHub));
+        Assert.Equal("usb1", ids[0]);
+    }
+
+    [Fact]
+    public void A_device_carries_both_identities_the_port_path_and_the_bus_and_device_numbers()
+    {
+        var disk = Captured.Find("2-3")!;
+        Assert.Equal("2-3", disk.BusId);
+        Assert.Equal(2, disk.BusNumber);
+        Assert.Equal(2, disk.DeviceNumber);
+        Assert.Equal("/dev/bus/usb/002/002", disk.DevicePath);
+        Assert.Equal(new[] { 3 }, disk.PortPath);
+        Assert.Equal("usb2", disk.ParentBusId);
+        Assert.Equal("/sys/devices/pci0000:00/0000:00:01.0/usb2/2-3", disk.SysfsPath);
+        Assert.Equal(CapturedFixture.Shared, disk.Root);
+    }
+
+    [Fact]
+    public void Ids_strings_speed_and_descriptor_fields_are_read_as_the_kernel_prints_them()
+    {
+        var disk = Captured.Find("2-3")!;
+        Assert.Equal("46f4", disk.VendorId);
+        Assert.Equal("0001", disk.ProductId);
+        Assert.Equal("QEMU", disk.Manufacturer);
+        Assert.Equal("QEMU USB HARDDRIVE", disk.Product);
+        Assert.Equal("LAB0001", disk.SerialNumber);
+        Assert.Equal(5000.0, disk.SpeedMbps);
+        Assert.Equal(UsbSpeed.Super, disk.Speed);
+        Assert.Equal("3.00", disk.UsbVersion);
+        Assert.Equal("00", disk.DeviceClass);
+        Assert.Equal(1, disk.Configuration);
+        Assert.Equal(1, disk.InterfaceCount);
+    }
+
+    [Fact]
+    public void Interfaces_carry_their_class_codes_and_driver()
+    {
+        var keyboard = Captured.Find("1-1")!;
+        var only = Assert.Single(keyboard.Interfaces);
+        Assert.Equal("1-1:1.0", only.Name);
+        Assert.Equal(0, only.Number);
+        Assert.Equal(("03", "01", "01"), (only.Class, only.SubClass, only.Protocol));
+        Assert.Equal("usbhid", only.Driver);
+        Assert.Equal("usb", keyboard.Driver);
+        Assert.Equal(new[] { "usbhid" }, keyboard.InterfaceDrivers);
+    }
+
+    [Fact]
+    public void A_device_bound_to_usbip_host_is_exported_with_its_usbip_status()
+    {
+        var disk = Captured.Find("2-3")!;
+        Assert.True(disk.IsExported);
+        Assert.Equal(UsbIpStatus.InUse, disk.UsbIpStatus);
+        Assert.False(disk.IsImported);
+        Assert.Null(Assert.Single(disk.Interfaces).Driver); // usbip-host took the whole device
+    }
+
+    [Fact]
+    public void A_device_on_a_vhci_bus_is_imported_and_names_its_controller()
+    {
+        var imported = Captured.Find("4-1")!;
+        Assert.True(imported.IsImported);
+        Assert.Equal("vhci_hcd.0", imported.VhciController);
+        Assert.False(imported.IsExported);
+        Assert.Null(imported.UsbIpStatus);
+        Assert.Equal("usb-storage", Assert.Single(imported.Interfaces).Driver);
+    }
+
+    [Fact]
+    public void Root_hubs_are_hubs_and_a_vhci_root_hub_is_not_an_imported_device()
+    {
+        var reader = Captured;
+        var xhci = reader.Find("usb1")!;
+        Assert.True(xhci.IsHub);
+        Assert.Empty(xhci.PortPath);
+        Assert.Null(xhci.ParentBusId);
+        var vhci = reader.Find("usb4")!;
+        Assert.True(vhci.IsHub);
+        Assert.False(vhci.IsImported);
+        Assert.Equal("vhci_hcd.0", vhci.VhciController);
+    }
+
+    [Fact]
+    public void An_unknown_or_malformed_bus_id_finds_nothing()
+    {
+        Assert.Null(Captured.Find("9-9"));
+        Assert.Null(Captured.Find("1-1:1.0"));
+        Assert.Null(Captured.Find("../../../etc"));
+    }
+
+    [Fact]
+    public void Names_come_from_usb_ids_under_the_root()
+    {
+        using var tree = CapturedFixture.CreateCopy();
+        tree.File("/usr/share/misc/usb.ids", "46f4  QEMU\n\t0001  QEMU Disk\nC 08  Mass Storage\n\t06  SCSI\n");
+        var disk = new UsbDeviceReader(new SystemRoot(tree.Path)).Find("2-3")!;
+        Assert.Equal("QEMU", disk.VendorName);
+        Assert.Equal("QEMU Disk", disk.ProductName);
+        Assert.Equal("Mass Storage", Assert.Single(disk.Interfaces).ClassName);
+    }
+
+    [Fact]
+    public void Names_come_from_the_real_usb_ids_database_of_this_machine()
+    {
+        const string installed = "/usr/share/misc/usb.ids";
+        Assert.True(File.Exists(installed), $"{installed} is missing: install the Debian package usb.ids");
+        using var tree = CapturedFixture.CreateCopy();
+        tree.Link(installed, installed);
+        var hub = new UsbDeviceReader(new SystemRoot(tree.Path)).Find("usb1")!;
+        Assert.Equal("Linux Foundation", hub.VendorName);
+        Assert.Equal("2.0 root hub", hub.ProductName);
+        Assert.Equal("Hub", hub.DeviceClassName);
+    }
+
+    [Fact]
+    public void Without_usb_ids_names_are_null()
+    {
+        var disk = Captured.Find("2-3")!;
+        Assert.Null(disk.VendorName);
+        Assert.Null(disk.ProductName);
+        Assert.Equal("QEMU USB HARDDRIVE", disk.Description);
+    }
+
+    [Fact]
+    public void A_root_without_sys_bus_usb_has_no_devices()
+    {
+        using var tree = new TemporaryTree().Directory("/sys");
+        var reader = new UsbDeviceReader(new SystemRoot(tree.Path));
+        Assert.Empty(reader.GetDevices());
+        Assert.Null(reader.Find("1-1"));
+    }
+
+    [Fact]
+    public void Missing_attribute_files_read_as_null_not_zero()
+    {
+        using var tree = new TemporaryTree()
+            .Directory("/sys/devices/pci0000:00/usb1/1-4")
+            .Link("/sys/bus/usb/devices/1-4", "../../../devices/pci0000:00/usb1/1-4");
+        var device = new UsbDeviceReader(new SystemRoot(tree.Path)).Find("1-4")!;
+        Assert.Equal(1, device.BusNumber); // from the name when busnum is missing
+        Assert.Null(device.DeviceNumber);
+        Assert.Null(device.DevicePath);
+        Assert.Null(device.VendorId);
+        Assert.Null(device.SpeedMbps);
+        Assert.Equal(UsbSpeed.Unknown, device.Speed);
+        Assert.Null(device.Configuration);
+        Assert.Null(device.Driver);
+        Assert.Null(device.Description);
+        Assert.Empty(device.Interfaces);
+    }
+
+    [Fact]
+    public void Garbage_in_attribute_files_reads_as_null()
+    {
+        using var tree = new TemporaryTree();
+        const string dir = "/sys/devices/pci0000:00/usb1/1-4";
+        foreach (var attribute in new[] { "idVendor", "idProduct", "busnum", "devnum", "speed", "bDeviceClass", "bConfigurationValue" })
+            tree.File($"{dir}/{attribute}", "zz\u0001garbage");
+        tree.File($"{dir}/manufacturer", "").Link("/sys/bus/usb/devices/1-4", "../../../devices/pci0000:00/usb1/1-4");
+        var device = new UsbDeviceReader(new SystemRoot(tree.Path)).Find("1-4")!;
+        Assert.Null(device.VendorId);
+        Assert.Null(device.ProductId);
+        Assert.Null(device.DeviceNumber);
+        Assert.Null(device.SpeedMbps);
+        Assert.Null(device.DeviceClass);
+        Assert.Null(device.Configuration);
+        Assert.Null(device.Manufacturer);
+        Assert.False(device.IsHub);
+    }
+
+    [Fact]
+    public void A_hub_behind_a_port_is_a_hub_and_its_children_name_it_as_parent()
+    {
+        using var tree = new TemporaryTree()
+            .File("/sys/devices/pci0000:00/usb1/1-1/bDeviceClass", "09")
+            .File("/sys/devices/pci0000:00/usb1/1-1/1-1.4/bDeviceClass", "00")
+            .Link("/sys/bus/usb/devices/1-1", "../../../devices/pci0000:00/usb1/1-1")
+            .Link("/sys/bus/usb/devices/1-1.4", "../../../devices/pci0000:00/usb1/1-1/1-1.4");
+        var reader = new UsbDeviceReader(new SystemRoot(tree.Path));
+        Assert.True(reader.Find("1-1")!.IsHub);
+        var child = reader.Find("1-1.4")!;
+        Assert.False(child.IsHub);
+        Assert.Equal("1-1", child.ParentBusId);
+        Assert.Equal(new[] { 1, 4 }, child.PortPath);
+    }
+}
