@@ -74,7 +74,7 @@ function Get-LabVirtHostValue([string[]] $Names) {
     Assert-Lab $false "Get-VirtHost has none of the properties $($Names -join ', ')"
 }
 Assert-LabEqual $true (Get-LabVirtHostValue 'IommuEnabled', 'IommuOn', 'Iommu') 'Get-VirtHost: IOMMU on'
-Assert-LabEqual $false (Get-LabVirtHostValue 'KvmAvailable', 'KvmPresent', 'HasKvm', 'Kvm') 'Get-VirtHost: KVM absent'
+Assert-LabEqual $false (Get-LabVirtHostValue 'KvmDeviceExists') 'Get-VirtHost: KVM absent'
 $runningUnder = Get-LabVirtHostValue 'RunningUnder', 'Hypervisor', 'HostHypervisor'
 Assert-Lab ("$runningUnder" -match 'qemu|kvm') "Get-VirtHost: running under QEMU ($runningUnder; DMI: $(Read-LabFile '/sys/class/dmi/id/sys_vendor'))"
 
