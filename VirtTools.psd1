@@ -33,6 +33,9 @@
         'Test-VirtHost'
         # Desired state
         'Get-VirtHostConfig'
+        'Export-VirtHostConfig'
+        'Test-VirtHostConfig'
+        'Sync-VirtHostConfig'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

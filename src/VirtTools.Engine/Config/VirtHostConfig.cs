@@ -1,3 +1,6 @@
+using VirtTools.Ksm;
+using VirtTools.Usb;
+
 namespace VirtTools.Config;
 
 /// <summary>A host profile: the USB/IP, PCI passthrough and KSM state a host should be in.</summary>
@@ -10,7 +13,8 @@ public sealed class VirtHostConfig
 
     public IReadOnlyList<PciPassthroughRule> PciPassthrough { get; init; } = Array.Empty<PciPassthroughRule>();
 
-    public KsmProfile? Ksm { get; init; }
+    /// <summary>The ksm: section, as the settings Set-KsmConfig takes; unset keys are left as the kernel has them.</summary>
+    public KsmSettings? Ksm { get; init; }
 
     public string Root { get; init; } = "/";
 }
@@ -45,6 +49,15 @@ public sealed class UsbDeviceMatch
     public string? ProductId { get; init; }
 
     public string? Serial { get; init; }
+
+    /// <summary>
+    /// The device is the one this match names: at this bus id, or with these ids and serial (ids compared as the
+    /// 4-digit lowercase hex both sides use, the serial exactly).
+    /// </summary>
+    public bool Matches(UsbDevice device) => BusId is not null
+        ? device.BusId == BusId
+        : (VendorId is null || VendorId == device.VendorId) && (ProductId is null || ProductId == device.ProductId)
+          && (Serial is null || Serial == device.SerialNumber);
 
     public override string ToString() => BusId is not null
         ? $"busId {BusId}"
@@ -82,25 +95,4 @@ public sealed class PciPassthroughRule
     public bool IncludeIommuGroup { get; init; }
 
     public string? Location { get; init; }
-}
-
-/// <summary>The ksm: section; unset keys are left as the kernel has them.</summary>
-public sealed class KsmProfile
-{
-    /// <summary>Stop, Run or Unmerge.</summary>
-    public string? Run { get; init; }
-
-    public int? PagesToScan { get; init; }
-
-    public int? SleepMilliseconds { get; init; }
-
-    public int? MaxPageSharing { get; init; }
-
-    public bool? MergeAcrossNodes { get; init; }
-
-    public bool? UseZeroPages { get; init; }
-
-    public bool? SmartScan { get; init; }
-
-    public string? AdvisorMode { get; init; }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using VirtTools.Diagnostics;
+using VirtTools.Ksm;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -181,19 +182,19 @@ public static partial class VirtHostConfigParser
             };
         }
 
-        private KsmProfile? Ksm(YamlNode node)
+        private KsmSettings? Ksm(YamlNode node)
         {
             var map = Mapping(node, "ksm");
             if (map is null) return null;
             Keys(map, "ksm", "run", "pagesToScan", "sleepMilliseconds", "maxPageSharing", "mergeAcrossNodes", "useZeroPages", "smartScan", "advisorMode");
             var run = Scalar(map, "run", "ksm.run");
-            var runName = run is null ? null : new[] { "Stop", "Run", "Unmerge" }.FirstOrDefault(n => n.Equals(run, StringComparison.OrdinalIgnoreCase));
-            if (run is not null && runName is null) Problems.Add($"{Where(Child(map, "run")!)}: ksm.run is '{run}'; it must be Stop, Run or Unmerge");
+            KsmRunState? runState = Enum.GetNames<KsmRunState>().FirstOrDefault(n => n.Equals(run, StringComparison.OrdinalIgnoreCase)) is { } name ? Enum.Parse<KsmRunState>(name) : null;
+            if (run is not null && runState is null) Problems.Add($"{Where(Child(map, "run")!)}: ksm.run is '{run}'; it must be Stop, Run or Unmerge");
             var advisor = Scalar(map, "advisorMode", "ksm.advisorMode");
             if (advisor is not null && advisor is not ("none" or "scan-time")) Problems.Add($"{Where(Child(map, "advisorMode")!)}: ksm.advisorMode must be none or scan-time");
-            return new KsmProfile
+            return new KsmSettings
             {
-                Run = runName,
+                Run = runState,
                 PagesToScan = Int(map, "pagesToScan", "ksm.pagesToScan", 1, int.MaxValue),
                 SleepMilliseconds = Int(map, "sleepMilliseconds", "ksm.sleepMilliseconds", 0, int.MaxValue),
                 MaxPageSharing = Int(map, "maxPageSharing", "ksm.maxPageSharing", 2, int.MaxValue),

@@ -23,6 +23,10 @@ public sealed record PassthroughMove(string Address, string Ids, string? FromDri
         return new PassthroughMove(function.Address, function.Ids, function.Driver, stub, function.DriverOverride, writes);
     }
 
+    /// <summary>A function already on the stub gets its driver_override set too, so the stub keeps it across a reprobe.</summary>
+    internal static PassthroughMove Pin(PassthroughFunction function, string stub) =>
+        new(function.Address, function.Ids, function.Driver, stub, function.DriverOverride, new[] { new PciAttributeWrite(function.DriverOverridePath, stub) });
+
     /// <summary>
     /// Back to a host driver: clear driver_override, unbind from the stub, then bind the remembered driver directly
     /// (a vfio-pci ids= option would win a reprobe) or, when none is known, reprobe. A rollback to "no driver"

@@ -70,6 +70,8 @@ public sealed class PciPassthrough
             }
 
         var moves = moving.Select(f => PassthroughMove.ToStub(f, driver)).ToList();
+        // Bound but not pinned (vfio-pci ids=, a manual bind): without driver_override a reprobe would hand it back.
+        if (target.Driver == driver && target.DriverOverride != driver) moves.Add(PassthroughMove.Pin(target, driver));
         var existing = _store.Load();
         var records = moving.Select(f => new PassthroughRecord
         {
@@ -248,7 +250,7 @@ public sealed class PciPassthrough
     }
 
     /// <summary>Group members that make the group unusable for vfio: bound to a driver that is not a stub, and not bridges.</summary>
-    private IEnumerable<PassthroughFunction> GroupBlockers(PassthroughFunction target)
+    internal IEnumerable<PassthroughFunction> GroupBlockers(PassthroughFunction target)
     {
         if (target.IommuGroup is not int group) yield break;
         foreach (var member in _root.Directory($"/sys/kernel/iommu_groups/{group}/devices").EntryNames())

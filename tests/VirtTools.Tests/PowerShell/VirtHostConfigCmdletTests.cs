@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VirtTools.Config;
+using VirtTools.Ksm;
 using VirtTools.Tests.Support;
 using Xunit;
 
@@ -16,7 +17,7 @@ public sealed class VirtHostConfigCmdletTests : IDisposable
     {
         _files.File("/host.yaml", "ksm: { run: Stop }");
         var config = _ps.Ok<VirtHostConfig>("param($f) [IO.FileInfo]::new($f) | Get-VirtHostConfig", new Dictionary<string, object?> { ["f"] = _files.Resolve("/host.yaml") }).Single();
-        Assert.Equal("Stop", config.Ksm!.Run);
+        Assert.Equal(KsmRunState.Stop, config.Ksm!.Run);
     }
 
     [Fact]

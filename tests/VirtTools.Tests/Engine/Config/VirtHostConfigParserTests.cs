@@ -1,5 +1,6 @@
 using VirtTools.Config;
 using VirtTools.Diagnostics;
+using VirtTools.Ksm;
 using Xunit;
 
 namespace VirtTools.Tests.Engine.Config;
@@ -41,7 +42,7 @@ public sealed class VirtHostConfigParserTests
             (attachment.ComputerName, attachment.TcpPort, attachment.Match.VendorId, attachment.Match.ProductId, attachment.Reconnect));
         var passthrough = Assert.Single(config.PciPassthrough);
         Assert.Equal(("0000:05:00.0", "vfio-pci", true), (passthrough.Address, passthrough.Driver, passthrough.IncludeIommuGroup));
-        Assert.Equal(("Run", 1000, 20), (config.Ksm!.Run, config.Ksm.PagesToScan, config.Ksm.SleepMilliseconds));
+        Assert.Equal((KsmRunState.Run, 1000, 20), (config.Ksm!.Run, config.Ksm.PagesToScan, config.Ksm.SleepMilliseconds));
         Assert.Null(config.Ksm.MaxPageSharing);
     }
 

@@ -1,0 +1,56 @@
+using VirtTools.Sysfs;
+using VirtTools.Usb;
+using VirtTools.UsbIp;
+using VirtTools.UsbIp.Protocol;
+using VirtTools.UsbIp.Vhci;
+
+namespace VirtTools.Config;
+
+/// <summary>
+/// usbip.attachments rules against the vhci_hcd ports: a port in use whose /run/vhci_hcd record names the rule's
+/// server and TCP port, and whose device is the one the match names (the remote bus id from the record, or the
+/// imported device's own vendor, product and serial).
+/// </summary>
+internal static class UsbIpAttachmentDrift
+{
+    public static IEnumerable<DriftItem> Evaluate(SystemRoot root, IReadOnlyList<UsbIpAttachmentRule> rules, IUsbIpAttachmentApplier? attacher)
+    {
+        if (rules.Count == 0) return Array.Empty<DriftItem>();
+        var ports = new VhciReader(root).GetPorts().Where(p => p.IsInUse && p.RemoteHost is not null).ToList();
+        var devices = new UsbDeviceReader(root);
+        return rules.Select(rule =>
+        {
+            var port = ports.FirstOrDefault(p => Serves(p, rule, devices));
+            return new DriftItem
+            {
+                Drift = new VirtHostDrift
+                {
+                    Area = VirtHostArea.UsbIpAttachment,
+                    Item = $"{rule.ComputerName}:{rule.TcpPort} {rule.Match}",
+                    Desired = "attached",
+                    Actual = port is null ? "not attached" : $"attached on vhci port {port.Port} as {port.LocalBusId}",
+                    InSync = port is not null,
+                    Location = rule.Location,
+                    Root = root.Path,
+                },
+                PlanFix = port is not null ? null : () => Fix(root, rule, attacher),
+            };
+        }).ToList();
+    }
+
+    private static bool Serves(UsbIpPort port, UsbIpAttachmentRule rule, UsbDeviceReader devices)
+    {
+        if (!string.Equals(port.RemoteHost, rule.ComputerName, StringComparison.OrdinalIgnoreCase)) return false;
+        if ((port.RemoteTcpPort ?? UsbIpProtocol.DefaultTcpPort) != rule.TcpPort) return false;
+        if (rule.Match.BusId is { } busId) return port.RemoteBusId == busId;
+        return port.LocalBusId is { } local && devices.Find(local) is { } device && rule.Match.Matches(device);
+    }
+
+    private static DriftFix Fix(SystemRoot root, UsbIpAttachmentRule rule, IUsbIpAttachmentApplier? attacher)
+    {
+        var action = $"Attach {rule.Match} from {rule.ComputerName}:{rule.TcpPort}";
+        if (attacher is null)
+            return DriftFix.Skip(action, $"This build cannot attach USB/IP devices yet (no vhci attach engine); use 'usbip attach -r {rule.ComputerName} -b <busid>'.");
+        return new DriftFix(action, cancellation => attacher.Attach(root, rule, cancellation), SyncOutcome.RolledBack);
+    }
+}

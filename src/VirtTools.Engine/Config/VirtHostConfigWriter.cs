@@ -1,0 +1,109 @@
+using System.Globalization;
+using VirtTools.Diagnostics;
+using VirtTools.Ksm;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
+
+namespace VirtTools.Config;
+
+/// <summary>
+/// Writes a profile as YAML in exactly the schema <see cref="VirtHostConfigParser"/> reads, so an exported profile
+/// reads back equal. Ids, bus ids and addresses are quoted so no YAML reader takes "0001" for a number.
+/// </summary>
+public static class VirtHostConfigWriter
+{
+    public static string ToYaml(VirtHostConfig config, string? header = null)
+    {
+        var top = new YamlMappingNode();
+        if (config.UsbIp is { } usbIp) top.Add("usbip", UsbIp(usbIp));
+        if (config.PciPassthrough.Count > 0)
+            top.Add("pci", new YamlMappingNode { { "passthrough", new YamlSequenceNode(config.PciPassthrough.Select(Passthrough)) } });
+        if (config.Ksm is { } ksm) top.Add("ksm", Ksm(ksm));
+
+        var text = new StringWriter(CultureInfo.InvariantCulture);
+        foreach (var line in (header ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)) text.WriteLine("# " + line);
+        if (top.Children.Count == 0) { text.WriteLine("{}"); return text.ToString(); }
+        new YamlStream(new YamlDocument(top)).Save(text, assignAnchors: false);
+        // YamlStream ends every document with "..."; the profile is one document and reads better without it.
+        return text.ToString().Replace("\n...\n", "\n", StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes the YAML to a file, creating its folder (/etc/virttools) when needed.</summary>
+    public static void Save(string path, string yaml)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            File.WriteAllText(path, yaml);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new VirtToolsException("VirtHostConfigUnwritable", e is UnauthorizedAccessException ? FailureKind.PermissionDenied : FailureKind.OperationFailed,
+                $"Cannot write the host profile '{path}': {e.Message}", "Run as root for a file under /etc, or choose another -Path.", path, e);
+        }
+    }
+
+    private static YamlMappingNode UsbIp(UsbIpProfile usbIp)
+    {
+        var map = new YamlMappingNode();
+        if (usbIp.Server is { } server)
+        {
+            map.Add("server", new YamlMappingNode
+            {
+                { "address", Quoted(server.Address) },
+                { "tcpPort", Number(server.TcpPort) },
+                { "allow", Quoted(server.Allow) },
+            });
+        }
+        if (usbIp.Exports.Count > 0)
+            map.Add("exports", new YamlSequenceNode(usbIp.Exports.Select(e => new YamlMappingNode { { "match", Match(e.Match) } })));
+        if (usbIp.Attachments.Count > 0)
+            map.Add("attachments", new YamlSequenceNode(usbIp.Attachments.Select(a => new YamlMappingNode
+            {
+                { "computerName", Quoted(a.ComputerName) },
+                { "tcpPort", Number(a.TcpPort) },
+                { "match", Match(a.Match) },
+                { "reconnect", Flag(a.Reconnect) },
+            })));
+        return map;
+    }
+
+    /// <summary>A match on one line, as the documented profile writes it: { vendorId: "46f4", productId: "0001" }.</summary>
+    private static YamlMappingNode Match(UsbDeviceMatch match)
+    {
+        var map = new YamlMappingNode { Style = MappingStyle.Flow };
+        foreach (var (key, value) in new[] { ("busId", match.BusId), ("vendorId", match.VendorId), ("productId", match.ProductId), ("serial", match.Serial) })
+            if (value is not null) map.Add(key, Quoted(value));
+        return map;
+    }
+
+    private static YamlMappingNode Passthrough(PciPassthroughRule rule) => new()
+    {
+        { "address", Quoted(rule.Address) },
+        { "driver", rule.Driver },
+        { "includeIommuGroup", Flag(rule.IncludeIommuGroup) },
+    };
+
+    private static YamlMappingNode Ksm(KsmSettings ksm)
+    {
+        var map = new YamlMappingNode();
+        if (ksm.Run is KsmRunState run) map.Add("run", run.ToString());
+        if (ksm.PagesToScan is int pages) map.Add("pagesToScan", Number(pages));
+        if (ksm.SleepMilliseconds is int sleep) map.Add("sleepMilliseconds", Number(sleep));
+        if (ksm.MaxPageSharing is int sharing) map.Add("maxPageSharing", Number(sharing));
+        if (ksm.MergeAcrossNodes is bool across) map.Add("mergeAcrossNodes", Flag(across));
+        if (ksm.UseZeroPages is bool zero) map.Add("useZeroPages", Flag(zero));
+        if (ksm.SmartScan is bool smart) map.Add("smartScan", Flag(smart));
+        if (ksm.AdvisorMode is { } advisor) map.Add("advisorMode", advisor);
+        return map;
+    }
+
+    private static YamlScalarNode Quoted(string value) => new(value) { Style = ScalarStyle.DoubleQuoted };
+
+    private static YamlSequenceNode Quoted(IEnumerable<string> values) => new(values.Select(Quoted)) { Style = SequenceStyle.Flow };
+
+    private static YamlScalarNode Number(int value) => new(value.ToString(CultureInfo.InvariantCulture));
+
+    private static YamlScalarNode Flag(bool value) => new(value ? "true" : "false");
+}
