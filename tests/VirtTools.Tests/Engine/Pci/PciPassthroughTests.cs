@@ -68,6 +68,16 @@ public sealed class PciPassthroughTests : IDisposable
     }
 
     [Fact]
+    public void Set_of_a_function_bound_to_vfio_pci_without_driver_override_only_pins_it()
+    {
+        _kernel.Pci.Bind(Sata, "vfio-pci");
+        Assert.Null(_kernel.Pci.DriverOverrideOf(Sata)); // bound by hand, as vfio-pci ids= would: a reprobe could lose it
+        Set(Sata);
+        Assert.Equal("vfio-pci", _kernel.Pci.DriverOverrideOf(Sata));
+        Assert.Equal(new[] { $"/sys/bus/pci/devices/{Sata}/driver_override" }, _kernel.Writes.Select(w => w.SystemPath));
+    }
+
+    [Fact]
     public void Planning_writes_nothing() 
     {
         var plan = Engine.PlanSet(Xhci, persist: true);
