@@ -70,11 +70,13 @@ public sealed class PciPassthroughTests : IDisposable
     [Fact]
     public void Set_of_a_function_bound_to_vfio_pci_without_driver_override_only_pins_it()
     {
-        _kernel.Pci.Bind(Sata, "vfio-pci");
-        Assert.Null(_kernel.Pci.DriverOverrideOf(Sata)); // bound by hand, as vfio-pci ids= would: a reprobe could lose it
-        Set(Sata);
-        Assert.Equal("vfio-pci", _kernel.Pci.DriverOverrideOf(Sata));
-        Assert.Equal(new[] { $"/sys/bus/pci/devices/{Sata}/driver_override" }, _kernel.Writes.Select(w => w.SystemPath));
+        using var kernel = Double.OnEmptyTree();
+        kernel.Pci.AddDriver("vfio-pci").AddFunction("0000:05:00.0", "8086", "10d3", 0x020000, iommuGroup: 7, driver: "vfio-pci");
+        Assert.Null(kernel.Pci.DriverOverrideOf("0000:05:00.0")); // bound as vfio-pci ids= binds: a reprobe could lose it
+        var engine = new PciPassthrough(kernel.Root);
+        engine.Apply(engine.PlanSet("0000:05:00.0"));
+        Assert.Equal("vfio-pci", kernel.Pci.DriverOverrideOf("0000:05:00.0"));
+        Assert.Equal(new[] { "/sys/bus/pci/devices/0000:05:00.0/driver_override" }, kernel.Writes.Select(w => w.SystemPath));
     }
 
     [Fact]
