@@ -29,14 +29,23 @@ internal static class PassthroughInterlocks
                 "Pass through a secondary GPU, or pass -Force if the host runs headless.", function.Address);
     }
 
-    /// <summary>Mount points whose source is a block device below the function (or a device stacked on one: LVM, md).</summary>
+    /// <summary>
+    /// Mount points whose source is a block device below the function (or a device stacked on one: LVM, md), and
+    /// swap areas on such a device: swapping off a disk that just vanished takes the host down as surely as a mount.
+    /// </summary>
     private static IEnumerable<string> MountedFilesystems(SystemRoot root, PassthroughFunction function)
     {
         var devices = new Dictionary<string, string>(StringComparer.Ordinal); // "254:1" → "vda1"
         foreach (var block in BlockDevicesBelow(function.Device.Resolved()))
             AddWithHolders(root, block, devices, depth: 0);
-        if (devices.Count == 0) yield break;
+        if (devices.Count == 0) return Array.Empty<string>();
 
+        var names = devices.Values.Select(n => "/dev/" + n).ToHashSet(StringComparer.Ordinal);
+        return MountPoints(root, devices, names).Concat(SwapAreas(root, names));
+    }
+
+    private static IEnumerable<string> MountPoints(SystemRoot root, Dictionary<string, string> devices, HashSet<string> names)
+    {
         var mountInfo = root.ReadText("/proc/self/mountinfo");
         if (mountInfo is not null)
         {
@@ -47,13 +56,19 @@ internal static class PassthroughInterlocks
             }
             yield break;
         }
-        var names = devices.Values.Select(n => "/dev/" + n).ToHashSet(StringComparer.Ordinal);
         foreach (var line in (root.ReadText("/proc/mounts") ?? "").Split('\n'))
         {
             var fields = line.Split(' ');
             if (fields.Length > 1 && names.Contains(fields[0])) yield return fields[1];
         }
     }
+
+    /// <summary>/proc/swaps names the device as the kernel resolved it (/dev/dm-0, not /dev/mapper/…), so names match.</summary>
+    private static IEnumerable<string> SwapAreas(SystemRoot root, HashSet<string> names) =>
+        (root.ReadText("/proc/swaps") ?? "").Split('\n').Skip(1)
+            .Select(line => line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length > 1 && fields[1] == "partition" && names.Contains(fields[0]))
+            .Select(fields => "swap on " + fields[0]);
 
     private static void AddWithHolders(SystemRoot root, SysfsDirectory block, Dictionary<string, string> devices, int depth)
     {

@@ -69,6 +69,8 @@ public sealed class PciPassthrough
                 warnings.Add(interlock.Message + " Going on because of -Force.");
             }
 
+        warnings.AddRange(SharedIntxWarnings(moving));
+
         var moves = moving.Select(f => PassthroughMove.ToStub(f, driver)).ToList();
         // Bound but not pinned (vfio-pci ids=, a manual bind): without driver_override a reprobe would hand it back.
         if (target.Driver == driver && target.DriverOverride != driver) moves.Add(PassthroughMove.Pin(target, driver));
@@ -247,6 +249,19 @@ public sealed class PciPassthrough
     {
         var normalized = PciAddress.Normalize(address) ?? throw PciErrors.AddressInvalid(address);
         return Function(normalized) ?? throw PciErrors.DeviceNotFound(address);
+    }
+
+    /// <summary>
+    /// A shared INTx line a moving function cannot avoid (no MSI, no INTx masking) makes a VM with it flaky, or
+    /// vfio refuses the interrupt: worth knowing before, not a reason to refuse.
+    /// </summary>
+    private IEnumerable<string> SharedIntxWarnings(IReadOnlyCollection<PassthroughFunction> moving)
+    {
+        if (moving.Count == 0) return Array.Empty<string>();
+        var addresses = moving.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
+        return new PciIrqShareReader(_root).GetLines()
+            .Where(line => line.BlockedAddress.Any(addresses.Contains))
+            .Select(line => $"IRQ {line.Irq} is shared by {string.Join(", ", line.Address)}: {line.Reason}");
     }
 
     /// <summary>Group members that make the group unusable for vfio: bound to a driver that is not a stub, and not bridges.</summary>

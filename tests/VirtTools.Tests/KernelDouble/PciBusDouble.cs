@@ -255,6 +255,14 @@ public sealed class PciBusDouble
         KernelDouble.Link(device + "/driver", _kernel.Resolve(DriverPath(driver)));
         KernelDouble.Link(_kernel.Resolve(DriverPath(driver) + "/" + address), device);
         if (driver == Vfio) OpenVfioGroup(address);
+        else SetEnabled(device, driver, true);
+    }
+
+    /// <summary>Host drivers call pci_enable_device in probe and disable in remove; the stubs leave the function off until a VM opens it.</summary>
+    private static void SetEnabled(string device, string driver, bool enabled)
+    {
+        if (driver is "pci-stub" || !File.Exists(device + "/enable")) return;
+        File.WriteAllText(device + "/enable", enabled ? "1\n" : "0\n");
     }
 
     private void Detach(string address)
@@ -263,7 +271,7 @@ public sealed class PciBusDouble
         var device = DeviceRealPath(address);
         KernelDouble.Unlink(device + "/driver");
         KernelDouble.Unlink(_kernel.Resolve(DriverPath(driver) + "/" + address));
-        if (driver != Vfio) return;
+        if (driver != Vfio) { SetEnabled(device, driver, false); return; }
         if (Directory.Exists(device + "/vfio-dev")) Directory.Delete(device + "/vfio-dev", recursive: true);
         var group = Read(address).Group;
         if (group is not null && !GroupMembers(group.Value).Any(m => DriverOf(m) == Vfio))

@@ -44,8 +44,49 @@ public static class CapturedFixture
 
     internal static string NewTemporaryFolder(string purpose)
     {
-        var path = Path.Combine(Path.GetTempPath(), "virttools-tests", $"{purpose}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var path = Path.Combine(ScratchRoot.Value, $"{purpose}-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(path);
         return path;
+    }
+
+    /// <summary>
+    /// Scratch trees live on tmpfs when the machine has one: creating and deleting a 9,000-file copy on this
+    /// VM's ext4 (mounted with discard) costs seconds of system time per test, on tmpfs a tenth of that.
+    /// Trees left by earlier runs that were killed are removed on first use.
+    /// </summary>
+    private static readonly Lazy<string> ScratchRoot = new(() =>
+    {
+        var parent = Directory.Exists("/dev/shm") && IsWritable("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        var root = Path.Combine(parent, "virttools-tests");
+        Directory.CreateDirectory(root);
+        foreach (var stale in Directory.EnumerateDirectories(root).Where(IsFromDeadRun)) TryDelete(stale);
+        return root;
+    });
+
+    private static bool IsWritable(string directory)
+    {
+        try
+        {
+            var probe = Path.Combine(directory, $".virttools-probe-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>Folder names carry the test process id: "fixture-copy-1234-…".</summary>
+    private static bool IsFromDeadRun(string folder)
+    {
+        var parts = Path.GetFileName(folder).Split('-');
+        return parts.Length >= 3 && int.TryParse(parts[^2], out var pid) && pid != Environment.ProcessId
+               && !Directory.Exists($"/proc/{pid}");
+    }
+
+    internal static void TryDelete(string folder)
+    {
+        try { Directory.Delete(folder, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }

@@ -87,7 +87,8 @@ public sealed class MergeableMemoryProcess : IDisposable
 
     private static string Build()
     {
-        var folder = CapturedFixture.NewTemporaryFolder("ksm-helper");
+        // Not on the tmpfs scratch root: /dev/shm is often mounted noexec.
+        var folder = Directory.CreateTempSubdirectory("virttools-ksm-helper-").FullName;
         var source = Path.Combine(folder, "mergeable.c");
         var binary = Path.Combine(folder, "mergeable");
         File.WriteAllText(source, Source);

@@ -46,10 +46,5 @@ public sealed class TemporaryTree : IDisposable
 
     public string? Read(string systemPath) => System.IO.File.Exists(Resolve(systemPath)) ? System.IO.File.ReadAllText(Resolve(systemPath)) : null;
 
-    public void Dispose()
-    {
-        try { System.IO.Directory.Delete(Path, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => CapturedFixture.TryDelete(Path);
 }

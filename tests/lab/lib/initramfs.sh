@@ -38,6 +38,7 @@ build_common_cpio() { # build_common_cpio HOSTDIR ARCHIVE
   rm -f "$root/opt/virttools"/{*.pdb,createdump,libcoreclrtraceptprovider.so,libmscordbi.so,libmscordaccore.so,.published}
   copy_with_libraries "$root" "$root/opt/virttools/virttools" "$root/opt/virttools"/*.so
   gcc -static -O2 -Wall -o "$root/lab/bin/ksm-mergeable" "$LAB_DIR/guest/ksm-mergeable.c" || return 1
+  gcc -static -O2 -Wall -o "$root/lab/bin/devlist-bench" "$LAB_DIR/guest/devlist-bench.c" || return 1
   cp -a "$LAB_DIR/scenarios" "$root/lab/scenarios"
   echo "$BOOT_MODULES" > "$root/lab/boot-modules"
   busybox sh -n "$LAB_DIR/guest/init" || { echo "guest/init: syntax error"; return 1; }

@@ -134,3 +134,30 @@ function Assert-LabSharedDeviceImported([string] $How) {
     Assert-LabEqual 'LAB0001' (Read-LabFile "$sysfs/serial") "kernel: $imported has the shared device's serial"
     return $imported
 }
+
+# ---- hot-plug through QEMU's monitor (lib/qemu.sh carries out the request; only unplug-stick and plug-stick N exist)
+function Invoke-LabQemu([string] $Request) {
+    Write-LabLine "LAB-QEMU $Request"
+}
+
+# The bus id the storage stick has now on the xHCI (2-3 at boot, another after a replug on another port); $null if none.
+function Find-LabStick {
+    foreach ($dir in [IO.Directory]::GetDirectories('/sys/bus/usb/devices')) {
+        $name = [IO.Path]::GetFileName($dir)
+        if ($name -match '^\d+-[\d.]+$' -and (Read-LabFile "$dir/serial") -eq 'LAB0001' -and (Get-LabRealPath $dir) -notmatch '/vhci_hcd\.') { return $name }
+    }
+    return $null
+}
+
+# Unplugs the stick and plugs it back on xHCI port $Port; the bus id it comes back with, or $null after $TimeoutSec.
+function Invoke-LabReplug([int] $Port, [int] $TimeoutSec = 40) {
+    $before = Find-LabStick
+    Invoke-LabQemu 'unplug-stick'
+    $gone = Wait-Lab { $null -eq (Find-LabStick) } $TimeoutSec
+    Write-LabLine "  replug: $before unplugged ($gone)"
+    Invoke-LabQemu "plug-stick $Port"
+    $null = Wait-Lab { $null -ne (Find-LabStick) } $TimeoutSec
+    $after = Find-LabStick
+    Write-LabLine "  replug: plugged on port $Port as $after"
+    return $after
+}

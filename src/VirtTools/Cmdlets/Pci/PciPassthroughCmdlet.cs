@@ -36,7 +36,7 @@ public abstract class PciPassthroughCmdlet : VirtToolsCmdlet
             try
             {
                 var plan = Plan(engine, address);
-                foreach (var warning in plan.Warnings.Concat(ExtraWarnings(plan))) WriteWarning(warning);
+                foreach (var warning in plan.Warnings) WriteWarning(warning);
                 if (plan.ChangesNothing) WriteVerbose(NothingToDo(plan));
                 else if (ShouldProcess(string.Join("\n", plan.Describe().Prepend(Action(plan) + ":")),
                              $"{Action(plan)}?\n{string.Join("\n", plan.Describe())}", MyInvocation.MyCommand.Name))
@@ -66,6 +66,4 @@ public abstract class PciPassthroughCmdlet : VirtToolsCmdlet
     private protected abstract string Action(PassthroughPlan plan);
 
     private protected abstract string NothingToDo(PassthroughPlan plan);
-
-    private protected virtual IEnumerable<string> ExtraWarnings(PassthroughPlan plan) => Array.Empty<string>();
 }

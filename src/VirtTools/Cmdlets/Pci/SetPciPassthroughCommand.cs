@@ -21,13 +21,4 @@ public sealed class SetPciPassthroughCommand : PciPassthroughCmdlet
     private protected override string Action(PassthroughPlan plan) => $"Hand {plan.Address} to {Driver}";
 
     private protected override string NothingToDo(PassthroughPlan plan) => $"{plan.Address} is already on {Driver}; nothing to change.";
-
-    /// <summary>A shared INTx line the device cannot avoid (no MSI, no INTx masking) makes a VM with it flaky or refused.</summary>
-    private protected override IEnumerable<string> ExtraWarnings(PassthroughPlan plan)
-    {
-        var moving = plan.Moves.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
-        return new PciIrqShareReader(SystemRoot).GetLines()
-            .Where(line => line.BlockedAddress.Any(moving.Contains))
-            .Select(line => $"IRQ {line.Irq} is shared by {string.Join(", ", line.Address)}: {line.Reason}");
-    }
 }

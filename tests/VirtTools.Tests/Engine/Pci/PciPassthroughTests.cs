@@ -140,6 +140,39 @@ public sealed class PciPassthroughTests : IDisposable
     }
 
     [Fact]
+    public void A_function_holding_an_active_swap_area_is_refused_without_Force()
+    {
+        _kernel.Tree.File("/proc/self/mountinfo", "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw");
+        _kernel.Tree.File("/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/vda                                partition\t1048572\t\t0\t\t-2");
+        var error = Assert.Throws<VirtToolsException>(() => Engine.PlanSet(Disk));
+        Assert.Equal("PassthroughInterlockMountedFilesystem", error.ErrorId);
+        Assert.Contains("swap on /dev/vda", error.Message);
+    }
+
+    [Fact]
+    public void A_swap_file_on_another_disk_does_not_hold_the_function()
+    {
+        _kernel.Tree.File("/proc/self/mountinfo", "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw");
+        _kernel.Tree.File("/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/swapfile                               file\t\t1048572\t\t0\t\t-2");
+        Assert.DoesNotContain(Engine.PlanSet(Disk).Warnings, w => w.Contains("swap", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_shared_INTx_line_the_function_cannot_avoid_is_a_warning_not_a_refusal()
+    {
+        BindSmbusToHostDriver();
+        var plan = Engine.PlanSet(Sata, includeIommuGroup: true);
+        var line = new PciIrqShareReader(_kernel.Root).GetLines().Single(l => l.Irq == 10);
+        Assert.True(line.BlocksPassthrough, line.Reason);
+        Assert.Contains(plan.Warnings, w => w.StartsWith("IRQ 10 is shared by", StringComparison.Ordinal));
+        Assert.False(plan.ChangesNothing);
+    }
+
+    [Fact]
+    public void A_shared_INTx_line_that_blocks_nothing_gives_no_warning() =>
+        Assert.DoesNotContain(Engine.PlanSet(Sata).Warnings, w => w.StartsWith("IRQ", StringComparison.Ordinal));
+
+    [Fact]
     public void A_function_carrying_the_default_route_is_refused_without_Force()
     {
         _kernel.Tree.Directory($"/sys/devices/pci0000:00/{Xhci}/net/enp0s1");

@@ -1,0 +1,96 @@
+using VirtTools.Diagnostics;
+using VirtTools.Sysfs;
+
+namespace VirtTools.Config;
+
+/// <summary>
+/// Keeps a host profile true over time, one <see cref="Pass"/> at a time (the `virttools agent` daemon calls it every
+/// few seconds): KSM and PCI passthrough are applied on the first pass after a (re)load; exports on every pass, so a
+/// device unplugged and plugged back (a new bus id, the same ids and serial) is exported again; attachments on the
+/// first pass, and on every pass after that when the rule says <c>reconnect: true</c>. A failed item waits under a
+/// bounded exponential backoff before it is tried again, so a server that is down is not hammered.
+/// </summary>
+public sealed class VirtHostAgent
+{
+    private readonly VirtHostSync _sync;
+    private readonly Action<string> _log;
+    private readonly TimeProvider _time;
+    private VirtHostConfig? _config;
+    private bool _firstPass;
+
+    public VirtHostAgent(SystemRoot root, IUsbIpExportApplier? exporter, IUsbIpAttachmentApplier? attacher, Action<string> log, TimeProvider? time = null)
+    {
+        _sync = new VirtHostSync(root, exporter, attacher);
+        _log = log;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public RetryBackoff Backoff { get; private set; } = new();
+
+    /// <summary>Takes a (new) profile: the next pass applies all of it, and earlier failures are forgotten.</summary>
+    public void Load(VirtHostConfig config)
+    {
+        _config = config;
+        _firstPass = true;
+        Backoff = new RetryBackoff { First = Backoff.First, Limit = Backoff.Limit };
+    }
+
+    /// <summary>
+    /// Compares the profile with the host and applies what this pass may apply. Never throws for what the host
+    /// or the profile does: a profile that cannot be applied as a whole (an export match that fits several
+    /// devices) is logged and tried again on the next pass. Returns the drift after the pass.
+    /// </summary>
+    public IReadOnlyList<VirtHostDrift> Pass(CancellationToken cancellation = default)
+    {
+        if (_config is not { } config) return Array.Empty<VirtHostDrift>();
+        var now = _time.GetUtcNow();
+        var first = _firstPass;
+        _firstPass = false;
+        var reconnecting = (config.UsbIp?.Attachments ?? Array.Empty<UsbIpAttachmentRule>())
+            .Where(rule => rule.Reconnect && rule.Location is not null).Select(rule => rule.Location!).ToHashSet(StringComparer.Ordinal);
+
+        IReadOnlyList<VirtHostDrift> after;
+        try
+        {
+            after = _sync.Sync(config, (drift, _) => MayApply(drift, first, reconnecting, now), cancellation);
+        }
+        catch (VirtToolsException refused)
+        {
+            _log($"profile not applied: {refused.Message}");
+            if (first) _firstPass = true; // nothing was applied: the start-up items are still owed
+            return Array.Empty<VirtHostDrift>();
+        }
+        foreach (var item in after) Record(item, now);
+        return after;
+    }
+
+    private bool MayApply(VirtHostDrift drift, bool first, HashSet<string> reconnecting, DateTimeOffset now)
+    {
+        if (!Backoff.IsDue(Key(drift), now)) return false;
+        return drift.Area switch
+        {
+            VirtHostArea.UsbIpExport => true,
+            VirtHostArea.UsbIpAttachment => first || (drift.Location is { } location && reconnecting.Contains(location)),
+            _ => first,
+        };
+    }
+
+    private void Record(VirtHostDrift item, DateTimeOffset now)
+    {
+        var key = Key(item);
+        switch (item.Outcome)
+        {
+            case SyncOutcome.Applied:
+                var retried = Backoff.FailuresOf(key);
+                Backoff.Succeeded(key);
+                _log($"applied: {item.Action}{(retried > 0 ? $" (after {retried} failed attempt{(retried == 1 ? "" : "s")})" : "")}");
+                break;
+            case SyncOutcome.Failed or SyncOutcome.RolledBack:
+                var wait = Backoff.Failed(key, now);
+                _log($"{(item.Outcome == SyncOutcome.Failed ? "failed" : "rolled back")}: {item.Action ?? item.Item}: {item.Message} (next try in {wait.TotalSeconds:0.#} s)");
+                break;
+        }
+    }
+
+    private static string Key(VirtHostDrift drift) => drift.Location ?? $"{drift.Area} {drift.Item}";
+}

@@ -1,0 +1,38 @@
+# Device-list round trips, the kernel's usbipd against `virttools usbipd`, with one static C client (devlist-bench)
+# on loopback in the same guest: the figures for bench/RESULTS.md that this machine cannot take (usbipd needs
+# usbip-host). Both serve the stick bound by `usbip bind`; their replies must be the same size, byte for byte.
+. "$PSScriptRoot/_Lab.ps1"
+$busId = $script:LabSharedBusId
+$rounds = 300
+Initialize-LabUsbIp
+$servers = @()
+function Start-LabServer([string] $Path, [string] $Arguments, [int] $TcpPort) {
+    $process = [Diagnostics.Process]::Start($Path, $Arguments)
+    $hex = '{0:X4}' -f $TcpPort
+    $listening = Wait-Lab { (Read-LabFile '/proc/net/tcp') -match ":$hex 00000000:0000 0A" } 20
+    Assert-Lab $listening "kernel: $([IO.Path]::GetFileName($Path)) listens on TCP $TcpPort"
+    return $process
+}
+function Measure-LabDevlist([string] $Name, [int] $TcpPort) {
+    $line = @(Invoke-LabTool /lab/bin/devlist-bench 127.0.0.1 $TcpPort $rounds) -join ' '
+    Write-LabLine "LAB-BENCH devlist $Name $line"
+    $figures = @{}
+    foreach ($pair in -split $line) { $key, $value = $pair -split '=', 2; $figures[$key] = $value }
+    Assert-LabEqual '0' $figures['failures'] "$Name answered all $rounds device lists"
+    return $figures
+}
+try {
+    $null = Invoke-LabTool usbip bind -b $busId
+    Assert-LabEqual 'usbip-host' (Get-LabLinkName "/sys/bus/usb/devices/$busId/driver") "kernel: $busId bound to usbip-host"
+    $servers += Start-LabServer '/usr/sbin/usbipd' '--tcp-port 3240' 3240
+    $servers += Start-LabServer '/opt/virttools/virttools' 'usbipd --address 127.0.0.1 --port 3241' 3241
+    $kernel = Measure-LabDevlist 'usbipd' 3240
+    $ours = Measure-LabDevlist 'virttools' 3241
+    Assert-Lab ([int]$kernel['bytes'] -gt 12) "usbipd lists the stick ($($kernel['bytes']) bytes)"
+    Assert-LabEqual $kernel['bytes'] $ours['bytes'] 'virttools usbipd sends a reply of the same size'
+}
+finally {
+    foreach ($server in $servers) { if (-not $server.HasExited) { $server.Kill(); $null = $server.WaitForExit(5000) } }
+    Reset-LabUsbIp
+}
+Complete-LabScenario
