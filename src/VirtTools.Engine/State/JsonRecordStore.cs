@@ -66,7 +66,7 @@ public sealed class JsonRecordStore<TRecord> where TRecord : class
         var path = _root.Resolve(SystemPath);
         try
         {
-            if (list.Count == 0) { File.Delete(path); return; }
+            if (list.Count == 0) { if (File.Exists(path)) File.Delete(path); return; }
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             // Write then rename, so a crash never leaves half a record behind.
             File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(list, Json) + "\n");
