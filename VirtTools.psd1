@@ -15,6 +15,8 @@
         'Get-UsbIpExport'
         'Get-UsbIpPort'
         # USB/IP
+        'Export-UsbIpDevice'
+        'Remove-UsbIpExport'
         'Get-UsbIpDevice'
         'Start-UsbIpServer'
         'Stop-UsbIpServer'

@@ -1,3 +1,5 @@
+using VirtTools.Sysfs;
+
 namespace VirtTools.Pci;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace VirtTools.Pci;
 /// the kernel probes), with the writes that do it and what to restore if anything fails.
 /// </summary>
 public sealed record PassthroughMove(string Address, string Ids, string? FromDriver, string? ToDriver, string? OriginalOverride,
-    IReadOnlyList<PciAttributeWrite> Writes)
+    IReadOnlyList<AttributeWrite> Writes)
 {
     public const string DriversProbe = "/sys/bus/pci/drivers_probe";
 
@@ -17,7 +19,7 @@ public sealed record PassthroughMove(string Address, string Ids, string? FromDri
     /// </summary>
     internal static PassthroughMove ToStub(PassthroughFunction function, string stub)
     {
-        var writes = new List<PciAttributeWrite> { new(function.DriverOverridePath, stub) };
+        var writes = new List<AttributeWrite> { new(function.DriverOverridePath, stub) };
         if (function.Driver is { } current) writes.Add(new(DriverAttribute(current, "unbind"), function.Address));
         writes.Add(new(DriversProbe, function.Address));
         return new PassthroughMove(function.Address, function.Ids, function.Driver, stub, function.DriverOverride, writes);
@@ -34,7 +36,7 @@ public sealed record PassthroughMove(string Address, string Ids, string? FromDri
     /// </summary>
     internal static PassthroughMove ToHost(PassthroughFunction function, string? hostDriver, string? restoreOverride = null, bool reprobe = true)
     {
-        var writes = new List<PciAttributeWrite> { new(function.DriverOverridePath, restoreOverride ?? "") };
+        var writes = new List<AttributeWrite> { new(function.DriverOverridePath, restoreOverride ?? "") };
         if (function.Driver is { } current && current != hostDriver) writes.Add(new(DriverAttribute(current, "unbind"), function.Address));
         if (hostDriver is not null ? function.Driver != hostDriver : reprobe)
             writes.Add(hostDriver is null ? new(DriversProbe, function.Address) : new(DriverAttribute(hostDriver, "bind"), function.Address));

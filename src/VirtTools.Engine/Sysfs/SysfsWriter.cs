@@ -15,16 +15,19 @@ namespace VirtTools.Sysfs;
 /// </remarks>
 public static class SysfsWriter
 {
-    public static void Write(SystemRoot root, string systemPath, string value)
+    public static void Write(SystemRoot root, string systemPath, string value) =>
+        WriteExact(root, systemPath, value.EndsWith('\n') ? value : value + "\n");
+
+    /// <summary>Writes <paramref name="text"/> as it is, without adding a newline (as `echo -n` does).</summary>
+    public static void WriteExact(SystemRoot root, string systemPath, string text)
     {
-        var line = value.EndsWith('\n') ? value : value + "\n";
         try
         {
-            root.Writer.Write(systemPath, line);
+            root.Writer.Write(systemPath, text);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw Classify(systemPath, value.TrimEnd('\n'), e);
+            throw Classify(systemPath, text.TrimEnd('\n'), e);
         }
     }
 

@@ -10,11 +10,18 @@ namespace VirtTools.Tests.KernelDouble;
 /// <item>match_busid "add &lt;busid&gt;" / "del &lt;busid&gt;": the busid is everything after the verb, a trailing
 ///   newline included (usbip writes none, and a busid with one never matches a device); EINVAL under 5 bytes or for a
 ///   busid of 32 bytes or more or another verb; ENOMEM when the 16-entry table is full; ENODEV deleting an unknown busid.</item>
-/// <item>usbip-host/bind: ENODEV unless the busid is in the table, for a hub (bDeviceClass 09) or a device on vhci
-///   ("bind loop"); EBUSY when another driver has it. Bound, the device shows usbip_status 1 and usbip_sockfd.</item>
+/// <item>Each entry has stub_main.c's status: "add" makes it ADDED, a usbip-host probe ALLOC, unbinding usbip-host
+///   ADDED again, rebind OTHER. "del" clears only an OTHER entry and marks an ALLOC one REMOV; an ADDED entry (never
+///   bound, or unbound) stays listed. A kernel without the rebind attribute had the plain table, where "del" clears.</item>
+/// <item>usbip-host/bind: ENODEV unless the busid is in the table (and not REMOV or OTHER), for a hub (bDeviceClass 09)
+///   or a device on vhci ("bind loop"); EBUSY when another driver has it. Bound, the device shows usbip_status 1.</item>
+/// <item>drivers_probe "busid": ENODEV for an unknown device; otherwise it "succeeds" whether or not a driver bound.
+///   An unbound device goes to usbip-host when its entry would let it probe, else to the generic "usb" driver.</item>
 /// <item>unbind from "usb" (the generic driver) takes the interface drivers with it; binding back to "usb" returns them.</item>
 /// <item>usbip_sockfd: a fd while status is 1 makes it 2 (in use); -1 while 2 makes it 1; anything else EINVAL.</item>
-/// <item>usbip-host/rebind: ENODEV unless in the table; reprobes an unbound device (back to "usb") and drops the busid.</item>
+/// <item>usbip-host/rebind: the buffer is the busid, newline and all; ENODEV unless in the table; marks it OTHER,
+///   reprobes an unbound device (usbip-host skips OTHER, so "usb" takes it) and then deletes the entry.</item>
+/// <item><see cref="FailProbe"/>: binding that driver fails with the errno; reprobes skip it silently.</item>
 /// <item>vhci_hcd.0/attach "port sockfd devid speed": EINVAL for bad fields, a port out of range or on the wrong hub
 ///   for the speed (5 and 6 = SuperSpeed hub); EBUSY when the port is in use. detach "port": EINVAL when free.</item>
 /// </list>
@@ -24,11 +31,18 @@ public sealed class UsbIpDouble
     public const string HostDriver = "/sys/bus/usb/drivers/usbip-host";
     public const string Vhci = "/sys/devices/platform/vhci_hcd.0";
     public const int MaxBusIds = 16;
+    public const string DriversProbe = "/sys/bus/usb/drivers_probe";
     private const string FreePort = "004";
     private const string UsedPort = "006";
 
     private readonly KernelDouble _kernel;
     private readonly Dictionary<string, Dictionary<string, string>> _interfaceDrivers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, EntryStatus> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KernelErrno> _probeErrors = new(StringComparer.Ordinal);
+    private bool _reprobeBindsNothing;
+
+    /// <summary>stub.h's STUB_BUSID_*.</summary>
+    private enum EntryStatus { Other, Removed, Added, Allocated }
 
     internal UsbIpDouble(KernelDouble kernel) => _kernel = kernel;
 
@@ -52,12 +66,37 @@ public sealed class UsbIpDouble
     /// <summary>The status line of a global vhci port, as `usbip port` parses it.</summary>
     public string? VhciPortLine(int port) => FindPort(port) is { } found ? found.Lines[found.Index] : null;
 
+    /// <summary>Makes every probe by <paramref name="driver"/> fail with <paramref name="errno"/> (a device that will not configure).</summary>
+    public UsbIpDouble FailProbe(string driver, KernelErrno errno)
+    {
+        _probeErrors[driver] = errno;
+        return this;
+    }
+
+    /// <summary>
+    /// Reprobes (drivers_probe, rebind) succeed and bind nothing, while an explicit bind still works: a device whose
+    /// driver took it only when told to, as after an admin bound it by hand.
+    /// </summary>
+    public UsbIpDouble ReprobeBindsNothing()
+    {
+        _reprobeBindsNothing = true;
+        return this;
+    }
+
+    /// <summary>Takes the rebind attribute away, as on kernels before it existed (and their plain match_busid table).</summary>
+    public UsbIpDouble WithoutRebind()
+    {
+        File.Delete(_kernel.Resolve(HostDriver + "/rebind"));
+        return this;
+    }
+
     // --- the kernel side of writes ---
 
     internal bool TryWrite(string systemPath, string text)
     {
         if (systemPath == HostDriver + "/match_busid") { _kernel.RequireAttribute(systemPath); MatchBusId(text); return true; }
-        if (systemPath == HostDriver + "/rebind") { _kernel.RequireAttribute(systemPath); Rebind(KernelDouble.Token(text)); return true; }
+        if (systemPath == HostDriver + "/rebind") { _kernel.RequireAttribute(systemPath); Rebind(text); return true; }
+        if (systemPath == DriversProbe) { _kernel.RequireAttribute(systemPath); Reprobe(KernelDouble.Token(text)); return true; }
         if (systemPath == Vhci + "/attach") { _kernel.RequireAttribute(systemPath); Attach(text); return true; }
         if (systemPath == Vhci + "/detach") { _kernel.RequireAttribute(systemPath); Detach(text); return true; }
         if (systemPath.StartsWith("/sys/bus/usb/devices/", StringComparison.Ordinal) && systemPath.EndsWith("/usbip_sockfd", StringComparison.Ordinal))
@@ -88,13 +127,37 @@ public sealed class UsbIpDouble
             if (table.Contains(busId)) return;
             if (table.Count >= MaxBusIds) throw KernelDouble.Errno(KernelErrno.ENOMEM, "match_busid add " + busId);
             table.Add(busId);
+            _entries[busId] = EntryStatus.Added;
         }
         else if (text.StartsWith("del ", StringComparison.Ordinal))
         {
-            if (!table.Remove(busId)) throw KernelDouble.Errno(KernelErrno.ENODEV, "match_busid del " + busId);
+            if (!table.Contains(busId)) throw KernelDouble.Errno(KernelErrno.ENODEV, "match_busid del " + busId);
+            var status = StatusOfEntry(busId);
+            if (status == EntryStatus.Other || !File.Exists(_kernel.Resolve(HostDriver + "/rebind"))) Forget(table, busId);
+            else if (status != EntryStatus.Added) _entries[busId] = EntryStatus.Removed;
         }
         else throw KernelDouble.Errno(KernelErrno.EINVAL, "match_busid");
-        _kernel.Show(HostDriver + "/match_busid", string.Concat(table.Select(b => b + " ")) + "\n");
+        ShowTable(table);
+    }
+
+    private void ShowTable(List<string> table) => _kernel.Show(HostDriver + "/match_busid", string.Concat(table.Select(b => b + " ")) + "\n");
+
+    private void Forget(List<string> table, string busId)
+    {
+        table.Remove(busId);
+        _entries.Remove(busId);
+    }
+
+    /// <summary>An entry's status; entries of the captured table are ALLOC when usbip-host holds the device, else ADDED.</summary>
+    private EntryStatus StatusOfEntry(string busId) =>
+        _entries.TryGetValue(busId, out var status) ? status : DriverOf(busId) == "usbip-host" ? EntryStatus.Allocated : EntryStatus.Added;
+
+    /// <summary>What usbip-host's probe checks (stub_dev.c): an entry that is neither REMOV nor OTHER, not a hub, not on vhci.</summary>
+    private bool UsbIpHostAccepts(string busId)
+    {
+        var device = Device(busId);
+        return MatchBusIdsVerbatim().Contains(busId) && StatusOfEntry(busId) is EntryStatus.Added or EntryStatus.Allocated
+            && device.String("bDeviceClass") != "09" && !device.Resolved().Path.Contains("/vhci_hcd.", StringComparison.Ordinal);
     }
 
     /// <summary>The table with each entry as written (a newline kept): kept beside the shown file so the trap stays visible.</summary>
@@ -108,13 +171,9 @@ public sealed class UsbIpDouble
     {
         var device = Device(busId);
         if (!device.Exists) throw KernelDouble.Errno(KernelErrno.ENODEV, $"{driver}/bind {busId}");
-        if (driver == "usbip-host")
-        {
-            bool refused = !MatchBusIdsVerbatim().Contains(busId) || device.String("bDeviceClass") == "09"
-                || device.Resolved().Path.Contains("/vhci_hcd.", StringComparison.Ordinal);
-            if (refused) throw KernelDouble.Errno(KernelErrno.ENODEV, $"usbip-host/bind {busId}");
-        }
+        if (driver == "usbip-host" && !UsbIpHostAccepts(busId)) throw KernelDouble.Errno(KernelErrno.ENODEV, $"usbip-host/bind {busId}");
         if (DriverOf(busId) is not null) throw KernelDouble.Errno(KernelErrno.EBUSY, $"{driver}/bind {busId}");
+        if (_probeErrors.TryGetValue(driver, out var errno)) throw KernelDouble.Errno(errno, $"{driver} probe of {busId}");
         AttachDriver(busId, driver);
     }
 
@@ -125,7 +184,10 @@ public sealed class UsbIpDouble
         KernelDouble.Unlink(device + "/driver");
         KernelDouble.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId));
         if (driver == "usbip-host")
+        {
             foreach (var attribute in new[] { "usbip_status", "usbip_sockfd", "usbip_debug" }) File.Delete(device + "/" + attribute);
+            if (StatusOfEntry(busId) == EntryStatus.Allocated) _entries[busId] = EntryStatus.Added;
+        }
         if (driver != "usb") return;
         var remembered = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in new SysfsDirectory(device).EntryNames().Where(n => n.StartsWith(busId + ":", StringComparison.Ordinal)))
@@ -140,11 +202,28 @@ public sealed class UsbIpDouble
 
     private void Rebind(string busId)
     {
+        if (Encoding.UTF8.GetByteCount(busId) >= 32) throw KernelDouble.Errno(KernelErrno.EINVAL, "rebind");
         var table = MatchBusIdsVerbatim();
         if (!table.Contains(busId)) throw KernelDouble.Errno(KernelErrno.ENODEV, "rebind " + busId);
-        if (DriverOf(busId) is null) AttachDriver(busId, "usb");
-        table.Remove(busId);
-        _kernel.Show(HostDriver + "/match_busid", string.Concat(table.Select(b => b + " ")) + "\n");
+        _entries[busId] = EntryStatus.Other;
+        Probe(busId);
+        Forget(table, busId);
+        ShowTable(table);
+    }
+
+    private void Reprobe(string busId)
+    {
+        if (!Device(busId).Exists) throw KernelDouble.Errno(KernelErrno.ENODEV, "drivers_probe " + busId);
+        Probe(busId);
+    }
+
+    /// <summary>device_attach: an unbound device goes to the first driver whose probe takes it; none is no error.</summary>
+    private void Probe(string busId)
+    {
+        if (DriverOf(busId) is not null || _reprobeBindsNothing) return;
+        var candidates = UsbIpHostAccepts(busId) ? new[] { "usbip-host", "usb" } : new[] { "usb" };
+        var driver = candidates.FirstOrDefault(d => !_probeErrors.ContainsKey(d));
+        if (driver is not null) AttachDriver(busId, driver);
     }
 
     private void AttachDriver(string busId, string driver)
@@ -154,6 +233,7 @@ public sealed class UsbIpDouble
         KernelDouble.Link(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId), device);
         if (driver == "usbip-host")
         {
+            _entries[busId] = EntryStatus.Allocated;
             File.WriteAllText(device + "/usbip_status", "1\n");
             File.WriteAllText(device + "/usbip_sockfd", "");
             File.WriteAllText(device + "/usbip_debug", "0\n");

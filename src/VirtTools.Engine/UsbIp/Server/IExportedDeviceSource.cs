@@ -8,14 +8,5 @@ public interface IExportedDeviceSource
     IReadOnlyList<ExportedDevice> ReadExportedDevices();
 }
 
-/// <summary>One device bound to usbip-host: its record as the protocol sends it and usbip-host's state.</summary>
-public sealed record ExportedDevice(UsbIpDeviceRecord Record, UsbIpHostStatus Status);
-
-/// <summary>usbip_status of a device bound to usbip-host (stub_dev.c: SDEV_ST_*).</summary>
-public enum UsbIpHostStatus
-{
-    Unknown = 0,
-    Available = 1,
-    Used = 2,
-    Error = 3,
-}
+/// <summary>One device bound to usbip-host: its record as the protocol sends it and usbip_status (null when unreadable).</summary>
+public sealed record ExportedDevice(UsbIpDeviceRecord Record, UsbIpStatus? Status);

@@ -1,65 +1,62 @@
+using System.Globalization;
 using VirtTools.Sysfs;
+using VirtTools.Usb;
+using VirtTools.UsbIp.Host;
 using VirtTools.UsbIp.Protocol;
 
 namespace VirtTools.UsbIp.Server;
 
 /// <summary>
-/// The devices bound to usbip-host under a root, described as usbipd describes them: the record fields from the
-/// device's sysfs attributes, and one interface record per "busid:config.n" directory, in order.
+/// The devices bound to usbip-host under a root, as <see cref="UsbIpHostReader"/> reads them, described as usbipd
+/// describes them: the record fields from the device, and one interface record per "busid:config.n", n counting
+/// from 0 to bNumInterfaces (zeros where the interface directory is missing, as usbipd sends them).
 /// </summary>
 public sealed class SysfsExportedDeviceSource : IExportedDeviceSource
 {
-    private const string DriverPath = "/sys/bus/usb/drivers/usbip-host";
+    private readonly UsbIpHostReader _host;
 
-    private readonly SystemRoot _root;
+    public SysfsExportedDeviceSource(SystemRoot root) => _host = new UsbIpHostReader(root);
 
-    public SysfsExportedDeviceSource(SystemRoot root) => _root = root;
+    public IReadOnlyList<ExportedDevice> ReadExportedDevices() =>
+        _host.GetExports()
+            .Where(e => e.IsBound)
+            .Select(e => e.Device is { } device && ToRecord(device) is { } record ? new ExportedDevice(record, e.Status) : null)
+            .OfType<ExportedDevice>()
+            .ToList();
 
-    public IReadOnlyList<ExportedDevice> ReadExportedDevices()
+    private static UsbIpDeviceRecord? ToRecord(UsbDevice device)
     {
-        var driver = _root.Directory(DriverPath);
-        var devices = new List<ExportedDevice>();
-        foreach (var busId in driver.EntryNames())
-        {
-            // The driver directory also holds bind, unbind, match_busid, module...; devices are links with a busnum.
-            if (!char.IsAsciiDigit(busId[0]) || busId.Contains(':')) continue;
-            var device = driver.Child(busId).Resolved();
-            if (Read(device, busId) is { } record)
-                devices.Add(new ExportedDevice(record, (UsbIpHostStatus)(device.Int("usbip_status") ?? 0)));
-        }
-        return devices;
-    }
-
-    private UsbIpDeviceRecord? Read(SysfsDirectory device, string busId)
-    {
-        if (device.Int("busnum") is not int busNumber || device.Int("devnum") is not int deviceNumber) return null;
-        var configuration = (byte)(device.Int("bConfigurationValue") ?? 0);
-        var interfaceCount = Math.Min(device.Int("bNumInterfaces") ?? 0, UsbIpProtocol.MaxInterfaces);
+        if (device.BusNumber is not int busNumber || device.DeviceNumber is not int deviceNumber || device.SysfsPath is null) return null;
+        var configuration = (byte)(device.Configuration ?? 0);
+        var interfaceCount = Math.Min(device.InterfaceCount ?? 0, UsbIpProtocol.MaxInterfaces);
         var interfaces = new List<UsbIpInterfaceRecord>(interfaceCount);
         for (var i = 0; i < interfaceCount; i++)
         {
-            var item = device.Child($"{busId}:{configuration}.{i}");
-            interfaces.Add(new UsbIpInterfaceRecord(Byte(item.Hex("bInterfaceClass")), Byte(item.Hex("bInterfaceSubClass")), Byte(item.Hex("bInterfaceProtocol"))));
+            var name = string.Create(CultureInfo.InvariantCulture, $"{device.BusId}:{configuration}.{i}");
+            var item = device.Interfaces.FirstOrDefault(x => x.Name == name);
+            interfaces.Add(new UsbIpInterfaceRecord(Byte(item?.Class), Byte(item?.SubClass), Byte(item?.Protocol)));
         }
         return new UsbIpDeviceRecord
         {
-            Path = _root.ToSystemPath(device.Path),
-            BusId = busId,
+            Path = device.SysfsPath,
+            BusId = device.BusId,
             BusNumber = (uint)busNumber,
             DeviceNumber = (uint)deviceNumber,
-            Speed = UsbIpSpeeds.FromSysfs(device.String("speed")),
-            VendorId = (ushort)(device.Hex("idVendor") ?? 0),
-            ProductId = (ushort)(device.Hex("idProduct") ?? 0),
-            BcdDevice = (ushort)(device.Hex("bcdDevice") ?? 0),
-            DeviceClass = Byte(device.Hex("bDeviceClass")),
-            DeviceSubClass = Byte(device.Hex("bDeviceSubClass")),
-            DeviceProtocol = Byte(device.Hex("bDeviceProtocol")),
+            // The same codes; wireless USB ("53.3-480"), which the kernel dropped in 5.x, reads as unknown.
+            Speed = (UsbIpSpeed)(uint)device.Speed,
+            VendorId = (ushort)(SysfsText.ParseHex(device.VendorId) ?? 0),
+            ProductId = (ushort)(SysfsText.ParseHex(device.ProductId) ?? 0),
+            BcdDevice = (ushort)(SysfsText.ParseHex(device.DeviceRelease) ?? 0),
+            DeviceClass = Byte(device.DeviceClass),
+            DeviceSubClass = Byte(device.DeviceSubClass),
+            DeviceProtocol = Byte(device.DeviceProtocol),
             ConfigurationValue = configuration,
-            NumConfigurations = (byte)(device.Int("bNumConfigurations") ?? 0),
+            NumConfigurations = (byte)(device.ConfigurationCount ?? 0),
             NumInterfaces = (byte)interfaces.Count,
             Interfaces = interfaces,
         };
     }
 
-    private static byte Byte(int? value) => (byte)(value ?? 0);
+    /// <summary>A two-digit hex class code as the byte on the wire; 0 when unknown.</summary>
+    private static byte Byte(string? hex) => (byte)(SysfsText.ParseHex(hex) ?? 0);
 }

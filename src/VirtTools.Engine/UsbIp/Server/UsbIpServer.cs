@@ -226,7 +226,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         IReadOnlyList<UsbIpDeviceRecord> offered = Array.Empty<UsbIpDeviceRecord>();
         if (allowed)
             // As recent usbipd: a device another client already uses is not offered.
-            offered = _devices.ReadExportedDevices().Where(d => d.Status == UsbIpHostStatus.Available).Select(d => d.Record).ToList();
+            offered = _devices.ReadExportedDevices().Where(d => d.Status == UsbIpStatus.Available).Select(d => d.Record).ToList();
         else
         {
             Interlocked.Increment(ref _refused);
@@ -274,9 +274,9 @@ public sealed class UsbIpServer : IAsyncDisposable
         var status = device?.Status switch
         {
             null => UsbIpReplyStatus.NoDevice,
-            UsbIpHostStatus.Available => UsbIpReplyStatus.Ok,
-            UsbIpHostStatus.Used => UsbIpReplyStatus.DeviceBusy,
-            UsbIpHostStatus.Error => UsbIpReplyStatus.DeviceError,
+            UsbIpStatus.Available => UsbIpReplyStatus.Ok,
+            UsbIpStatus.InUse => UsbIpReplyStatus.DeviceBusy,
+            UsbIpStatus.Error => UsbIpReplyStatus.DeviceError,
             _ => UsbIpReplyStatus.NotAvailable,
         };
         if (status != UsbIpReplyStatus.Ok) Log($"{peer}: import of {busId} refused: {status}.");

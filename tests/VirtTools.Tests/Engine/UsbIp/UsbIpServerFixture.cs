@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using VirtTools.Sysfs;
 using VirtTools.Tests.Support;
+using VirtTools.UsbIp;
 using VirtTools.UsbIp.Server;
 
 namespace VirtTools.Tests.Engine.UsbIp;
@@ -68,7 +69,7 @@ internal sealed class UsbIpServerFixture : IAsyncDisposable
     private sealed class AvailableSource(IExportedDeviceSource captured) : IExportedDeviceSource
     {
         public IReadOnlyList<ExportedDevice> ReadExportedDevices() =>
-            captured.ReadExportedDevices().Select(d => d with { Status = UsbIpHostStatus.Available }).ToList();
+            captured.ReadExportedDevices().Select(d => d with { Status = UsbIpStatus.Available }).ToList();
     }
 
     /// <summary>Remembers which busids were handed over, instead of writing to the shared tree.</summary>
