@@ -57,6 +57,10 @@ public sealed record VhciPortRecord(string Host, int? TcpPort, string BusId)
     /// <summary>Removes the record from every state directory, as <c>usbip detach</c> does; a missing file is no error.</summary>
     public static void Delete(SystemRoot root, string fileName)
     {
-        foreach (var directory in StateDirectories) File.Delete(root.Resolve(directory + "/" + fileName));
+        foreach (var directory in StateDirectories)
+        {
+            var path = root.Resolve(directory + "/" + fileName);
+            if (File.Exists(path)) File.Delete(path);
+        }
     }
 }
