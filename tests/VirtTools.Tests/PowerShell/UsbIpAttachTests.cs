@@ -13,6 +13,16 @@ public sealed class UsbIpAttachTests : IDisposable
 {
     private readonly PowerShellHarness _ps = new();
 
+    /// <summary>The captured tree, whose port 15 holds an import, with the record usbip attach would have left for it.</summary>
+    private static Double CapturedWithRecord(string host)
+    {
+        var kernel = Double.OnCapturedFixture();
+        kernel.Tree.File("/run/vhci_hcd/port15", $"{host} 3240 2-3\n", newline: false);
+        return kernel;
+    }
+
+    private IReadOnlyList<PSObject> Ok(string script, Double kernel) => _ps.Ok(script, new Dictionary<string, object?> { ["r"] = kernel.RootPath });
+
     [Fact]
     public async Task Get_UsbIpDevice_piped_to_Connect_UsbIpDevice_WhatIf_imports_and_writes_nothing()
     {
@@ -41,9 +51,8 @@ public sealed class UsbIpAttachTests : IDisposable
     [Fact]
     public void Get_UsbIpPort_InUse_piped_to_Disconnect_UsbIpDevice_WhatIf_writes_nothing()
     {
-        using var kernel = Double.OnCapturedFixture();
-        kernel.Tree.File("/run/vhci_hcd/port15", "127.0.0.1 3240 2-3\n", newline: false);
-        Assert.Empty(_ps.Ok("param($r) Get-UsbIpPort -InUse -Root $r | Disconnect-UsbIpDevice -WhatIf", new Dictionary<string, object?> { ["r"] = kernel.RootPath }));
+        using var kernel = CapturedWithRecord("127.0.0.1");
+        Assert.Empty(Ok("param($r) Get-UsbIpPort -InUse -Root $r | Disconnect-UsbIpDevice -WhatIf", kernel));
         Assert.Contains("vhci_hcd.0 port 15 (2-3 from 127.0.0.1)", _ps.HostText);
         Assert.Empty(kernel.Writes);
         Assert.NotNull(kernel.Tree.Read("/run/vhci_hcd/port15"));
@@ -52,9 +61,8 @@ public sealed class UsbIpAttachTests : IDisposable
     [Fact]
     public void Get_UsbIpPort_InUse_piped_to_Disconnect_UsbIpDevice_detaches_and_removes_the_record()
     {
-        using var kernel = Double.OnCapturedFixture();
-        kernel.Tree.File("/run/vhci_hcd/port15", "127.0.0.1 3240 2-3\n", newline: false);
-        _ps.Ok("param($r) Get-UsbIpPort -InUse -Root $r | Disconnect-UsbIpDevice -Confirm:$false", new Dictionary<string, object?> { ["r"] = kernel.RootPath });
+        using var kernel = CapturedWithRecord("127.0.0.1");
+        Ok("param($r) Get-UsbIpPort -InUse -Root $r | Disconnect-UsbIpDevice -Confirm:$false", kernel);
         Assert.Equal(("/sys/devices/platform/vhci_hcd.0/detach", "15\n"), (kernel.Writes.Single().SystemPath, kernel.Writes.Single().Text));
         Assert.Null(kernel.Tree.Read("/run/vhci_hcd/port15"));
     }
@@ -62,9 +70,8 @@ public sealed class UsbIpAttachTests : IDisposable
     [Fact]
     public void Disconnect_UsbIpDevice_by_server_and_busid_finds_the_port_from_the_records()
     {
-        using var kernel = Double.OnCapturedFixture();
-        kernel.Tree.File("/run/vhci_hcd/port15", "192.0.2.10 3240 2-3\n", newline: false);
-        _ps.Ok("param($r) Disconnect-UsbIpDevice -ComputerName 192.0.2.10 -BusId 2-3 -Root $r -Confirm:$false", new Dictionary<string, object?> { ["r"] = kernel.RootPath });
+        using var kernel = CapturedWithRecord("192.0.2.10");
+        Ok("param($r) Disconnect-UsbIpDevice -ComputerName 192.0.2.10 -BusId 2-3 -Root $r -Confirm:$false", kernel);
         Assert.Equal("15\n", kernel.Writes.Single().Text);
     }
 

@@ -2,7 +2,6 @@ using System.Management.Automation;
 using VirtTools.Diagnostics;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Client;
-using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Vhci;
 
 namespace VirtTools.Commands.UsbIp;
@@ -13,7 +12,7 @@ namespace VirtTools.Commands.UsbIp;
 /// </summary>
 [Cmdlet(VerbsCommunications.Connect, "UsbIpDevice", SupportsShouldProcess = true)]
 [OutputType(typeof(UsbIpPort))]
-public sealed class ConnectUsbIpDeviceCommand : VirtToolsCmdlet
+public sealed class ConnectUsbIpDeviceCommand : UsbIpClientCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("RemoteHost")]
@@ -25,17 +24,6 @@ public sealed class ConnectUsbIpDeviceCommand : VirtToolsCmdlet
     [ValidateNotNullOrEmpty]
     public string BusId { get; set; } = "";
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [Alias("RemoteTcpPort")]
-    [ValidateRange(1, 65535)]
-    public int TcpPort { get; set; } = UsbIpProtocol.DefaultTcpPort;
-
-    [Parameter]
-    [ValidateRange(1, 3600)]
-    public int TimeoutSec { get; set; } = 10;
-
-    protected override void BeginProcessing() => RequireRoot();
-
     protected override void ProcessRecord()
     {
         // Under -WhatIf nothing is sent: an import request alone makes the server hand its device over.
@@ -43,7 +31,7 @@ public sealed class ConnectUsbIpDeviceCommand : VirtToolsCmdlet
         try
         {
             WriteObject(new VhciAttacher(SystemRoot, UsbIpClient.Importer)
-                .ConnectAsync(ComputerName, TcpPort, BusId, TimeSpan.FromSeconds(TimeoutSec), Cancellation).GetAwaiter().GetResult());
+                .ConnectAsync(ComputerName, TcpPort, BusId, Timeout, Cancellation).GetAwaiter().GetResult());
         }
         catch (VirtToolsException failure)
         {
