@@ -45,9 +45,7 @@ public sealed class VhciAttacher
         {
             // Without its record the attachment would be anonymous to usbip port and Get-UsbIpPort: undo it.
             SysfsWriter.Write(Root, controller.DetachPath, controller.ControllerPort(port).ToString(CultureInfo.InvariantCulture));
-            throw new Diagnostics.VirtToolsException(VhciErrors.AttachFailed, Diagnostics.FailureKind.OperationFailed,
-                $"The attach record {Root.Resolve(VhciPortRecord.WriteDirectory)}/{controller.RecordFileName(port)} could not be written ({e.Message}); the device was detached again.",
-                "Check that /run is writable by this user (run as root).", busId, e);
+            throw VhciErrors.RecordNotWritten(Root.Resolve(VhciPortRecord.WriteDirectory) + "/" + controller.RecordFileName(port), busId, e);
         }
         return await SettleAsync(port, cancellation).ConfigureAwait(false);
     }

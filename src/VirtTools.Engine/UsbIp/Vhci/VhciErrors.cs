@@ -56,4 +56,9 @@ public static class VhciErrors
             string.Create(CultureInfo.InvariantCulture, $"vhci_hcd refused to attach {busId} to port {port}: {why}."),
             "See the kernel log (dmesg | grep vhci) for the reason.", busId, cause);
     }
+
+    /// <summary>The attach worked but its record could not be written, so the attach was undone.</summary>
+    public static VirtToolsException RecordNotWritten(string path, string busId, Exception cause) => new(AttachFailed, FailureKind.OperationFailed,
+        $"The attach record {path} could not be written ({cause.Message}); the device was detached again.",
+        "Check that /run/vhci_hcd is a directory this user may write (run as root).", busId, cause);
 }

@@ -1,4 +1,5 @@
 using VirtTools.Diagnostics;
+using VirtTools.Sysfs;
 using VirtTools.Tests.KernelDouble;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Protocol;
@@ -105,6 +106,32 @@ public sealed class VhciAttacherTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(record));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(record)!));
         Assert.Equal(("192.0.2.10", 3240, "1-1"), (port.RemoteHost, port.RemoteTcpPort, port.RemoteBusId));
+    }
+
+    [Theory]
+    [InlineData(KernelErrno.EINVAL, "VhciAttachFailed", "rejected the socket or the device's speed")]
+    [InlineData(KernelErrno.EAGAIN, "VhciAttachFailed", "not ready")]
+    [InlineData(KernelErrno.EACCES, "PermissionDenied", "permission denied")]
+    public void An_attach_the_kernel_refuses_otherwise_than_EBUSY_is_not_retried_and_says_why(KernelErrno errno, string errorId, string says)
+    {
+        var kernel = Synthetic(controllers: 1, portsPerHub: 2);
+        kernel.FailWrite(Attach0, errno);
+        var error = Assert.ThrowsAny<VirtToolsException>(() => Connect(kernel, UsbIpSpeed.High));
+        Assert.Equal(errorId, error.ErrorId);
+        Assert.Contains(says, error.Message);
+        Assert.Single(VhciWrites);
+        Assert.Null(kernel.Tree.Read("/run/vhci_hcd/port0"));
+    }
+
+    [Fact]
+    public void An_attach_whose_record_cannot_be_written_is_undone_and_is_VhciAttachFailed()
+    {
+        var kernel = Synthetic(controllers: 1, portsPerHub: 2);
+        kernel.Tree.File("/run/vhci_hcd", "not a directory");
+        var error = Assert.Throws<VirtToolsException>(() => Connect(kernel, UsbIpSpeed.High));
+        Assert.Equal(VhciErrors.AttachFailed, error.ErrorId);
+        Assert.Equal(new KernelWrite(Detach0, "0\n"), VhciWrites[^1]);
+        Assert.StartsWith("hs  0000 004", kernel.Usb.VhciPortLine(0));
     }
 
     [Fact]
