@@ -20,6 +20,8 @@
         'Get-UsbIpDevice'
         'Start-UsbIpServer'
         'Stop-UsbIpServer'
+        'Connect-UsbIpDevice'
+        'Disconnect-UsbIpDevice'
         # PCI
         'Get-PciDevice'
         'Get-PciIrqShare'

@@ -15,8 +15,18 @@ try {
     Assert-Equal '46f4:0001' "$($device.VendorId):$($device.ProductId)" 'with its ids'
     Assert-Equal '08' $device.Interfaces[0].Class 'and its mass-storage interface'
     Assert-Equal 2 $server.Connections 'the live counter saw both clients'
+
+    # An attach rehearsed with -WhatIf sends no import request: the server would hand its device over.
+    $device | Connect-UsbIpDevice -Root $Root -WhatIf
+    Assert-Equal 2 $server.Connections 'Connect-UsbIpDevice -WhatIf did not contact the server'
 }
 finally {
     $server | Stop-UsbIpServer
 }
 Assert-Throws { Get-UsbIpDevice -Root $Root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort -ErrorAction Stop } 'UsbIpServerUnreachable' 'a stopped server refuses connections'
+
+# Detaching: the captured import on port 15 binds by Port; -WhatIf writes nothing; a free port is refused.
+Get-UsbIpPort -InUse -Root $Root | Disconnect-UsbIpDevice -WhatIf
+Assert-Equal 1 @(Get-UsbIpPort -InUse -Root $Root).Count 'port 15 is still in use after -WhatIf'
+Assert-True (-not [IO.Directory]::Exists("$Root/run/vhci_hcd")) 'no attach record was written'
+Assert-Throws { Disconnect-UsbIpDevice -Port 3 -Root $Root -Confirm:$false -ErrorAction Stop } 'UsbIpPortNotInUse' 'a free port has nothing to disconnect'

@@ -27,7 +27,7 @@ public sealed record PassthroughMove(string Address, string Ids, string? FromDri
 
     /// <summary>A function already on the stub gets its driver_override set too, so the stub keeps it across a reprobe.</summary>
     internal static PassthroughMove Pin(PassthroughFunction function, string stub) =>
-        new(function.Address, function.Ids, function.Driver, stub, function.DriverOverride, new[] { new PciAttributeWrite(function.DriverOverridePath, stub) });
+        new(function.Address, function.Ids, function.Driver, stub, function.DriverOverride, new[] { new AttributeWrite(function.DriverOverridePath, stub) });
 
     /// <summary>
     /// Back to a host driver: clear driver_override, unbind from the stub, then bind the remembered driver directly

@@ -18,6 +18,12 @@ public sealed class UsbIpPort
     /// <summary>The global port number: what vhci_hcd's attach and detach files take.</summary>
     public int Port { get; init; }
 
+    /// <summary>
+    /// The number the controller's own status, attach and detach files use: the same as <see cref="Port"/> on mainline
+    /// kernels, counted from 0 per controller on the per-controller (QVD) layout, as that layout's <c>usbip detach -i</c> takes it.
+    /// </summary>
+    public int ControllerPort { get; init; }
+
     /// <summary>null when the kernel printed a state this module does not know (see <see cref="StatusCode"/>).</summary>
     public UsbIpPortStatus? Status { get; init; }
 

@@ -23,13 +23,14 @@ namespace VirtTools.Tests.KernelDouble;
 ///   reprobes an unbound device (usbip-host skips OTHER, so "usb" takes it) and then deletes the entry.</item>
 /// <item><see cref="FailProbe"/>: binding that driver fails with the errno; reprobes skip it silently.</item>
 /// <item>vhci_hcd.0/attach "port sockfd devid speed": EINVAL for bad fields, a port out of range or on the wrong hub
-///   for the speed (5 and 6 = SuperSpeed hub); EBUSY when the port is in use. detach "port": EINVAL when free.</item>
+///   for the speed (5 and 6 = SuperSpeed hub); EBUSY when the port is in use. detach "port": EINVAL when free.
+///   Mainline keeps both on vhci_hcd.0 with global port numbers; the per-controller (QVD) layout has them on every
+///   vhci_hcd.N with that controller's own numbers, as its status file prints them.</item>
 /// </list>
 /// </summary>
 public sealed class UsbIpDouble
 {
     public const string HostDriver = "/sys/bus/usb/drivers/usbip-host";
-    public const string Vhci = "/sys/devices/platform/vhci_hcd.0";
     public const int MaxBusIds = 16;
     public const string DriversProbe = "/sys/bus/usb/drivers_probe";
     private const string FreePort = "004";
@@ -37,6 +38,7 @@ public sealed class UsbIpDouble
 
     private readonly KernelDouble _kernel;
     private readonly Dictionary<string, Dictionary<string, string>> _interfaceDrivers = new(StringComparer.Ordinal);
+    private readonly HashSet<(string Controller, int Port)> _races = new();
     private readonly Dictionary<string, EntryStatus> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, KernelErrno> _probeErrors = new(StringComparer.Ordinal);
     private bool _reprobeBindsNothing;
@@ -63,8 +65,52 @@ public sealed class UsbIpDouble
     /// <summary>usbip_status (1 available, 2 in use, 3 error); null when the device is not on usbip-host.</summary>
     public int? StatusOf(string busId) => Device(busId).Int("usbip_status");
 
-    /// <summary>The status line of a global vhci port, as `usbip port` parses it.</summary>
-    public string? VhciPortLine(int port) => FindPort(port) is { } found ? found.Lines[found.Index] : null;
+    /// <summary>The status line of a vhci port, as `usbip port` parses it: a global number on mainline, the controller's own on the per-controller layout.</summary>
+    public string? VhciPortLine(int port, int controller = 0) => FindPort(ControllerPath(controller), port) is { } found ? found.Lines[found.Index] : null;
+
+    /// <summary>
+    /// What attach does with the socket descriptor it was given, as sockfd_lookup takes the file from the writer's
+    /// fd table; by default nothing (the number is only printed in the status line).
+    /// </summary>
+    public Action<int>? TakeSocket { get; set; }
+
+    /// <summary>
+    /// The next attach to <paramref name="port"/> (as the controller's files number it) loses a race: another
+    /// attacher takes the port first, so the port shows in use and the write fails with EBUSY.
+    /// </summary>
+    public UsbIpDouble RaceForPort(int port, int controller = 0)
+    {
+        _races.Add((ControllerPath(controller), port));
+        return this;
+    }
+
+    /// <summary>
+    /// vhci_hcd with <paramref name="controllers"/> controllers of <paramref name="portsPerHub"/> HighSpeed and as many
+    /// SuperSpeed ports, all free, in the mainline or the per-controller layout; root hubs are buses 11, 12, 13...
+    /// </summary>
+    public UsbIpDouble AddVhci(int controllers, int portsPerHub, bool perController = false)
+    {
+        for (int c = 0; c < controllers; c++)
+        {
+            var path = ControllerPath(c);
+            for (int hub = 0; hub < 2; hub++)
+            {
+                var bus = 11 + 2 * c + hub;
+                _kernel.Show($"{path}/usb{bus}/busnum", bus.ToString(CultureInfo.InvariantCulture) + "\n");
+                _kernel.Show($"{path}/usb{bus}/speed", hub == 0 ? "480\n" : "5000\n");
+            }
+            int first = perController ? 0 : c * 2 * portsPerHub;
+            var rows = Enumerable.Range(0, 2 * portsPerHub).Select(i =>
+                string.Create(CultureInfo.InvariantCulture, $"{(i < portsPerHub ? "hs" : "ss")}  {first + i:D4} {FreePort} 000 00000000 000000 0-0\n"));
+            var status = perController || c == 0 ? $"{path}/status" : $"{ControllerPath(0)}/status.{c}";
+            _kernel.Show(status, "hub port sta spd dev      sockfd local_busid\n" + string.Concat(rows));
+            if (!perController && c > 0) continue;
+            _kernel.Control(path + "/attach");
+            _kernel.Control(path + "/detach");
+            _kernel.Show(path + "/nports", ((perController ? 2 : 2 * controllers) * portsPerHub).ToString(CultureInfo.InvariantCulture) + "\n");
+        }
+        return this;
+    }
 
     /// <summary>Makes every probe by <paramref name="driver"/> fail with <paramref name="errno"/> (a device that will not configure).</summary>
     public UsbIpDouble FailProbe(string driver, KernelErrno errno)
@@ -97,8 +143,8 @@ public sealed class UsbIpDouble
         if (systemPath == HostDriver + "/match_busid") { _kernel.RequireAttribute(systemPath); MatchBusId(text); return true; }
         if (systemPath == HostDriver + "/rebind") { _kernel.RequireAttribute(systemPath); Rebind(text); return true; }
         if (systemPath == DriversProbe) { _kernel.RequireAttribute(systemPath); Reprobe(KernelDouble.Token(text)); return true; }
-        if (systemPath == Vhci + "/attach") { _kernel.RequireAttribute(systemPath); Attach(text); return true; }
-        if (systemPath == Vhci + "/detach") { _kernel.RequireAttribute(systemPath); Detach(text); return true; }
+        if (IsVhciControl(systemPath, "attach")) { _kernel.RequireAttribute(systemPath); Attach(ParentOf(systemPath), text); return true; }
+        if (IsVhciControl(systemPath, "detach")) { _kernel.RequireAttribute(systemPath); Detach(ParentOf(systemPath), text); return true; }
         if (systemPath.StartsWith("/sys/bus/usb/devices/", StringComparison.Ordinal) && systemPath.EndsWith("/usbip_sockfd", StringComparison.Ordinal))
         {
             _kernel.RequireAttribute(systemPath);
@@ -260,27 +306,36 @@ public sealed class UsbIpDouble
         File.WriteAllText(Device(busId).Resolved().Path + "/usbip_status", next.ToString(CultureInfo.InvariantCulture) + "\n");
     }
 
-    private void Attach(string text)
+    private void Attach(string controller, string text)
     {
         var fields = KernelDouble.Token(text).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var values = fields.Select(f => uint.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : (uint?)null).ToList();
         if (values.Count != 4 || values.Any(v => v is null)) throw KernelDouble.Errno(KernelErrno.EINVAL, "attach " + text.Trim());
         int port = (int)values[0]!.Value, speed = (int)values[3]!.Value;
-        var found = FindPort(port) ?? throw KernelDouble.Errno(KernelErrno.EINVAL, $"attach: no port {port}");
+        var found = FindPort(controller, port) ?? throw KernelDouble.Errno(KernelErrno.EINVAL, $"attach: no port {port}");
         bool superSpeedPort = found.Lines[found.Index].StartsWith("ss", StringComparison.Ordinal);
         if (speed is < 1 or > 6 || (speed >= 5) != superSpeedPort) throw KernelDouble.Errno(KernelErrno.EINVAL, $"attach: speed {speed} on port {port}");
+        if (_races.Remove((controller, port))) Connect(found, controller, port, 3, 0x00090009, 99);
         if (Field(found, 2) != FreePort) throw KernelDouble.Errno(KernelErrno.EBUSY, $"attach: port {port} in use");
-        var hub = superSpeedPort ? "ss" : "hs";
-        var localBusId = $"{HubBusNumber(port / PortsPerController(), superSpeedPort)}-{port % PortsPerController() % (PortsPerController() / 2) + 1}";
+        TakeSocket?.Invoke((int)values[1]!.Value);
+        Connect(found, controller, port, speed, values[2]!.Value, values[1]!.Value);
+    }
+
+    /// <summary>Shows a device on the port as the kernel prints it once the port is through its reset.</summary>
+    private void Connect(PortLocation found, string controller, int port, int speed, uint devid, uint sockfd)
+    {
+        var superSpeed = found.Lines[found.Index].StartsWith("ss", StringComparison.Ordinal);
+        int perController = PortsPerController(controller);
+        var localBusId = $"{HubBusNumber(IndexOf(controller) + port / perController, superSpeed)}-{port % perController % (perController / 2) + 1}";
         found.Lines[found.Index] = string.Create(CultureInfo.InvariantCulture,
-            $"{hub}  {port:D4} {UsedPort} {speed:D3} {values[2]!.Value:x8} {values[1]!.Value:D6} {localBusId}");
+            $"{(superSpeed ? "ss" : "hs")}  {port:D4} {UsedPort} {speed:D3} {devid:x8} {sockfd:D6} {localBusId}");
         found.Save();
     }
 
-    private void Detach(string text)
+    private void Detach(string controller, string text)
     {
         if (!int.TryParse(KernelDouble.Token(text), NumberStyles.None, CultureInfo.InvariantCulture, out var port)) throw KernelDouble.Errno(KernelErrno.EINVAL, "detach");
-        var found = FindPort(port) ?? throw KernelDouble.Errno(KernelErrno.EINVAL, $"detach: no port {port}");
+        var found = FindPort(controller, port) ?? throw KernelDouble.Errno(KernelErrno.EINVAL, $"detach: no port {port}");
         if (Field(found, 2) == FreePort) throw KernelDouble.Errno(KernelErrno.EINVAL, $"detach: port {port} is not connected");
         var hub = found.Lines[found.Index][..2];
         found.Lines[found.Index] = string.Create(CultureInfo.InvariantCulture, $"{hub}  {port:D4} {FreePort} 000 00000000 000000 0-0");
@@ -289,17 +344,18 @@ public sealed class UsbIpDouble
 
     private static string Field(PortLocation found, int index) => found.Lines[found.Index].Split(' ', StringSplitOptions.RemoveEmptyEntries)[index];
 
-    private int PortsPerController() =>
-        new SysfsDirectory(_kernel.Resolve(Vhci)).Int("nports") is int total ? total / StatusFiles().Count : 0;
+    /// <summary>Ports per controller: nports counts every controller on mainline (one status file each), only its own on the per-controller layout.</summary>
+    private int PortsPerController(string controller) =>
+        new SysfsDirectory(_kernel.Resolve(controller)).Int("nports") is int total ? total / StatusFiles(controller).Count : 0;
 
-    private List<string> StatusFiles() =>
-        new SysfsDirectory(_kernel.Resolve(Vhci)).EntryNames().Where(n => n == "status" || n.StartsWith("status.", StringComparison.Ordinal)).ToList();
+    private List<string> StatusFiles(string controller) =>
+        new SysfsDirectory(_kernel.Resolve(controller)).EntryNames().Where(n => n == "status" || n.StartsWith("status.", StringComparison.Ordinal)).ToList();
 
-    private PortLocation? FindPort(int port)
+    private PortLocation? FindPort(string controller, int port)
     {
-        foreach (var file in StatusFiles())
+        foreach (var file in StatusFiles(controller))
         {
-            var path = _kernel.Resolve(Vhci + "/" + file);
+            var path = _kernel.Resolve(controller + "/" + file);
             var lines = File.ReadAllText(path).TrimEnd('\n').Split('\n');
             for (int i = 1; i < lines.Length; i++)
             {
@@ -310,6 +366,16 @@ public sealed class UsbIpDouble
         }
         return null;
     }
+
+    private static bool IsVhciControl(string systemPath, string name) =>
+        systemPath.StartsWith("/sys/devices/platform/vhci_hcd.", StringComparison.Ordinal) && systemPath.EndsWith("/" + name, StringComparison.Ordinal)
+        && systemPath.Count(c => c == '/') == 5;
+
+    private static string ParentOf(string systemPath) => systemPath[..systemPath.LastIndexOf('/')];
+
+    private static int IndexOf(string controller) => int.Parse(controller[(controller.LastIndexOf('.') + 1)..], CultureInfo.InvariantCulture);
+
+    private static string ControllerPath(int index) => "/sys/devices/platform/vhci_hcd." + index.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The bus number of controller N's HighSpeed or SuperSpeed root hub (the usbX directory below vhci_hcd.N).</summary>
     private int HubBusNumber(int controller, bool superSpeed)

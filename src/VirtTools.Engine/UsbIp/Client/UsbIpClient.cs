@@ -12,20 +12,17 @@ public static class UsbIpClient
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>OP_REQ_DEVLIST to host:port; the records as the server sent them.</summary>
-    public static async Task<IReadOnlyList<UsbIpDeviceRecord>> ListDevicesAsync(string computerName, int tcpPort, TimeSpan timeout,
-        CancellationToken cancellation = default)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        deadline.CancelAfter(timeout);
-        try
+    public static Task<IReadOnlyList<UsbIpDeviceRecord>> ListDevicesAsync(string computerName, int tcpPort, TimeSpan timeout,
+        CancellationToken cancellation = default) =>
+        WithDeadlineAsync(computerName, tcpPort, timeout, cancellation, async deadline =>
         {
-            using var socket = await ConnectAsync(computerName, tcpPort, deadline.Token).ConfigureAwait(false);
+            using var socket = await ConnectAsync(computerName, tcpPort, deadline).ConfigureAwait(false);
             var request = new byte[UsbIpProtocol.OpCommonSize];
             UsbIpManagementCodec.WriteDeviceListRequest(request);
-            await socket.SendAsync(request, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+            await socket.SendAsync(request, SocketFlags.None, deadline).ConfigureAwait(false);
 
             var header = new byte[UsbIpManagementCodec.DeviceListReplyHeaderSize];
-            await socket.ReceiveExactlyAsync(header, "device list reply", deadline.Token).ConfigureAwait(false);
+            await socket.ReceiveExactlyAsync(header, "device list reply", deadline).ConfigureAwait(false);
             var op = UsbIpManagementCodec.ReadOpCommon(header.AsSpan(0, UsbIpProtocol.OpCommonSize), UsbIpOperation.ReplyDeviceList);
             if (op.Status != UsbIpReplyStatus.Ok) throw UsbIpReplyStatusMessages.ToFailure(op.Status, Describe(computerName, tcpPort), null);
             var count = UsbIpManagementCodec.ReadDeviceCount(header.AsSpan(UsbIpProtocol.OpCommonSize));
@@ -36,16 +33,67 @@ public static class UsbIpClient
             var interfaceBytes = new byte[UsbIpProtocol.InterfaceRecordSize * UsbIpProtocol.MaxInterfaces];
             for (var i = 0; i < count; i++)
             {
-                await socket.ReceiveExactlyAsync(record, "device record", deadline.Token).ConfigureAwait(false);
+                await socket.ReceiveExactlyAsync(record, "device record", deadline).ConfigureAwait(false);
                 var device = UsbIpManagementCodec.ReadDevice(record);
                 var interfaces = new UsbIpInterfaceRecord[device.NumInterfaces];
                 var block = interfaceBytes.AsMemory(0, interfaces.Length * UsbIpProtocol.InterfaceRecordSize);
-                await socket.ReceiveExactlyAsync(block, "interface records", deadline.Token).ConfigureAwait(false);
+                await socket.ReceiveExactlyAsync(block, "interface records", deadline).ConfigureAwait(false);
                 for (var j = 0; j < interfaces.Length; j++)
                     interfaces[j] = UsbIpManagementCodec.ReadInterface(block.Span.Slice(j * UsbIpProtocol.InterfaceRecordSize, UsbIpProtocol.InterfaceRecordSize));
                 devices.Add(UsbIpManagementCodec.WithInterfaces(device, interfaces));
             }
-            return devices;
+            return (IReadOnlyList<UsbIpDeviceRecord>)devices;
+        });
+
+    /// <summary>
+    /// OP_REQ_IMPORT of one busid, as <c>usbip attach</c> asks: on success the server has handed its end to its
+    /// kernel, and the returned import holds this end, open, for vhci_hcd to take. A refusal is the status's own
+    /// failure (UsbIpDeviceBusy...); a reply about another busid is refused as usbip refuses it.
+    /// </summary>
+    public static Task<UsbIpSocketImport> ImportAsync(string computerName, int tcpPort, string busId, TimeSpan timeout,
+        CancellationToken cancellation = default) =>
+        WithDeadlineAsync(computerName, tcpPort, timeout, cancellation, async deadline =>
+        {
+            var request = new byte[UsbIpManagementCodec.ImportRequestSize];
+            UsbIpManagementCodec.WriteImportRequest(request, busId);
+            var socket = await ConnectAsync(computerName, tcpPort, deadline).ConfigureAwait(false);
+            try
+            {
+                // As usbip: keepalive, so the kernel notices a server that vanished while the device sits idle.
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+                await socket.SendAsync(request, SocketFlags.None, deadline).ConfigureAwait(false);
+                var reply = new byte[UsbIpManagementCodec.ImportReplySize];
+                var header = reply.AsMemory(0, UsbIpProtocol.OpCommonSize);
+                await socket.ReceiveExactlyAsync(header, "import reply", deadline).ConfigureAwait(false);
+                var op = UsbIpManagementCodec.ReadOpCommon(header.Span, UsbIpOperation.ReplyImport);
+                if (op.Status != UsbIpReplyStatus.Ok) throw UsbIpReplyStatusMessages.ToFailure(op.Status, Describe(computerName, tcpPort), busId);
+                var body = reply.AsMemory(UsbIpProtocol.OpCommonSize);
+                await socket.ReceiveExactlyAsync(body, "imported device record", deadline).ConfigureAwait(false);
+                var device = UsbIpManagementCodec.ReadDevice(body.Span);
+                if (device.BusId != busId)
+                    throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
+                        $"The USB/IP server {Describe(computerName, tcpPort)} answered the import of {busId} with device {device.BusId}.");
+                return new UsbIpSocketImport(socket, device);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        });
+
+    /// <summary>The real importer: TCP to the server, as <see cref="ImportAsync"/>.</summary>
+    public static IUsbIpImporter Importer { get; } = new TcpImporter();
+
+    /// <summary>Runs one request under a deadline; running out of time is UsbIpServerTimeout, Ctrl+C stays a cancellation.</summary>
+    private static async Task<T> WithDeadlineAsync<T>(string computerName, int tcpPort, TimeSpan timeout, CancellationToken cancellation,
+        Func<CancellationToken, Task<T>> request)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await request(deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
@@ -128,6 +176,13 @@ public static class UsbIpClient
         return new VirtToolsException("UsbIpServerUnreachable", FailureKind.ConnectionError, message, action, computerName, e);
     }
 
-    private static string Describe(string computerName, int tcpPort) =>
+    private sealed class TcpImporter : IUsbIpImporter
+    {
+        public async Task<IUsbIpImport> ImportAsync(string computerName, int tcpPort, string busId, TimeSpan timeout, CancellationToken cancellation) =>
+            await UsbIpClient.ImportAsync(computerName, tcpPort, busId, timeout, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>"host:port", with brackets around an IPv6 address.</summary>
+    public static string Describe(string computerName, int tcpPort) =>
         computerName.Contains(':') ? $"[{computerName}]:{tcpPort}" : $"{computerName}:{tcpPort}";
 }

@@ -21,5 +21,23 @@ public sealed class VhciController
 
     public VhciLayout Layout { get; init; }
 
+    /// <summary>
+    /// What turns a port number this controller's files use into the global one: 0 on mainline, whose status files
+    /// print global numbers; the ports of the controllers before it on the per-controller layout, whose status,
+    /// attach and detach number each controller's ports from 0.
+    /// </summary>
+    public int PortBase { get; init; }
+
+    /// <summary>The number this controller's attach and detach files take for a global port.</summary>
+    public int ControllerPort(int port) => port - PortBase;
+
+    /// <summary>
+    /// The attach record's file name in /run/vhci_hcd, as the usbip tools of the layout name it: "port15" on
+    /// mainline, "port&lt;controller&gt;-&lt;port&gt;" with the controller's own number on the per-controller layout.
+    /// </summary>
+    public string RecordFileName(int port) => Layout == VhciLayout.Mainline
+        ? VhciPortRecord.FileName(port)
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"port{Index}-{ControllerPort(port)}");
+
     public override string ToString() => Name;
 }

@@ -10,17 +10,20 @@ namespace VirtTools.UsbIp.Vhci;
 /// </summary>
 public sealed record VhciPortRecord(string Host, int? TcpPort, string BusId)
 {
+    /// <summary>Where records are written: /run, which /var/run (usbip's VHCI_STATE_PATH) links to on every current distribution.</summary>
+    public const string WriteDirectory = "/run/vhci_hcd";
+
     /// <summary>usbip's VHCI_STATE_PATH first, then /run (the same place where /var/run links to /run).</summary>
-    public static IReadOnlyList<string> StateDirectories { get; } = new[] { "/var/run/vhci_hcd", "/run/vhci_hcd" };
+    public static IReadOnlyList<string> StateDirectories { get; } = new[] { "/var/run/vhci_hcd", WriteDirectory };
 
     /// <summary>"port15".</summary>
     public static string FileName(int port) => "port" + port.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The record for a port from the first state directory that has one; null when none has.</summary>
-    public static VhciPortRecord? Read(SystemRoot root, int port)
+    /// <summary>The record in the first state directory that has a file of that name; null when none has.</summary>
+    public static VhciPortRecord? Read(SystemRoot root, string fileName)
     {
         foreach (var directory in StateDirectories)
-            if (Parse(root.ReadText(directory + "/" + FileName(port))) is { } record) return record;
+            if (Parse(root.ReadText(directory + "/" + fileName)) is { } record) return record;
         return null;
     }
 
@@ -35,4 +38,29 @@ public sealed record VhciPortRecord(string Host, int? TcpPort, string BusId)
 
     /// <summary>The file content exactly as <c>usbip attach</c> writes it.</summary>
     public string ToFileText() => string.Create(CultureInfo.InvariantCulture, $"{Host} {TcpPort} {BusId}\n");
+
+    /// <summary>
+    /// Writes the record as <c>usbip attach</c> does: the directory created with mode 0700, the file truncated and
+    /// created with mode 0700 (S_IRWXU). Throws IOException or UnauthorizedAccessException when that fails.
+    /// </summary>
+    public void Write(SystemRoot root, string fileName)
+    {
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("vhci_hcd records exist on Linux only.");
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        var directory = root.Resolve(WriteDirectory);
+        if (!Directory.Exists(directory)) Directory.CreateDirectory(directory, OwnerOnly);
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = OwnerOnly };
+        using var writer = new StreamWriter(directory + "/" + fileName, System.Text.Encoding.ASCII, options);
+        writer.Write(ToFileText());
+    }
+
+    /// <summary>Removes the record from every state directory, as <c>usbip detach</c> does; a missing file is no error.</summary>
+    public static void Delete(SystemRoot root, string fileName)
+    {
+        foreach (var directory in StateDirectories)
+        {
+            var path = root.Resolve(directory + "/" + fileName);
+            if (File.Exists(path)) File.Delete(path);
+        }
+    }
 }

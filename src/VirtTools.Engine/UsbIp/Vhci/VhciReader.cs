@@ -32,6 +32,10 @@ public sealed class VhciReader
         {
             var own = ControllerPath(index);
             var controls = layout == VhciLayout.Mainline ? first : own;
+            // Per-controller kernels number each controller's ports from 0; counting on from the controllers before
+            // keeps Port unique, as mainline's global numbers are (every controller has the same number of ports).
+            var portsEach = layout == VhciLayout.Mainline ? 0
+                : Root.Directory(own).Int("nports") ?? VhciStatusRow.Parse(Root.ReadText(own + "/status")).Count;
             return new VhciController
             {
                 Name = ControllerPrefix + index.ToString(CultureInfo.InvariantCulture),
@@ -41,6 +45,7 @@ public sealed class VhciReader
                 AttachPath = controls + "/attach",
                 DetachPath = controls + "/detach",
                 Layout = layout,
+                PortBase = index * portsEach,
             };
         }).ToList();
     }
@@ -77,14 +82,16 @@ public sealed class VhciReader
     {
         var status = Enum.IsDefined(typeof(UsbIpPortStatus), row.StatusCode) ? (UsbIpPortStatus?)row.StatusCode : null;
         // A record outlives a crash of whoever wrote it; only an attached port's record describes its device.
-        var record = status == UsbIpPortStatus.InUse ? VhciPortRecord.Read(Root, row.Port) : null;
+        var port = controller.PortBase + row.Port;
+        var record = status == UsbIpPortStatus.InUse ? VhciPortRecord.Read(Root, controller.RecordFileName(port)) : null;
         return new UsbIpPort
         {
             Controller = controller.Name,
             ControllerIndex = controller.Index,
             // Kernels without a hub column predate the USB 3 hub: every port was high speed.
             Hub = row.Hub ?? VhciHub.HighSpeed,
-            Port = row.Port,
+            Port = port,
+            ControllerPort = row.Port,
             Status = status,
             StatusCode = row.StatusCode,
             Speed = row.SpeedCode is int code && Enum.IsDefined(typeof(UsbSpeed), code) ? (UsbSpeed)code : null,

@@ -1,0 +1,146 @@
+using System.Globalization;
+using VirtTools.Sysfs;
+using VirtTools.Usb;
+using VirtTools.UsbIp.Client;
+
+namespace VirtTools.UsbIp.Vhci;
+
+/// <summary>
+/// The client side of USB/IP, as <c>usbip attach</c> and <c>usbip detach</c> do it: import a device from a server,
+/// hand the connection to a free vhci_hcd port of the device's speed on any controller (in both kernel layouts,
+/// see <see cref="VhciLayout"/>), and keep the same /run/vhci_hcd records, so the kernel's tools and this module
+/// see each other's attachments.
+/// </summary>
+public sealed class VhciAttacher
+{
+    /// <summary>How long an attached port may stay "not assigned" (the kernel resetting the new port) before it is reported as it is.</summary>
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(3);
+
+    private readonly IUsbIpImporter _importer;
+    private readonly VhciReader _reader;
+
+    public VhciAttacher(SystemRoot root, IUsbIpImporter importer)
+    {
+        Root = root;
+        _importer = importer;
+        _reader = new VhciReader(root);
+    }
+
+    public SystemRoot Root { get; }
+
+    /// <summary>Imports <paramref name="busId"/> from the server, attaches it, records it, and returns its port as the kernel then shows it.</summary>
+    public async Task<UsbIpPort> ConnectAsync(string computerName, int tcpPort, string busId, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        // Everything that can be checked here is, before the server hands its device over.
+        RequireControllers(busId);
+        if (Root.IsLive && !Environment.IsPrivilegedProcess) throw VhciErrors.NotRoot(busId);
+
+        using var import = await _importer.ImportAsync(computerName, tcpPort, busId, timeout, cancellation).ConfigureAwait(false);
+        var (controller, port) = Attach(import, busId);
+        try
+        {
+            new VhciPortRecord(computerName, tcpPort, busId).Write(Root, controller.RecordFileName(port));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Without its record the attachment would be anonymous to usbip port and Get-UsbIpPort: undo it.
+            SysfsWriter.Write(Root, controller.DetachPath, controller.ControllerPort(port).ToString(CultureInfo.InvariantCulture));
+            throw VhciErrors.RecordNotWritten(Root.Resolve(VhciPortRecord.WriteDirectory) + "/" + controller.RecordFileName(port), busId, e);
+        }
+        return await SettleAsync(port, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>The port <paramref name="port"/> when a device is attached to it; the failure that says why not otherwise.</summary>
+    public UsbIpPort GetAttachedPort(int port)
+    {
+        RequireControllers(port);
+        var found = _reader.GetPorts().FirstOrDefault(p => p.Port == port) ?? throw UsbIpErrors.NoPort(port, vhciLoaded: true);
+        return found.IsFree ? throw VhciErrors.NotInUse(port) : found;
+    }
+
+    /// <summary>The attached ports whose record names this server and busid (a host compared as written, ignoring case).</summary>
+    public IReadOnlyList<UsbIpPort> FindAttached(string computerName, string busId)
+    {
+        RequireControllers(busId);
+        var found = _reader.GetPorts().Where(p => !p.IsFree && p.RemoteBusId == busId
+            && string.Equals(p.RemoteHost, computerName, StringComparison.OrdinalIgnoreCase)).ToList();
+        return found.Count > 0 ? found : throw new Diagnostics.VirtToolsException(UsbIpErrors.PortNotFound, Diagnostics.FailureKind.NotFound,
+            $"No vhci_hcd port holds {busId} from {computerName}: no attach record in /run/vhci_hcd names them.",
+            "Run Get-UsbIpPort -InUse to see what is attached and from where, then disconnect by -Port.", busId);
+    }
+
+    /// <summary>Writes the port to its controller's detach file and removes its record, as <c>usbip detach -p</c>.</summary>
+    public void Disconnect(UsbIpPort port)
+    {
+        if (RequireControllers(port.Port).FirstOrDefault(c => c.Index == port.ControllerIndex) is not { } controller)
+            throw UsbIpErrors.NoPort(port.Port, vhciLoaded: true);
+        if (port.IsFree) throw VhciErrors.NotInUse(port.Port);
+        try
+        {
+            SysfsWriter.Write(Root, controller.DetachPath, port.ControllerPort.ToString(CultureInfo.InvariantCulture));
+        }
+        catch (KernelWriteException e) when (e.Errno == KernelErrno.EINVAL)
+        {
+            // The kernel's "not connected": the device went away since the port was read.
+            throw VhciErrors.NotInUse(port.Port, e);
+        }
+        VhciPortRecord.Delete(Root, controller.RecordFileName(port.Port));
+    }
+
+    /// <summary>
+    /// Writes "port sockfd devid speed" to the first free port of the device's hub, in controller order; on EBUSY
+    /// (another attacher took the port since it was read) tries the next, as usbip's concurrent-attach retry does.
+    /// </summary>
+    private (VhciController Controller, int Port) Attach(IUsbIpImport import, string busId)
+    {
+        var device = import.Device;
+        var hub = VhciReader.HubFor((UsbSpeed)(int)device.Speed);
+        var taken = new HashSet<int>();
+        while (true)
+        {
+            var controllers = _reader.GetControllers();
+            var ports = controllers.SelectMany(_reader.GetPorts).ToList();
+            var free = ports.FirstOrDefault(p => p.Hub == hub && p.IsFree && !taken.Contains(p.Port));
+            if (free is null)
+            {
+                var ofHub = ports.Where(p => p.Hub == hub).ToList();
+                var perController = ofHub.GroupBy(p => p.ControllerIndex).Select(g => g.Count()).DefaultIfEmpty(0).Max();
+                throw VhciErrors.NoFree(hub, perController, controllers.Count, ofHub.Count(p => !p.IsFree || taken.Contains(p.Port)), busId);
+            }
+            var controller = controllers.First(c => c.Index == free.ControllerIndex);
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"{free.ControllerPort} {import.SocketFd} {device.DeviceId} {(uint)device.Speed}");
+            try
+            {
+                SysfsWriter.Write(Root, controller.AttachPath, line);
+                return (controller, free.Port);
+            }
+            catch (KernelWriteException e) when (e.Errno == KernelErrno.EBUSY)
+            {
+                taken.Add(free.Port);
+            }
+            catch (KernelWriteException e) when (e.Kind != Diagnostics.FailureKind.PermissionDenied)
+            {
+                throw VhciErrors.Refused(free.Port, busId, e);
+            }
+        }
+    }
+
+    /// <summary>The port as the kernel shows it once the new device is through its reset (sta 6), or after a short wait.</summary>
+    private async Task<UsbIpPort> SettleAsync(int port, CancellationToken cancellation)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var current = _reader.GetPorts().First(p => p.Port == port);
+            if (current.Status != UsbIpPortStatus.NotAssigned || waited.Elapsed >= SettleTimeout || cancellation.IsCancellationRequested) return current;
+            await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private IReadOnlyList<VhciController> RequireControllers(object target)
+    {
+        var controllers = _reader.GetControllers();
+        return controllers.Count > 0 ? controllers : throw VhciErrors.NoController(target?.ToString());
+    }
+}

@@ -1,0 +1,41 @@
+using System.Management.Automation;
+using VirtTools.Diagnostics;
+using VirtTools.UsbIp;
+using VirtTools.UsbIp.Client;
+using VirtTools.UsbIp.Vhci;
+
+namespace VirtTools.Commands.UsbIp;
+
+/// <summary>
+/// Connect-UsbIpDevice: import a device from a USB/IP server and attach it to a free vhci_hcd port of its speed,
+/// as <c>usbip attach</c> does. Binds Get-UsbIpDevice's output, and Get-UsbIpPort's through the Remote* aliases.
+/// </summary>
+[Cmdlet(VerbsCommunications.Connect, "UsbIpDevice", SupportsShouldProcess = true)]
+[OutputType(typeof(UsbIpPort))]
+public sealed class ConnectUsbIpDeviceCommand : UsbIpClientCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("RemoteHost")]
+    [ValidateNotNullOrEmpty]
+    public string ComputerName { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("RemoteBusId")]
+    [ValidateNotNullOrEmpty]
+    public string BusId { get; set; } = "";
+
+    protected override void ProcessRecord()
+    {
+        // Under -WhatIf nothing is sent: an import request alone makes the server hand its device over.
+        if (!ShouldProcess($"{BusId} on {UsbIpClient.Describe(ComputerName, TcpPort)}", "Import and attach to a free vhci_hcd port")) return;
+        try
+        {
+            WriteObject(new VhciAttacher(SystemRoot, UsbIpClient.Importer)
+                .ConnectAsync(ComputerName, TcpPort, BusId, Timeout, Cancellation).GetAwaiter().GetResult());
+        }
+        catch (VirtToolsException failure)
+        {
+            WriteFailure(failure, BusId);
+        }
+    }
+}

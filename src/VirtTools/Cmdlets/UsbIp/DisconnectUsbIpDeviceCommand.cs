@@ -1,0 +1,79 @@
+using System.Management.Automation;
+using VirtTools.Diagnostics;
+using VirtTools.UsbIp;
+using VirtTools.UsbIp.Client;
+using VirtTools.UsbIp.Vhci;
+
+namespace VirtTools.Commands.UsbIp;
+
+/// <summary>
+/// Disconnect-UsbIpDevice: detach imported devices from their vhci_hcd ports and remove their records, as
+/// <c>usbip detach</c> does; by port (binds Get-UsbIpPort's output) or by the server and busid the records name.
+/// ConfirmImpact High: the local side loses the device at once, as if unplugged, with whatever it had not written.
+/// </summary>
+[Cmdlet(VerbsCommunications.Disconnect, "UsbIpDevice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
+    DefaultParameterSetName = PortSet)]
+[OutputType(typeof(void))]
+public sealed class DisconnectUsbIpDeviceCommand : VirtToolsCmdlet
+{
+    private const string PortSet = "Port";
+    private const string RemoteSet = "Remote";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PortSet)]
+    [ValidateRange(0, int.MaxValue)]
+    public int[] Port { get; set; } = Array.Empty<int>();
+
+    // No Remote* aliases here: Get-UsbIpPort's output has those properties too and must bind by Port alone.
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = RemoteSet)]
+    [ValidateNotNullOrEmpty]
+    public string ComputerName { get; set; } = "";
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = RemoteSet)]
+    [ValidateNotNullOrEmpty]
+    public string BusId { get; set; } = "";
+
+    protected override void BeginProcessing() => RequireRoot();
+
+    protected override void ProcessRecord()
+    {
+        var attacher = new VhciAttacher(SystemRoot, UsbIpClient.Importer);
+        if (ParameterSetName == RemoteSet)
+        {
+            try
+            {
+                foreach (var port in attacher.FindAttached(ComputerName, BusId)) Disconnect(attacher, port, BusId);
+            }
+            catch (VirtToolsException failure)
+            {
+                WriteFailure(failure, BusId);
+            }
+            return;
+        }
+        foreach (var number in Port)
+        {
+            try
+            {
+                Disconnect(attacher, attacher.GetAttachedPort(number), number);
+            }
+            catch (VirtToolsException failure)
+            {
+                WriteFailure(failure, number);
+            }
+        }
+    }
+
+    private void Disconnect(VhciAttacher attacher, UsbIpPort port, object target)
+    {
+        var what = port.RemoteHost is null ? $"{port.Controller} port {port.Port}"
+            : $"{port.Controller} port {port.Port} ({port.RemoteBusId} from {port.RemoteHost})";
+        if (!ShouldProcess(what, "Detach the imported USB device")) return;
+        try
+        {
+            attacher.Disconnect(port);
+        }
+        catch (VirtToolsException failure)
+        {
+            WriteFailure(failure, target);
+        }
+    }
+}
