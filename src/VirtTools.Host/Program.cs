@@ -24,6 +24,7 @@ public static class Program
         {
             "-c" or "-Command" or "--command" or "-f" or "-File" or "--file" => ShellCommand.Run(args, output, error, input),
             "usbipd" => UsbIpDaemonCommand.Run(args, output, error),
+            "agent" => AgentCommand.Run(args, output, error),
             _ => Fail(error, $"virttools: unknown command '{args[0]}'.\n{Usage}"),
         };
     }
@@ -40,6 +41,9 @@ public static class Program
                virttools -f script.ps1 [args...]  run a script file
                virttools usbipd [--address A]... [--port N] [--allow CIDR]... [--root DIR]
                                                   serve exported USB devices (USB/IP) in the foreground
+               virttools agent --config FILE [--root DIR] [--interval S]
+                                                  keep a host profile true (exports, attachments,
+                                                  passthrough, KSM); SIGHUP reloads it
                virttools --version
 
         Examples:

@@ -1,0 +1,44 @@
+using System.Globalization;
+using VirtTools.Diagnostics;
+using VirtTools.Sysfs;
+using VirtTools.UsbIp.Client;
+using VirtTools.UsbIp.Vhci;
+
+namespace VirtTools.Config;
+
+/// <summary>
+/// A profile's attachment applied the way Connect-UsbIpDevice does it (import, vhci attach, the /run/vhci_hcd record).
+/// A rule that names the device by ids rather than bus id asks the server's device list first: the list carries
+/// vendor and product but no serial, so a serial is checked on the attached device by the next drift reading.
+/// </summary>
+public sealed class UsbIpAttachmentApplier : IUsbIpAttachmentApplier
+{
+    public TimeSpan Timeout { get; init; } = UsbIpClient.DefaultTimeout;
+
+    public void Attach(SystemRoot root, UsbIpAttachmentRule rule, CancellationToken cancellation)
+    {
+        var busId = rule.Match.BusId ?? FindOnServer(rule, cancellation);
+        new VhciAttacher(root, UsbIpClient.Importer)
+            .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, Timeout, cancellation).GetAwaiter().GetResult();
+    }
+
+    private string FindOnServer(UsbIpAttachmentRule rule, CancellationToken cancellation)
+    {
+        var offered = UsbIpClient.ListDevicesAsync(rule.ComputerName, rule.TcpPort, Timeout, cancellation).GetAwaiter().GetResult();
+        var matching = offered.Where(device => Fits(rule.Match.VendorId, device.VendorId) && Fits(rule.Match.ProductId, device.ProductId)).ToList();
+        var server = UsbIpClient.Describe(rule.ComputerName, rule.TcpPort);
+        return matching.Count switch
+        {
+            1 => matching[0].BusId,
+            0 => throw new VirtToolsException("UsbIpDeviceNotFound", FailureKind.NotFound,
+                $"{server} offers no device that matches {rule.Match} ({offered.Count} offered; a device in use by another client is not offered).",
+                $"Check with Get-UsbIpDevice -ComputerName {rule.ComputerName} -TcpPort {rule.TcpPort} that the server exports it.", rule.ComputerName),
+            _ => throw new VirtToolsException("UsbIpAttachmentAmbiguous", FailureKind.InvalidData,
+                $"{server} offers {matching.Count} devices that match {rule.Match} ({string.Join(", ", matching.Select(d => d.BusId))}); the device list carries no serial to tell them apart.",
+                "Name the device by busId in the profile.", rule.ComputerName),
+        };
+    }
+
+    private static bool Fits(string? wanted, ushort id) =>
+        wanted is null || string.Equals(wanted, id.ToString("x4", CultureInfo.InvariantCulture), StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
+using VirtTools.Config;
+using VirtTools.Diagnostics;
+using VirtTools.Sysfs;
+using VirtTools.UsbIp.Server;
+
+namespace VirtTools.Host.Commands;
+
+/// <summary>
+/// `virttools agent --config FILE [--root DIR] [--interval SECONDS]`: keeps a host profile true, for systemd. Serves
+/// the profile's exports (the managed usbipd) when it has a usbip.server section, runs a <see cref="VirtHostAgent"/>
+/// pass every interval, reloads the profile on SIGHUP (a broken file is reported and the old profile kept), and stops
+/// cleanly on SIGTERM or SIGINT. Logs to stderr.
+/// </summary>
+internal static class AgentCommand
+{
+    public const string Usage =
+        """
+        usage: virttools agent --config FILE [--root DIR] [--interval SECONDS]
+          --config FILE     the host profile (YAML, see about_VirtTools_HostProfile)
+          --root DIR        read and write /sys, /run... under DIR instead of / (a captured tree)
+          --interval S      seconds between passes (default 2)
+        SIGHUP reloads the profile; SIGTERM or SIGINT stops.
+
+        """;
+
+    public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken? stop = null)
+    {
+        if (!TryParse(args, error, out var path, out var root, out var interval)) return 2;
+        void Log(string line)
+        {
+            lock (error) { error.WriteLine("virttools agent: " + line); error.Flush(); }
+        }
+
+        VirtHostConfig config;
+        try { config = VirtHostConfigParser.Load(path, root.Path); }
+        catch (VirtToolsException failure)
+        {
+            Log($"{failure.Message} [{failure.ErrorId}]");
+            return 1;
+        }
+
+        using var stopping = new CancellationTokenSource();
+        using var wake = new SemaphoreSlim(0);
+        var reload = 0;
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            Interlocked.Exchange(ref reload, 1);
+            wake.Release();
+        });
+        using var external = stop?.Register(stopping.Cancel);
+
+        var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier(), Log);
+        var server = new AgentServer(root, Log);
+        try
+        {
+            Apply(config);
+            output.WriteLine($"virttools agent: keeping {path} true, a pass every {interval.TotalSeconds:0.#} s");
+            output.Flush();
+            while (!stopping.IsCancellationRequested)
+            {
+                agent.Pass(stopping.Token);
+                try { wake.Wait(interval, stopping.Token); }
+                catch (OperationCanceledException) { break; }
+                if (Interlocked.Exchange(ref reload, 0) == 1) Reload();
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested) { }
+        finally
+        {
+            server.Dispose();
+        }
+        Log("stopped");
+        return 0;
+
+        void Apply(VirtHostConfig profile)
+        {
+            server.Serve(profile.UsbIp?.Server);
+            agent.Load(profile);
+        }
+
+        void Reload()
+        {
+            try
+            {
+                Apply(VirtHostConfigParser.Load(path, root.Path));
+                Log($"reloaded {path}");
+            }
+            catch (VirtToolsException failure)
+            {
+                Log($"kept the profile in force: {failure.Message} [{failure.ErrorId}]");
+            }
+        }
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true; // we stop ourselves, cleanly
+            stopping.Cancel();
+        }
+    }
+
+    private static bool TryParse(string[] args, TextWriter error, out string path, out SystemRoot root, out TimeSpan interval)
+    {
+        path = "";
+        root = SystemRoot.Live;
+        interval = TimeSpan.FromSeconds(2);
+        string? rootPath = null;
+        for (var i = 1; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (name is "-h" or "--help") { error.Write(Usage); return false; }
+            if (i + 1 >= args.Length) return Fail(error, $"{name} needs a value.");
+            var value = args[++i];
+            switch (name)
+            {
+                case "--config" or "-c": path = value; break;
+                case "--root": rootPath = value; break;
+                case "--interval":
+                    if (!double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) || seconds < 0.1 || seconds > 3600)
+                        return Fail(error, $"'{value}' is not an interval in seconds (0.1 to 3600).");
+                    interval = TimeSpan.FromSeconds(seconds);
+                    break;
+                default: return Fail(error, $"unknown option '{name}'.");
+            }
+        }
+        if (path.Length == 0) return Fail(error, "--config FILE is required.");
+        try
+        {
+            root = SystemRoot.FromParameter(rootPath);
+        }
+        catch (VirtToolsException failure)
+        {
+            return Fail(error, failure.Message);
+        }
+        if (!root.IsLive && !Directory.Exists(root.Path)) return Fail(error, $"the root folder '{root.Path}' does not exist.");
+        return true;
+    }
+
+    private static bool Fail(TextWriter error, string message)
+    {
+        error.WriteLine("virttools agent: " + message);
+        error.Write(Usage);
+        return false;
+    }
+
+    /// <summary>The managed usbipd the profile's usbip.server section asks for, restarted when a reload changes it.</summary>
+    private sealed class AgentServer(SystemRoot root, Action<string> log) : IDisposable
+    {
+        private UsbIpServer? _server;
+        private string? _settings;
+
+        public void Serve(UsbIpServerProfile? profile)
+        {
+            var settings = profile is null ? null : $"{string.Join(",", profile.Address)} {profile.TcpPort} {string.Join(",", profile.Allow)}";
+            if (settings == _settings) return;
+            Dispose();
+            _settings = settings;
+            if (profile is null) return;
+            try
+            {
+                _server = UsbIpServer.Start(new SysfsExportedDeviceSource(root), new SysfsSocketHandoff(root), new UsbIpServerOptions
+                {
+                    Addresses = profile.Address.Select(IPAddress.Parse).ToList(),
+                    TcpPort = profile.TcpPort,
+                    AllowedClients = profile.Allow.Count == 0 ? ClientAllowList.LoopbackOnly : ClientAllowList.Parse(profile.Allow),
+                    Log = line => log("usbipd: " + line),
+                    Root = root.Path,
+                });
+            }
+            catch (VirtToolsException failure)
+            {
+                _settings = null; // try again on the next reload
+                log($"cannot serve exports: {failure.Message} [{failure.ErrorId}]");
+            }
+        }
+
+        public void Dispose()
+        {
+            _server?.StopAsync().GetAwaiter().GetResult();
+            _server = null;
+            _settings = null;
+        }
+    }
+}

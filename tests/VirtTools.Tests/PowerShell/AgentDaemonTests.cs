@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Globalization;
+using VirtTools.Tests.Support;
+using Xunit;
+
+namespace VirtTools.Tests.PowerShell;
+
+/// <summary>
+/// `virttools agent` as systemd runs it, on a copy of the captured tree: applies the profile at start, reloads it on
+/// SIGHUP (keeping the old one when the new file is broken), stops cleanly on SIGTERM, logs on stderr.
+/// </summary>
+public sealed class AgentDaemonTests : IDisposable
+{
+    private readonly TemporaryTree _fixture = CapturedFixture.CreateCopy();
+    private readonly string _profile;
+
+    public AgentDaemonTests() => _profile = Path.Combine(_fixture.Path, "host.yaml");
+
+    private string? PagesToScan => _fixture.Read("/sys/kernel/mm/ksm/pages_to_scan")?.Trim();
+
+    private static bool WaitFor(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (condition()) return true;
+            Thread.Sleep(50);
+        }
+        return condition();
+    }
+
+    private static void Signal(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", new[] { "-" + signal, process.Id.ToString(CultureInfo.InvariantCulture) })!;
+        kill.WaitForExit();
+    }
+
+    [Fact]
+    public async Task Agent_applies_the_profile_reloads_it_on_SIGHUP_and_stops_on_SIGTERM()
+    {
+        File.WriteAllText(_profile, "ksm: { pagesToScan: 1000 }\n");
+        var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "out", "virttools")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "agent", "--config", _profile, "--root", _fixture.Path, "--interval", "0.2" })
+            start.ArgumentList.Add(argument);
+        using var agent = Process.Start(start)!;
+        var log = new System.Text.StringBuilder();
+        agent.ErrorDataReceived += (_, line) => { lock (log) log.AppendLine(line.Data); };
+        agent.BeginErrorReadLine();
+        string Log() { lock (log) return log.ToString(); }
+        try
+        {
+            var ready = await agent.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.StartsWith("virttools agent: keeping ", ready);
+            Assert.True(WaitFor(() => PagesToScan == "1000"), $"pages_to_scan is {PagesToScan}\n{Log()}");
+            Assert.True(WaitFor(() => Log().Contains("applied: ", StringComparison.Ordinal)), Log());
+
+            File.WriteAllText(_profile, "ksm: { pagesToScan: 500 }\n");
+            Signal(agent, "HUP");
+            Assert.True(WaitFor(() => PagesToScan == "500"), $"pages_to_scan is {PagesToScan} after SIGHUP\n{Log()}");
+
+            File.WriteAllText(_profile, "ksm: { pagesToScan: lots }\n");
+            Signal(agent, "HUP");
+            Assert.True(WaitFor(() => Log().Contains("kept the profile in force", StringComparison.Ordinal)), Log());
+            Assert.Contains("host.yaml:1:", Log());
+            Assert.False(agent.HasExited);
+
+            Signal(agent, "TERM");
+            await agent.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(0, agent.ExitCode);
+            Assert.True(WaitFor(() => Log().Contains("virttools agent: stopped", StringComparison.Ordinal)), Log());
+        }
+        finally
+        {
+            if (!agent.HasExited) agent.Kill();
+        }
+    }
+
+    [Fact]
+    public void Agent_without_a_profile_prints_its_usage_and_exits_2()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(2, VirtTools.Host.Program.Run(new[] { "agent", "--interval", "1" }, output, error));
+        Assert.Contains("usage: virttools agent", error.ToString());
+    }
+
+    [Fact]
+    public void Agent_with_a_broken_profile_says_where_and_exits_1()
+    {
+        File.WriteAllText(_profile, "ksm: { pagesToScan: lots }\n");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(1, VirtTools.Host.Program.Run(new[] { "agent", "--config", _profile, "--root", _fixture.Path }, output, error));
+        Assert.Contains("host.yaml:1:", error.ToString());
+    }
+
+    public void Dispose() => _fixture.Dispose();
+}
