@@ -43,7 +43,10 @@ internal static class UsbIpAttachmentDrift
         if (!string.Equals(port.RemoteHost, rule.ComputerName, StringComparison.OrdinalIgnoreCase)) return false;
         if ((port.RemoteTcpPort ?? UsbIpProtocol.DefaultTcpPort) != rule.TcpPort) return false;
         if (rule.Match.BusId is { } busId) return port.RemoteBusId == busId;
-        return port.LocalBusId is { } local && devices.Find(local) is { } device && rule.Match.Matches(device);
+        // Just attached, the kernel may not have enumerated the device yet: the port is this server's, take it as ours
+        // rather than attach a second time. Once the device shows, its ids and serial decide.
+        if (port.LocalBusId is not { } local || devices.Find(local) is not { } device) return true;
+        return rule.Match.Matches(device);
     }
 
     private static DriftFix Fix(SystemRoot root, UsbIpAttachmentRule rule, IUsbIpAttachmentApplier? attacher)

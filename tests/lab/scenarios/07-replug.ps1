@@ -17,6 +17,9 @@ try {
     Assert-Lab (-not [IO.File]::Exists($before.DevicePath) -or $before.DevicePath -eq $after[0].DevicePath) "kernel: the old node $($before.DevicePath) is gone"
     Assert-Lab ($null -eq (Get-UsbDevice -BusId 2-3 -ErrorAction SilentlyContinue)) 'Get-UsbDevice: nothing is at 2-3 any more'
 }
+catch {
+    Assert-Lab $false "stopped by an error: $_"
+}
 finally {
     if ((Find-LabStick) -ne '2-3') { $null = Invoke-LabReplug 3 }
     Assert-LabEqual '2-3' (Find-LabStick) 'kernel: the stick is back on port 3 as 2-3'

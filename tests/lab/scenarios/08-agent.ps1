@@ -57,6 +57,9 @@ try {
     Assert-Lab (Wait-Lab { Test-LabExported '2-4' } 40) 'kernel: the server agent exported it under its new bus id 2-4'
     $null = Assert-LabSharedDeviceImported 'the client agent attached the replugged stick'
 }
+catch {
+    Assert-Lab $false "stopped by an error: $_"
+}
 finally {
     Stop-LabAgent $client
     Stop-LabAgent $server

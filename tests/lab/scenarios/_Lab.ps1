@@ -50,8 +50,9 @@ function Get-LabLinkName([string] $Path) {
 }
 
 # The real path of a sysfs entry (links resolved), to tell e.g. an xHCI device from one on a vhci_hcd bus.
+# A device that is being unplugged can vanish between listing and resolving: its path is then $null.
 function Get-LabRealPath([string] $Path) {
-    $resolved = [IO.Directory]::ResolveLinkTarget($Path, $true)
+    try { $resolved = [IO.Directory]::ResolveLinkTarget($Path, $true) } catch { return $null }
     if ($null -eq $resolved) { return $Path }
     return $resolved.FullName
 }
@@ -144,7 +145,9 @@ function Invoke-LabQemu([string] $Request) {
 function Find-LabStick {
     foreach ($dir in [IO.Directory]::GetDirectories('/sys/bus/usb/devices')) {
         $name = [IO.Path]::GetFileName($dir)
-        if ($name -match '^\d+-[\d.]+$' -and (Read-LabFile "$dir/serial") -eq 'LAB0001' -and (Get-LabRealPath $dir) -notmatch '/vhci_hcd\.') { return $name }
+        if ($name -notmatch '^\d+-[\d.]+$' -or (Read-LabFile "$dir/serial") -ne 'LAB0001') { continue }
+        $real = Get-LabRealPath $dir
+        if ($real -and $real -notmatch '/vhci_hcd\.') { return $name }
     }
     return $null
 }
