@@ -60,8 +60,8 @@ public sealed class AgentDaemonTests : IDisposable
 
             File.WriteAllText(_profile, "ksm: { pagesToScan: lots }\n");
             Signal(agent, "HUP");
-            Assert.True(WaitFor(() => Log().Contains("kept the profile in force", StringComparison.Ordinal)), Log());
-            Assert.Contains("host.yaml:1:", Log());
+            // stderr arrives line by line: the problem's file:line:col follows the first line
+            Assert.True(WaitFor(() => Log().Contains("kept the profile in force", StringComparison.Ordinal) && Log().Contains("host.yaml:1:", StringComparison.Ordinal)), Log());
             Assert.False(agent.HasExited);
 
             Signal(agent, "TERM");

@@ -55,16 +55,22 @@ public sealed class ConfigTests : IDisposable
     }
 
     [Fact]
-    public void Sync_VirtHostConfig_applies_ksm_and_passthrough_and_summarises()
+    public void Sync_VirtHostConfig_applies_what_drifts_and_an_unreachable_server_fails_only_its_attachment()
     {
+        // The profile's attachment names 127.0.0.1:3240, where nothing listens during the tests.
         var result = _ps.Run("param($root, $p) Sync-VirtHostConfig -Root $root -Path $p -InformationVariable summary; $summary", Args());
-        Assert.True(result.Succeeded, PowerShellHarness.Describe(result));
         var drift = result.Output.Select(o => o.BaseObject).OfType<VirtHostDrift>().ToList();
-        Assert.Equal(new[] { "ksm.pagesToScan", "0000:00:1f.2" }, drift.Where(d => d.Outcome == SyncOutcome.Applied).Select(d => d.Item));
-        Assert.Equal(2, drift.Count(d => d.Outcome == SyncOutcome.Skipped)); // no USB/IP export or attach engine yet
+        Assert.Equal(new[] { "ksm.pagesToScan", "0000:00:1f.2", "busId 1-2" }, drift.Where(d => d.Outcome == SyncOutcome.Applied).Select(d => d.Item));
+        var attachment = Assert.Single(drift, d => d.Area == VirtHostArea.UsbIpAttachment);
+        Assert.False(attachment.InSync);
+        Assert.Equal("UsbIpServerUnreachable", attachment.Error?.ErrorId);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("UsbIpServerUnreachable,", error.FullyQualifiedErrorId);
+        Assert.Same(attachment, error.TargetObject);
         var summary = Assert.Single(result.Output.Select(o => o.BaseObject).OfType<InformationRecord>()).MessageData.ToString();
-        Assert.EndsWith("4 unchanged, 2 applied, 2 skipped, 0 rolled back, 0 failed", summary);
+        Assert.EndsWith("4 unchanged, 3 applied, 0 skipped, 1 rolled back, 0 failed", summary);
         Assert.Equal("vfio-pci", _kernel.Pci.DriverOf("0000:00:1f.2"));
+        Assert.Equal("usbip-host", _kernel.Usb.DriverOf("1-2"));
     }
 
     [Fact]
@@ -72,8 +78,7 @@ public sealed class ConfigTests : IDisposable
     {
         _kernel.FailWrite("/sys/bus/pci/drivers_probe", VirtTools.Sysfs.KernelErrno.ENODEV);
         var result = _ps.Run("param($root, $p) Sync-VirtHostConfig -Root $root -Path $p", Args());
-        var error = Assert.Single(result.Errors);
-        Assert.StartsWith("BindFailed,", error.FullyQualifiedErrorId);
+        var error = Assert.Single(result.Errors, e => e.FullyQualifiedErrorId.StartsWith("BindFailed,", StringComparison.Ordinal));
         Assert.Equal("0000:00:1f.2", Assert.IsType<VirtHostDrift>(error.TargetObject).Item);
         Assert.Contains(result.Output.Select(o => o.BaseObject).OfType<VirtHostDrift>(), d => d.Outcome == SyncOutcome.RolledBack);
     }
