@@ -20,3 +20,11 @@ finally {
     $server | Stop-UsbIpServer
 }
 Assert-Throws { Get-UsbIpDevice -Root $Root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort -ErrorAction Stop } 'UsbIpServerUnreachable' 'a stopped server refuses connections'
+
+# The export side: exporting 2-3 again is harmless, a dry run of its removal changes nothing, and the imported copy
+# of the same stick (4-1, on vhci_hcd.0) is refused as usbip bind refuses it.
+$export = Export-UsbIpDevice -Root $Root 2-3
+Assert-Equal 'usbip-host' $export.Device.Driver 'an exported device is output as it is'
+Get-UsbIpExport -Root $Root | Remove-UsbIpExport -WhatIf
+Assert-Equal 1 @(Get-UsbIpExport -Root $Root).Count '-WhatIf left the export in place'
+Assert-Throws { Export-UsbIpDevice -Root $Root 4-1 -ErrorAction Stop } 'UsbIpBindLoop' 'an imported device is not exported again'
