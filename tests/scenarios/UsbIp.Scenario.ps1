@@ -30,3 +30,11 @@ Get-UsbIpPort -InUse -Root $Root | Disconnect-UsbIpDevice -WhatIf
 Assert-Equal 1 @(Get-UsbIpPort -InUse -Root $Root).Count 'port 15 is still in use after -WhatIf'
 Assert-True (-not [IO.Directory]::Exists("$Root/run/vhci_hcd")) 'no attach record was written'
 Assert-Throws { Disconnect-UsbIpDevice -Port 3 -Root $Root -Confirm:$false -ErrorAction Stop } 'UsbIpPortNotInUse' 'a free port has nothing to disconnect'
+
+# The export side: exporting 2-3 again is harmless, a dry run of its removal changes nothing, and the imported copy
+# of the same stick (4-1, on vhci_hcd.0) is refused as usbip bind refuses it.
+$export = Export-UsbIpDevice -Root $Root 2-3
+Assert-Equal 'usbip-host' $export.Device.Driver 'an exported device is output as it is'
+Get-UsbIpExport -Root $Root | Remove-UsbIpExport -WhatIf
+Assert-Equal 1 @(Get-UsbIpExport -Root $Root).Count '-WhatIf left the export in place'
+Assert-Throws { Export-UsbIpDevice -Root $Root 4-1 -ErrorAction Stop } 'UsbIpBindLoop' 'an imported device is not exported again'

@@ -188,7 +188,7 @@ public sealed class UsbIpExporter
         bool denied = failure.Kind == FailureKind.PermissionDenied;
         return new VirtToolsException(denied ? failure.ErrorId : UsbIpErrors.BindFailedId, denied ? FailureKind.PermissionDenied : FailureKind.DeviceError,
             $"Exporting '{plan.BusId}' failed at '{write}': {failure.Message} {rollback}",
-            failure.RecommendedAction ?? "See the kernel log (dmesg) for what the driver said.", plan.BusId, failure);
+            denied ? failure.RecommendedAction : "See the kernel log (dmesg) for what usbip-host or the device's driver said.", plan.BusId, failure);
     }
 
     private static VirtToolsException RemoveFailed(UsbIpExportPlan plan, AttributeWrite write, VirtToolsException failure, IReadOnlyList<AttributeWrite> done)
@@ -197,6 +197,6 @@ public sealed class UsbIpExporter
         var before = done.Count == 0 ? "Nothing had been changed." : $"Done before it: {string.Join("; ", done)}.";
         return new VirtToolsException(denied ? failure.ErrorId : UsbIpErrors.UnexportFailedId, denied ? FailureKind.PermissionDenied : FailureKind.DeviceError,
             $"Removing the export of '{plan.BusId}' failed at '{write}': {failure.Message} {before}",
-            failure.RecommendedAction ?? "See the kernel log (dmesg) for what the driver said.", plan.BusId, failure);
+            denied ? failure.RecommendedAction : "See the kernel log (dmesg) for what usbip-host said.", plan.BusId, failure);
     }
 }
