@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using System.Net;
 using System.Net.Sockets;
 using VirtTools.Diagnostics;
@@ -122,7 +123,7 @@ public static class UsbIpClient
         DeviceNumber = (int)record.DeviceNumber,
         DeviceId = record.DeviceId,
         Speed = record.Speed,
-        SpeedMbps = UsbIpSpeeds.ToMbps(record.Speed),
+        SpeedMbps = UsbSpeeds.ToMbps(record.Speed),
         VendorId = record.VendorId.ToString("x4"),
         ProductId = record.ProductId.ToString("x4"),
         VendorName = names?.VendorName(record.VendorId),

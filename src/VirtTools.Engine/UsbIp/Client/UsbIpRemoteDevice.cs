@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using VirtTools.UsbIp.Protocol;
 
 namespace VirtTools.UsbIp.Client;
@@ -22,7 +23,7 @@ public sealed class UsbIpRemoteDevice
     /// <summary>(BusNumber &lt;&lt; 16) | DeviceNumber, as vhci's attach and the URB headers name the device.</summary>
     public long DeviceId { get; init; }
 
-    public UsbIpSpeed Speed { get; init; }
+    public UsbSpeed Speed { get; init; }
 
     /// <summary>1.5, 12, 480, 5000 or 10000; null when the server does not know.</summary>
     public double? SpeedMbps { get; init; }

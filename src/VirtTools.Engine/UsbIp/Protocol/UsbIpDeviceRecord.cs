@@ -1,3 +1,5 @@
+using VirtTools.Usb;
+
 namespace VirtTools.UsbIp.Protocol;
 
 /// <summary>
@@ -15,7 +17,7 @@ public sealed class UsbIpDeviceRecord
 
     public uint DeviceNumber { get; init; }
 
-    public UsbIpSpeed Speed { get; init; }
+    public UsbSpeed Speed { get; init; }
 
     public ushort VendorId { get; init; }
 

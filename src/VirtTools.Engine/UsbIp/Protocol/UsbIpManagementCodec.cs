@@ -1,3 +1,5 @@
+using VirtTools.Usb;
+
 namespace VirtTools.UsbIp.Protocol;
 
 /// <summary>
@@ -225,7 +227,7 @@ public static class UsbIpManagementCodec
             BusId = reader.FixedString(UsbIpProtocol.BusIdFieldSize),
             BusNumber = reader.U32(),
             DeviceNumber = reader.U32(),
-            Speed = (UsbIpSpeed)reader.U32(),
+            Speed = (UsbSpeed)reader.U32(),
             VendorId = reader.U16(),
             ProductId = reader.U16(),
             BcdDevice = reader.U16(),

@@ -43,7 +43,7 @@ public sealed class SysfsExportedDeviceSource : IExportedDeviceSource
             BusNumber = (uint)busNumber,
             DeviceNumber = (uint)deviceNumber,
             // The same codes; wireless USB ("53.3-480"), which the kernel dropped in 5.x, reads as unknown.
-            Speed = (UsbIpSpeed)(uint)device.Speed,
+            Speed = device.Speed,
             VendorId = (ushort)(SysfsText.ParseHex(device.VendorId) ?? 0),
             ProductId = (ushort)(SysfsText.ParseHex(device.ProductId) ?? 0),
             BcdDevice = (ushort)(SysfsText.ParseHex(device.DeviceRelease) ?? 0),

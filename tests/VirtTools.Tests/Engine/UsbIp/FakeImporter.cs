@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using VirtTools.UsbIp.Client;
 using VirtTools.UsbIp.Protocol;
 
@@ -18,7 +19,7 @@ internal sealed class FakeImporter(UsbIpDeviceRecord device, int socketFd = 42) 
     }
 
     /// <summary>A remote device record with the given busid and speed, bus 2 device 3 (devid 131075).</summary>
-    public static UsbIpDeviceRecord Device(string busId = "1-1", UsbIpSpeed speed = UsbIpSpeed.High) => new()
+    public static UsbIpDeviceRecord Device(string busId = "1-1", UsbSpeed speed = UsbSpeed.High) => new()
     {
         Path = "/sys/devices/pci0000:00/0000:00:04.0/usb2/" + busId,
         BusId = busId,

@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using CsCheck;
 using VirtTools.UsbIp.Protocol;
 using Xunit;
@@ -20,7 +21,7 @@ public sealed class UsbIpCodecPropertyTests
         Gen.Select(Paths, BusIds, Gen.UInt, Gen.UInt, Gen.UInt[0, 6], Gen.UShort, Gen.UShort, Gen.UShort)
             .SelectMany(t => Gen.Select(Gen.Byte.Array[6], Interfaces.Array[0, UsbIpProtocol.MaxInterfaces]).Select(u => new UsbIpDeviceRecord
             {
-                Path = t.Item1, BusId = t.Item2, BusNumber = t.Item3, DeviceNumber = t.Item4, Speed = (UsbIpSpeed)t.Item5,
+                Path = t.Item1, BusId = t.Item2, BusNumber = t.Item3, DeviceNumber = t.Item4, Speed = (UsbSpeed)t.Item5,
                 VendorId = t.Item6, ProductId = t.Item7, BcdDevice = t.Rest.Item1,
                 DeviceClass = u.Item1[0], DeviceSubClass = u.Item1[1], DeviceProtocol = u.Item1[2],
                 ConfigurationValue = u.Item1[3], NumConfigurations = u.Item1[4],

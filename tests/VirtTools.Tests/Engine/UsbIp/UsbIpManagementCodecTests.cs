@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using VirtTools.UsbIp.Protocol;
 using Xunit;
 using static VirtTools.Tests.Engine.UsbIp.UsbIpWireExamples;
@@ -46,7 +47,7 @@ public sealed class UsbIpManagementCodecTests
         Assert.Equal(FixturePath, device.Path);
         Assert.Equal("2-3", device.BusId);
         Assert.Equal(0x00020002u, device.DeviceId);
-        Assert.Equal(UsbIpSpeed.Super, device.Speed);
+        Assert.Equal(UsbSpeed.Super, device.Speed);
         Assert.Equal((ushort)0x46f4, device.VendorId);
         Assert.Equal(new UsbIpInterfaceRecord(8, 6, 0x50), Assert.Single(device.Interfaces));
     }

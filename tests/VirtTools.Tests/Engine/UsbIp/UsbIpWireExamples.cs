@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using VirtTools.UsbIp.Protocol;
 
 namespace VirtTools.Tests.Engine.UsbIp;
@@ -14,7 +15,7 @@ internal static class UsbIpWireExamples
         BusId = "2-3",
         BusNumber = 2,
         DeviceNumber = 2,
-        Speed = UsbIpSpeed.Super,
+        Speed = UsbSpeed.Super,
         VendorId = 0x46f4,
         ProductId = 0x0001,
         BcdDevice = 0x0000,

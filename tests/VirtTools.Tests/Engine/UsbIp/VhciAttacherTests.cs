@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
 using VirtTools.Tests.KernelDouble;
@@ -30,7 +31,7 @@ public sealed class VhciAttacherTests : IDisposable
     private static UsbIpPort Connect(Double kernel, FakeImporter importer, string busId = "1-1") =>
         new VhciAttacher(kernel.Root, importer).ConnectAsync("192.0.2.10", 3240, busId, TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
 
-    private static UsbIpPort Connect(Double kernel, UsbIpSpeed speed) => Connect(kernel, new FakeImporter(FakeImporter.Device(speed: speed)));
+    private static UsbIpPort Connect(Double kernel, UsbSpeed speed) => Connect(kernel, new FakeImporter(FakeImporter.Device(speed: speed)));
 
     /// <summary>Occupies ports through the kernel's own attach file, as another attacher would.</summary>
     private static void Occupy(Double kernel, string attach, params int[] ports)
@@ -44,20 +45,20 @@ public sealed class VhciAttacherTests : IDisposable
     [Fact]
     public void A_high_speed_device_is_attached_to_the_first_free_high_speed_port_with_the_line_usbip_writes()
     {
-        var port = Connect(Captured, UsbIpSpeed.High);
+        var port = Connect(Captured, UsbSpeed.High);
         Assert.Equal(new KernelWrite(Attach0, "0 42 131075 3\n"), Assert.Single(VhciWrites));
         Assert.Equal(("vhci_hcd.0", VhciHub.HighSpeed, 0, UsbIpPortStatus.InUse), (port.Controller, port.Hub, port.Port, port.Status));
         Assert.Equal((0x00020003, 42, "3-1"), (port.DeviceId, port.SocketFd, port.LocalBusId));
     }
 
     [Theory]
-    [InlineData(UsbIpSpeed.Low, VhciHub.HighSpeed, 0)]
-    [InlineData(UsbIpSpeed.Full, VhciHub.HighSpeed, 0)]
-    [InlineData(UsbIpSpeed.High, VhciHub.HighSpeed, 0)]
-    [InlineData(UsbIpSpeed.Wireless, VhciHub.HighSpeed, 0)]
-    [InlineData(UsbIpSpeed.Super, VhciHub.SuperSpeed, 2)]
-    [InlineData(UsbIpSpeed.SuperPlus, VhciHub.SuperSpeed, 2)]
-    public void The_device_speed_chooses_the_hub_and_speeds_5_and_6_go_to_SuperSpeed(UsbIpSpeed speed, VhciHub hub, int expectedPort)
+    [InlineData(UsbSpeed.Low, VhciHub.HighSpeed, 0)]
+    [InlineData(UsbSpeed.Full, VhciHub.HighSpeed, 0)]
+    [InlineData(UsbSpeed.High, VhciHub.HighSpeed, 0)]
+    [InlineData(UsbSpeed.Wireless, VhciHub.HighSpeed, 0)]
+    [InlineData(UsbSpeed.Super, VhciHub.SuperSpeed, 2)]
+    [InlineData(UsbSpeed.SuperPlus, VhciHub.SuperSpeed, 2)]
+    public void The_device_speed_chooses_the_hub_and_speeds_5_and_6_go_to_SuperSpeed(UsbSpeed speed, VhciHub hub, int expectedPort)
     {
         var port = Connect(Synthetic(controllers: 1, portsPerHub: 2), speed);
         Assert.Equal((hub, expectedPort), (port.Hub, port.Port));
@@ -69,7 +70,7 @@ public sealed class VhciAttacherTests : IDisposable
     {
         var kernel = Synthetic(controllers: 2, portsPerHub: 2);
         Occupy(kernel, Attach0, 0, 1);
-        var port = Connect(kernel, UsbIpSpeed.High);
+        var port = Connect(kernel, UsbSpeed.High);
         Assert.Equal(("vhci_hcd.1", 4, 4), (port.Controller, port.Port, port.ControllerPort));
         Assert.Equal(new KernelWrite(Attach0, "4 42 131075 3\n"), VhciWrites[^1]);
     }
@@ -79,7 +80,7 @@ public sealed class VhciAttacherTests : IDisposable
     {
         var kernel = Synthetic(controllers: 2, portsPerHub: 2, perController: true);
         Occupy(kernel, Attach0, 0, 1);
-        var port = Connect(kernel, UsbIpSpeed.High);
+        var port = Connect(kernel, UsbSpeed.High);
         Assert.Equal(new KernelWrite("/sys/devices/platform/vhci_hcd.1/attach", "0 42 131075 3\n"), VhciWrites[^1]);
         Assert.Equal(("vhci_hcd.1", 4, 0, UsbIpPortStatus.InUse), (port.Controller, port.Port, port.ControllerPort, port.Status));
         Assert.Equal("192.0.2.10 3240 1-1\n", kernel.Tree.Read("/run/vhci_hcd/port1-0"));
@@ -90,7 +91,7 @@ public sealed class VhciAttacherTests : IDisposable
     public void A_port_taken_by_another_attacher_meanwhile_EBUSY_is_retried_on_the_next_port_of_the_hub()
     {
         Captured.Usb.RaceForPort(0).RaceForPort(1);
-        var port = Connect(Captured, UsbIpSpeed.High);
+        var port = Connect(Captured, UsbSpeed.High);
         Assert.Equal(new[] { "0", "1", "2" }, VhciWrites.Select(w => w.Text.Split(' ')[0]));
         Assert.Equal(2, port.Port);
     }
@@ -100,7 +101,7 @@ public sealed class VhciAttacherTests : IDisposable
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("Linux file modes.");
         var kernel = Synthetic(controllers: 1, portsPerHub: 2);
-        var port = Connect(kernel, UsbIpSpeed.High);
+        var port = Connect(kernel, UsbSpeed.High);
         var record = kernel.Tree.Resolve("/run/vhci_hcd/port0");
         Assert.Equal("192.0.2.10 3240 1-1\n", File.ReadAllText(record));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(record));
@@ -116,7 +117,7 @@ public sealed class VhciAttacherTests : IDisposable
     {
         var kernel = Synthetic(controllers: 1, portsPerHub: 2);
         kernel.FailWrite(Attach0, errno);
-        var error = Assert.ThrowsAny<VirtToolsException>(() => Connect(kernel, UsbIpSpeed.High));
+        var error = Assert.ThrowsAny<VirtToolsException>(() => Connect(kernel, UsbSpeed.High));
         Assert.Equal(errorId, error.ErrorId);
         Assert.Contains(says, error.Message);
         Assert.Single(VhciWrites);
@@ -128,7 +129,7 @@ public sealed class VhciAttacherTests : IDisposable
     {
         var kernel = Synthetic(controllers: 1, portsPerHub: 2);
         kernel.Tree.File("/run/vhci_hcd", "not a directory");
-        var error = Assert.Throws<VirtToolsException>(() => Connect(kernel, UsbIpSpeed.High));
+        var error = Assert.Throws<VirtToolsException>(() => Connect(kernel, UsbSpeed.High));
         Assert.Equal(VhciErrors.AttachFailed, error.ErrorId);
         Assert.Equal(new KernelWrite(Detach0, "0\n"), VhciWrites[^1]);
         Assert.StartsWith("hs  0000 004", kernel.Usb.VhciPortLine(0));
@@ -148,7 +149,7 @@ public sealed class VhciAttacherTests : IDisposable
         var kernel = Synthetic(controllers: 2, portsPerHub: 2);
         Occupy(kernel, Attach0, 0, 1);
         var attacher = new VhciAttacher(kernel.Root, new FakeImporter(FakeImporter.Device()));
-        var port = Connect(kernel, UsbIpSpeed.High);
+        var port = Connect(kernel, UsbSpeed.High);
         attacher.Disconnect(attacher.GetAttachedPort(port.Port));
         Assert.Equal(new KernelWrite(Detach0, "4\n"), VhciWrites[^1]);
         Assert.StartsWith("hs  0004 004", kernel.Usb.VhciPortLine(4));
@@ -160,7 +161,7 @@ public sealed class VhciAttacherTests : IDisposable
     {
         var kernel = Synthetic(controllers: 2, portsPerHub: 2, perController: true);
         Occupy(kernel, Attach0, 0, 1);
-        var port = Connect(kernel, UsbIpSpeed.High);
+        var port = Connect(kernel, UsbSpeed.High);
         var attacher = new VhciAttacher(kernel.Root, new FakeImporter(FakeImporter.Device()));
         attacher.Disconnect(attacher.GetAttachedPort(port.Port));
         Assert.Equal(new KernelWrite("/sys/devices/platform/vhci_hcd.1/detach", "0\n"), VhciWrites[^1]);
@@ -192,7 +193,7 @@ public sealed class VhciAttacherTests : IDisposable
     {
         var kernel = Synthetic(controllers: 2, portsPerHub: 2);
         Occupy(kernel, Attach0, 2, 3, 6, 7);
-        var importer = new FakeImporter(FakeImporter.Device("2-3", UsbIpSpeed.Super));
+        var importer = new FakeImporter(FakeImporter.Device("2-3", UsbSpeed.Super));
         var error = Assert.Throws<VirtToolsException>(() => Connect(kernel, importer, "2-3"));
         Assert.Equal((VhciErrors.NoFreePort, FailureKind.LimitExceeded, (object?)"2-3"), (error.ErrorId, error.Kind, error.Target));
         Assert.Contains("all 4 are in use (2 controllers × 2 SuperSpeed (USB 3) ports; 4 in use)", error.Message);
