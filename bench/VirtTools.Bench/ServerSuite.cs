@@ -11,7 +11,7 @@ namespace VirtTools.Bench;
 /// The managed USB/IP server under load on loopback: device-list round trips per second and p50/p99 latency with
 /// 1, 50 and 400 concurrent clients, and memory per idle connection. Each round trip is what `usbip list -r`
 /// does: connect, OP_REQ_DEVLIST, read the whole OP_REP_DEVLIST, close. The kernel's usbipd needs the usbip-host
-/// module and real devices, so the comparison with it belongs to the QEMU lab, not here.
+/// module and real devices, so the comparison with it is measured in the QEMU lab and read back (LabServerFigures).
 /// </summary>
 public sealed class ServerSuite : BenchSuite
 {
@@ -45,8 +45,9 @@ public sealed class ServerSuite : BenchSuite
         {
             _shell.Run("param($Server) Stop-UsbIpServer -InputObject $Server", BenchShell.Args(("Server", server)));
         }
-        Report.Note("Server: the kernel's usbipd was not measured here (it needs the usbip-host module and devices bound to it); " +
-            "compare with it in the QEMU lab. Clients and server share this process and its 2 cores, so the figures are a lower bound.");
+        LabServerFigures.AddTo(Report);
+        Report.Note("Server: the kernel's usbipd cannot run on this machine (it needs the usbip-host module and devices bound to it); " +
+            "the lab rows compare it with `virttools usbipd` inside the QEMU guest. Here clients and server share this process and its 2 cores, so the figures are a lower bound.");
     }
 
     private void Load(IPEndPoint endpoint, int clients, TimeSpan duration, int devices)
