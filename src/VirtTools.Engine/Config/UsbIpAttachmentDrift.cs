@@ -13,7 +13,7 @@ namespace VirtTools.Config;
 /// </summary>
 internal static class UsbIpAttachmentDrift
 {
-    public static IEnumerable<DriftItem> Evaluate(SystemRoot root, IReadOnlyList<UsbIpAttachmentRule> rules, IUsbIpAttachmentApplier? attacher)
+    public static IEnumerable<DriftItem> Evaluate(SystemRoot root, IReadOnlyList<UsbIpAttachmentRule> rules, IUsbIpAttachmentApplier attacher)
     {
         if (rules.Count == 0) return Array.Empty<DriftItem>();
         var ports = new VhciReader(root).GetPorts().Where(p => p.IsInUse && p.RemoteHost is not null).ToList();
@@ -49,11 +49,9 @@ internal static class UsbIpAttachmentDrift
         return rule.Match.Matches(device);
     }
 
-    private static DriftFix Fix(SystemRoot root, UsbIpAttachmentRule rule, IUsbIpAttachmentApplier? attacher)
+    private static DriftFix Fix(SystemRoot root, UsbIpAttachmentRule rule, IUsbIpAttachmentApplier attacher)
     {
-        var action = $"Attach {rule.Match} from {rule.ComputerName}:{rule.TcpPort}";
-        if (attacher is null)
-            return DriftFix.Skip(action, $"This build cannot attach USB/IP devices yet (no vhci attach engine); use 'usbip attach -r {rule.ComputerName} -b <busid>'.");
-        return new DriftFix(action, cancellation => attacher.Attach(root, rule, cancellation), SyncOutcome.RolledBack);
+        return new DriftFix($"Attach {rule.Match} from {rule.ComputerName}:{rule.TcpPort}",
+            cancellation => attacher.Attach(root, rule, cancellation), SyncOutcome.RolledBack);
     }
 }

@@ -12,7 +12,7 @@ internal static class UsbIpExportDrift
 {
     public const string AmbiguousErrorId = "UsbIpExportAmbiguous";
 
-    public static IEnumerable<DriftItem> Evaluate(SystemRoot root, VirtHostConfig config, IUsbIpExportApplier? exporter)
+    public static IEnumerable<DriftItem> Evaluate(SystemRoot root, VirtHostConfig config, IUsbIpExportApplier exporter)
     {
         var rules = config.UsbIp?.Exports ?? Array.Empty<UsbIpExportRule>();
         if (rules.Count == 0) return Array.Empty<DriftItem>();
@@ -32,7 +32,7 @@ internal static class UsbIpExportDrift
     public static IEnumerable<UsbDevice> Exportable(SystemRoot root) =>
         new UsbDeviceReader(root).GetDevices().Where(d => !d.IsHub && !d.IsImported);
 
-    private static DriftItem Item(SystemRoot root, UsbIpExportRule rule, UsbDevice? device, IUsbIpExportApplier? exporter)
+    private static DriftItem Item(SystemRoot root, UsbIpExportRule rule, UsbDevice? device, IUsbIpExportApplier exporter)
     {
         bool inSync = device?.IsExported == true;
         return new DriftItem
@@ -53,13 +53,11 @@ internal static class UsbIpExportDrift
         };
     }
 
-    private static DriftFix Fix(SystemRoot root, UsbIpExportRule rule, UsbDevice? device, IUsbIpExportApplier? exporter)
+    private static DriftFix Fix(SystemRoot root, UsbIpExportRule rule, UsbDevice? device, IUsbIpExportApplier exporter)
     {
         if (device is null)
             return DriftFix.Skip($"Export {rule.Match}", "No device that this match names is plugged in; it is exported once it is (the virttools agent watches for it).");
         var action = $"Export {device.BusId} ({device.Description ?? device.VendorId + ":" + device.ProductId}) through usbip-host";
-        if (exporter is null)
-            return DriftFix.Skip(action, "This build cannot export USB devices yet (no USB/IP export engine); use 'usbip bind -b " + device.BusId + "'.");
         return new DriftFix(action, cancellation => exporter.Export(root, device.BusId, cancellation), SyncOutcome.RolledBack);
     }
 }

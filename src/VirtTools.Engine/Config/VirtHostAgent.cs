@@ -18,7 +18,7 @@ public sealed class VirtHostAgent
     private VirtHostConfig? _config;
     private bool _firstPass;
 
-    public VirtHostAgent(SystemRoot root, IUsbIpExportApplier? exporter, IUsbIpAttachmentApplier? attacher, Action<string> log, TimeProvider? time = null)
+    public VirtHostAgent(SystemRoot root, IUsbIpExportApplier exporter, IUsbIpAttachmentApplier attacher, Action<string> log, TimeProvider? time = null)
     {
         _sync = new VirtHostSync(root, exporter, attacher);
         _log = log;

@@ -12,17 +12,17 @@ namespace VirtTools.Config;
 public sealed class VirtHostSync
 {
     private readonly SystemRoot _root;
-    private readonly IUsbIpExportApplier? _exporter;
-    private readonly IUsbIpAttachmentApplier? _attacher;
+    private readonly IUsbIpExportApplier _exporter;
+    private readonly IUsbIpAttachmentApplier _attacher;
 
     /// <param name="root">The host to compare and change.</param>
-    /// <param name="exporter">Shares devices through usbip-host; without one, drifting exports are skipped.</param>
-    /// <param name="attacher">Attaches remote devices; without one, drifting attachments are skipped.</param>
+    /// <param name="exporter">Shares devices through usbip-host (default: the engine Export-UsbIpDevice uses).</param>
+    /// <param name="attacher">Attaches remote devices (default: the engine Connect-UsbIpDevice uses).</param>
     public VirtHostSync(SystemRoot root, IUsbIpExportApplier? exporter = null, IUsbIpAttachmentApplier? attacher = null)
     {
         _root = root;
-        _exporter = exporter;
-        _attacher = attacher;
+        _exporter = exporter ?? new UsbIpExportApplier();
+        _attacher = attacher ?? new UsbIpAttachmentApplier();
     }
 
     /// <summary>One drift object per item of the profile, in sync order. Reads only.</summary>

@@ -15,7 +15,7 @@ public sealed class SyncVirtHostConfigCommand : VirtHostProfileCmdlet
 
     private protected override void Process(VirtHostConfig config, string path)
     {
-        var results = new VirtHostSync(SystemRoot, new UsbIpExportApplier(), new UsbIpAttachmentApplier()).Sync(config, (drift, action) => ShouldProcess($"{drift.Area} {drift.Item}", action), Cancellation);
+        var results = new VirtHostSync(SystemRoot).Sync(config, (drift, action) => ShouldProcess($"{drift.Area} {drift.Item}", action), Cancellation);
         foreach (var result in results)
         {
             if (result.Outcome != SyncOutcome.Unchanged)

@@ -112,16 +112,6 @@ public sealed class VirtHostSyncTests : IDisposable
     }
 
     [Fact]
-    public void Without_export_and_attach_engines_those_items_are_skipped_with_the_reason()
-    {
-        var after = new VirtHostSync(_kernel.Root).Sync(Profile, (_, _) => true);
-        var export = after.Single(d => d.Area == VirtHostArea.UsbIpExport && !d.InSync);
-        Assert.Equal(SyncOutcome.Skipped, export.Outcome);
-        Assert.Contains("usbip bind -b 1-2", export.Message);
-        Assert.Equal(SyncOutcome.Skipped, after.Single(d => d.Area == VirtHostArea.UsbIpAttachment).Outcome);
-    }
-
-    [Fact]
     public void A_function_already_on_vfio_pci_is_pinned_with_driver_override()
     {
         using var kernel = Double.OnEmptyTree();
