@@ -82,11 +82,28 @@ public sealed class HelpTests : IDisposable
         }
     }
 
-    [Fact]
-    public void About_topic_is_found()
+    [Theory]
+    [InlineData("about_VirtTools", "VIRTTOOLS_ROOT")]
+    [InlineData("about_VirtTools_HostProfile", "includeIommuGroup")]
+    public void About_topic_is_found(string topic, string mentions)
     {
-        var text = _ps.Ok("Get-Help about_VirtTools").Single().ToString();
-        Assert.Contains("VIRTTOOLS_ROOT", text);
+        var text = _ps.Ok("param($t) Get-Help $t", new Dictionary<string, object?> { ["t"] = topic }).Single().ToString();
+        Assert.Contains(mentions, text);
+    }
+
+    /// <summary>The profile that about_VirtTools_HostProfile shows (indented eight spaces there) is one Get-VirtHostConfig accepts.</summary>
+    [Fact]
+    public void The_profile_shown_in_about_VirtTools_HostProfile_is_valid()
+    {
+        var lines = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, "en-US", "about_VirtTools_HostProfile.help.txt"));
+        var yaml = lines.SkipWhile(line => line != "        usbip:").TakeWhile(line => line.StartsWith("        ", StringComparison.Ordinal))
+            .Select(line => line[8..]).ToList();
+        Assert.Contains(yaml, line => line.StartsWith("ksm:", StringComparison.Ordinal));
+        using var folder = new TemporaryTree("profile");
+        var path = Path.Combine(folder.Path, "host.yaml");
+        File.WriteAllLines(path, yaml);
+        var config = _ps.Ok("param($p) Get-VirtHostConfig -Path $p", new Dictionary<string, object?> { ["p"] = path }).Single();
+        Assert.Equal(2, _ps.Ok<object>("param($c) $c.UsbIp.Exports", new Dictionary<string, object?> { ["c"] = config }).Count);
     }
 
     public void Dispose() => _ps.Dispose();
