@@ -2,28 +2,25 @@ using System.Globalization;
 using VirtTools.Config;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
-using VirtTools.Usb;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Vhci;
 
 namespace VirtTools.Tests.Engine.Config;
 
 /// <summary>
-/// Stand-ins for the Export-UsbIpDevice engine: the `usbip bind` sequence (unbind from the current driver,
-/// match_busid add, bind to usbip-host), written through the root's kernel writer so the double applies it.
+/// The Export-UsbIpDevice engine itself (what Sync-VirtHostConfig and the agent use), with a list of what it was asked
+/// to export; on the kernel double its writes are applied with usbip-host's semantics.
 /// </summary>
-public sealed class BindSequenceExporter : IUsbIpExportApplier
+public sealed class RecordingExporter : IUsbIpExportApplier
 {
+    private readonly UsbIpExportApplier _engine = new();
+
     public List<string> Exported { get; } = new();
 
     public void Export(SystemRoot root, string busId, CancellationToken cancellation)
     {
         Exported.Add(busId);
-        if (new UsbDeviceReader(root).Find(busId)?.Driver is { } driver)
-            SysfsWriter.Write(root, $"/sys/bus/usb/drivers/{driver}/unbind", busId);
-        // As usbip writes it: no newline, or the table would hold "1-2\n", which matches no device.
-        root.Writer.Write("/sys/bus/usb/drivers/usbip-host/match_busid", "add " + busId);
-        SysfsWriter.Write(root, "/sys/bus/usb/drivers/usbip-host/bind", busId);
+        _engine.Export(root, busId, cancellation);
     }
 }
 

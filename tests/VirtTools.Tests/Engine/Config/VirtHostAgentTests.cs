@@ -27,7 +27,7 @@ public sealed class VirtHostAgentTests : IDisposable
         """;
 
     private readonly Double _kernel = Double.OnCapturedFixture();
-    private readonly BindSequenceExporter _exporter = new();
+    private readonly RecordingExporter _exporter = new();
     private readonly RecordingAttacher _attacher = new();
     private readonly ManualClock _clock = new();
     private readonly List<string> _log = new();

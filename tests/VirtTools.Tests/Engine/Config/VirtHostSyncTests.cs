@@ -14,7 +14,7 @@ namespace VirtTools.Tests.Engine.Config;
 public sealed class VirtHostSyncTests : IDisposable
 {
     private readonly Double _kernel = Double.OnCapturedFixture();
-    private readonly BindSequenceExporter _exporter = new();
+    private readonly RecordingExporter _exporter = new();
     private readonly RecordingAttacher _attacher = new();
 
     private VirtHostConfig Profile => VirtHostConfigParser.Load(ProfileAssets.CapturedHost, _kernel.RootPath);
