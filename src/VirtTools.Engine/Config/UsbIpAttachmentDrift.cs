@@ -40,7 +40,7 @@ internal static class UsbIpAttachmentDrift
 
     private static bool Serves(UsbIpPort port, UsbIpAttachmentRule rule, UsbDeviceReader devices)
     {
-        if (!string.Equals(port.RemoteHost, rule.ComputerName, StringComparison.OrdinalIgnoreCase)) return false;
+        if (!UsbIpServerName.Same(port.RemoteHost, rule.ComputerName)) return false;
         if ((port.RemoteTcpPort ?? UsbIpProtocol.DefaultTcpPort) != rule.TcpPort) return false;
         if (rule.Match.BusId is { } busId) return port.RemoteBusId == busId;
         // Just attached, the kernel may not have enumerated the device yet: the port is this server's, take it as ours

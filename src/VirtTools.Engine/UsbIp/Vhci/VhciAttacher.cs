@@ -58,12 +58,12 @@ public sealed class VhciAttacher
         return found.IsFree ? throw VhciErrors.NotInUse(port) : found;
     }
 
-    /// <summary>The attached ports whose record names this server and busid (a host compared as written, ignoring case).</summary>
+    /// <summary>The attached ports whose record names this server (see <see cref="UsbIpServerName"/>) and busid.</summary>
     public IReadOnlyList<UsbIpPort> FindAttached(string computerName, string busId)
     {
         RequireControllers(busId);
         var found = _reader.GetPorts().Where(p => !p.IsFree && p.RemoteBusId == busId
-            && string.Equals(p.RemoteHost, computerName, StringComparison.OrdinalIgnoreCase)).ToList();
+            && UsbIpServerName.Same(p.RemoteHost, computerName)).ToList();
         return found.Count > 0 ? found : throw new Diagnostics.VirtToolsException(UsbIpErrors.PortNotFound, Diagnostics.FailureKind.NotFound,
             $"No vhci_hcd port holds {busId} from {computerName}: no attach record in /run/vhci_hcd names them.",
             "Run Get-UsbIpPort -InUse to see what is attached and from where, then disconnect by -Port.", busId);
