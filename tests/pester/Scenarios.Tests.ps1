@@ -1,14 +1,16 @@
-# Runs every scenario script under Pester, for users who have pwsh and Pester (neither exists on the build machines:
-# xunit runs the same files there, see tests/VirtTools.Tests/PowerShell/ScenarioTests.cs).
-# usage: Invoke-Pester tests/pester -Output Detailed   (after dotnet build; the fixture tree must be extracted to $env:VIRTTOOLS_FIXTURE)
+# Every scenario script (tests/scenarios) in real pwsh against the installed-layout module, each on its own copy of the
+# captured kernel tree. xunit runs the same files in the embedded engine (ScenarioTests), so both hosts agree.
 BeforeDiscovery {
     $scenarios = Get-ChildItem "$PSScriptRoot/../scenarios/*.Scenario.ps1" | ForEach-Object { @{ Name = $_.BaseName; Path = $_.FullName } }
 }
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/VirtTools/VirtTools.psd1" -Force
+    . "$PSScriptRoot/Common.ps1"
+    Import-Module $ModuleManifest -Force
 }
-Describe 'VirtTools scenarios' {
-    It '<Name>' -ForEach $scenarios {
-        { & $Path -Root $env:VIRTTOOLS_FIXTURE } | Should -Not -Throw
+Describe 'Scenario <Name>' -ForEach $scenarios {
+    It 'passes on the captured kernel tree' {
+        $root = New-FixtureCopy (Join-Path $TestDrive $Name)
+        Push-Location $TestDrive
+        try { & $Path -Root $root } finally { Pop-Location }
     }
 }
