@@ -23,7 +23,7 @@ public sealed class TestMachine : IDisposable
     public static TheoryData<string> All => new(Names);
 
     /// <summary>KSM attributes that kernels up to 6.1 do not have (6.4 added general_profit, 6.7 smart_scan, 6.8 the advisor...).</summary>
-    public static readonly string[] KsmAttributesNewerThan61 =
+    private static readonly string[] KsmAttributesNewerThan61 =
     {
         "general_profit", "ksm_zero_pages", "pages_scanned", "pages_skipped", "smart_scan",
         "advisor_mode", "advisor_max_cpu", "advisor_min_pages_to_scan", "advisor_max_pages_to_scan", "advisor_target_scan_time",
