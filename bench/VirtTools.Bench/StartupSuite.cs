@@ -87,10 +87,11 @@ public sealed class StartupSuite : BenchSuite
         var root = Path.Combine(work, "captured");
         if (Directory.Exists(Path.Combine(root, "sys"))) return root;
         Directory.CreateDirectory(root);
-        // As the tests find it: $VIRTTOOLS_SHARED, else the shared folder beside the repository (or beside its worktrees).
-        var archive = new[] { Environment.GetEnvironmentVariable("VIRTTOOLS_SHARED") ?? "", Path.Combine(BenchOptions.RepositoryRoot, ".."), Path.Combine(BenchOptions.RepositoryRoot, "..", "..") }
-            .Where(p => p.Length > 0).Select(p => Path.GetFullPath(Path.Combine(p, p.EndsWith("shared", StringComparison.Ordinal) ? "" : "shared", "fixtures", "qemu-debian-6.1-usbip-vfio.tgz")))
-            .FirstOrDefault(File.Exists) ?? throw new FileNotFoundException("The captured fixture qemu-debian-6.1-usbip-vfio.tgz was not found; set VIRTTOOLS_SHARED.");
+        // As the tests find it: $VIRTTOOLS_FIXTURE_ARCHIVE, else the copy committed in tests/fixtures.
+        var archive = Environment.GetEnvironmentVariable("VIRTTOOLS_FIXTURE_ARCHIVE") is { Length: > 0 } overridden
+            ? Path.GetFullPath(overridden)
+            : Path.Combine(BenchOptions.RepositoryRoot, "tests", "fixtures", "qemu-debian-6.1-usbip-vfio.tgz");
+        if (!File.Exists(archive)) throw new FileNotFoundException($"The captured fixture {archive} was not found.");
         using var tar = System.Diagnostics.Process.Start("tar", new[] { "-xzf", archive, "-C", root })!;
         tar.WaitForExit();
         return root;

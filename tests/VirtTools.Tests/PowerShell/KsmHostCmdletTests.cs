@@ -18,13 +18,22 @@ public sealed class KsmHostCmdletTests : IDisposable
     private static ErrorRecord FirstError(ShellResult result) =>
         result.Terminating?.ErrorRecord ?? result.Errors.FirstOrDefault() ?? throw new Xunit.Sdk.XunitException("no error was written");
 
-    [Fact]
-    public void Get_KsmStats_reads_the_real_kernel()
+    [Theory]
+    [MemberData(nameof(TestMachine.All), MemberType = typeof(TestMachine))]
+    public void Get_KsmStats_reports_the_KSM_the_root_has_or_KsmNotAvailable(string machineName)
     {
-        var stats = _ps.Ok<KsmStats>("Get-KsmStats -Root /").Single();
-        Assert.NotNull(stats.Run);
-        Assert.NotNull(stats.AdvisorMode);
-        Assert.Equal("/", stats.Root);
+        using var machine = TestMachine.Open(machineName);
+        var result = _ps.Run("param($r) Get-KsmStats -Root $r", Args(("r", machine.RootPath)));
+        if (!machine.Has("/sys/kernel/mm/ksm"))
+        {
+            Assert.StartsWith("KsmNotAvailable,", FirstError(result).FullyQualifiedErrorId);
+            return;
+        }
+        Assert.True(result.Succeeded, PowerShellHarness.Describe(result));
+        var stats = (KsmStats)result.Output.Single().BaseObject;
+        Assert.Equal(machine.Has("/sys/kernel/mm/ksm/run"), stats.Run is not null);
+        Assert.Equal(machine.Has("/sys/kernel/mm/ksm/advisor_mode"), stats.AdvisorMode is not null);
+        Assert.Equal(machine.Root.Path, stats.Root);
     }
 
     [Fact]
@@ -39,7 +48,7 @@ public sealed class KsmHostCmdletTests : IDisposable
     {
         var stats = _ps.Ok<KsmProcessStats>("[System.Diagnostics.Process]::GetCurrentProcess() | Get-KsmStats -Root /").Single();
         Assert.Equal(Environment.ProcessId, stats.ProcessId);
-        Assert.NotNull(stats.MergingPages);
+        Assert.Equal(File.Exists($"/proc/{Environment.ProcessId}/ksm_merging_pages"), stats.MergingPages is not null);
     }
 
     [Fact]
@@ -96,12 +105,16 @@ public sealed class KsmHostCmdletTests : IDisposable
         Assert.Equal("100\n", copy.Read("/sys/kernel/mm/ksm/pages_to_scan"));
     }
 
-    [Fact]
-    public void Get_VirtHost_on_this_machine_reports_dev_kvm_and_the_hypervisor_it_runs_under()
+    [Theory]
+    [MemberData(nameof(TestMachine.All), MemberType = typeof(TestMachine))]
+    public void Get_VirtHost_reports_dev_kvm_as_the_root_has_it_and_the_hypervisor_the_engine_detects(string machineName)
     {
-        var host = _ps.Ok<VirtHost>("Get-VirtHost -Root /").Single();
-        Assert.True(host.KvmDeviceExists);
-        Assert.Equal("kvm", host.RunningUnder);
+        using var machine = TestMachine.Open(machineName);
+        var host = _ps.Ok<VirtHost>("param($r) Get-VirtHost -Root $r", Args(("r", machine.RootPath))).Single();
+        Assert.Equal(machine.Has("/dev/kvm"), host.KvmDeviceExists);
+        Assert.Equal(machine.Entries("/sys/kernel/iommu_groups").Count, host.IommuGroupCount);
+        Assert.Equal(VirtHostProbe.Read(machine.Root).RunningUnder, host.RunningUnder);
+        Assert.Equal(machine.Root.Path, host.Root);
     }
 
     [Fact]

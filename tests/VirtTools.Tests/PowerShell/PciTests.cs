@@ -102,12 +102,28 @@ public sealed class PciTests : IDisposable
         Assert.Empty(_ps.Ok("param($r) Get-IommuGroup -Root $r -WarningAction SilentlyContinue", new Dictionary<string, object?> { ["r"] = tree.Path }));
     }
 
-    [Fact]
-    public void On_this_machine_the_iommu_is_off_so_piping_its_network_function_only_warns()
+    public static TheoryData<string> PciRoots => new() { "this machine", "the captured tree", "a PCI bus with no functions" };
+
+    [Theory]
+    [MemberData(nameof(PciRoots))]
+    public void Piped_network_functions_give_their_IOMMU_groups_or_one_warning_when_the_IOMMU_is_off(string rootName)
     {
-        var result = _ps.Run("Get-PciDevice -Root / -Class 0x0200 | Get-IommuGroup -WarningVariable w -WarningAction SilentlyContinue; $w.Count");
+        using var empty = new TemporaryTree("no-functions").Directory("/sys/bus/pci/devices").Directory("/sys/kernel/iommu_groups");
+        var root = new VirtTools.Sysfs.SystemRoot(rootName switch { "this machine" => "/", "the captured tree" => CapturedFixture.Shared, _ => empty.Path });
+
+        // What the kernel files say, read here: the Ethernet functions (class 0x0200xx) and the groups they are in.
+        var devices = root.Resolve("/sys/bus/pci/devices");
+        var ethernet = (Directory.Exists(devices) ? Directory.GetFileSystemEntries(devices) : Array.Empty<string>())
+            .Where(d => File.ReadAllText(Path.Combine(d, "class")).Trim().StartsWith("0x0200", StringComparison.Ordinal)).ToList();
+        var iommuOn = Directory.Exists(root.Resolve("/sys/kernel/iommu_groups")) && Directory.EnumerateFileSystemEntries(root.Resolve("/sys/kernel/iommu_groups")).Any();
+        var expectedGroups = ethernet.Select(d => new FileInfo(Path.Combine(d, "iommu_group")).LinkTarget).OfType<string>()
+            .Select(target => int.Parse(Path.GetFileName(target), System.Globalization.CultureInfo.InvariantCulture)).Distinct().Order();
+
+        var result = _ps.Run("param($r) Get-PciDevice -Root $r -Class 0x0200 | Get-IommuGroup -WarningVariable w -WarningAction SilentlyContinue; $w.Count",
+            new Dictionary<string, object?> { ["r"] = root.Path });
         Assert.True(result.Succeeded, PowerShellHarness.Describe(result));
-        Assert.Equal(1, (int)result.Output.Single().BaseObject);
+        Assert.Equal(iommuOn ? expectedGroups : Enumerable.Empty<int>(), result.Output.Select(o => o.BaseObject).OfType<IommuGroup>().Select(g => g.Group).Order());
+        Assert.Equal(!iommuOn && ethernet.Count > 0 ? 1 : 0, (int)result.Output.Last().BaseObject);
     }
 
     [Fact]

@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace VirtTools.Tests.Support;
 
 /// <summary>
-/// The sysfs tree captured from a real Debian 6.1 kernel in the QEMU lab (../shared/fixtures): an xHCI bus with
-/// keyboard, tablet and storage device, 2-3 exported through usbip-host and re-imported as 4-1 on vhci_hcd
+/// The sysfs tree captured from a real Debian 6.1 kernel in the QEMU lab (tests/fixtures, see its README): an xHCI
+/// bus with keyboard, tablet and storage device, 2-3 exported through usbip-host and re-imported as 4-1 on vhci_hcd
 /// (8 controllers of 15+15 ports), an e1000 bound to vfio-pci in IOMMU group 2, and KSM.
 /// </summary>
 public static class CapturedFixture
@@ -13,7 +13,14 @@ public static class CapturedFixture
 
     private static readonly Lazy<string> SharedCopy = new(() => Extract(NewTemporaryFolder("fixture")));
 
-    public static string ArchivePath => Path.Combine(RepositoryPaths.Shared, "fixtures", ArchiveName);
+    /// <summary>The variable that points the tests at another capture of the same kind (e.g. a fresh one from the lab).</summary>
+    public const string ArchiveVariable = "VIRTTOOLS_FIXTURE_ARCHIVE";
+
+    /// <summary>tests/fixtures/qemu-debian-6.1-usbip-vfio.tgz in the repository, unless $VIRTTOOLS_FIXTURE_ARCHIVE names another.</summary>
+    public static string ArchivePath =>
+        Environment.GetEnvironmentVariable(ArchiveVariable) is { Length: > 0 } overridden
+            ? Path.GetFullPath(overridden)
+            : Path.Combine(RepositoryPaths.Fixtures, ArchiveName);
 
     /// <summary>One extraction shared by the whole test run. Read it; never write to it.</summary>
     public static string Shared => SharedCopy.Value;
@@ -33,7 +40,7 @@ public static class CapturedFixture
     private static string Extract(string destination)
     {
         if (!File.Exists(ArchivePath))
-            throw new FileNotFoundException($"The captured fixture is missing: {ArchivePath}. Clone the repository with ../shared beside it, or set VIRTTOOLS_SHARED.");
+            throw new FileNotFoundException($"The captured fixture is missing: {ArchivePath}. It is committed in tests/fixtures/; ${ArchiveVariable} overrides it.");
         var tar = new ProcessStartInfo("tar", new[] { "-xzf", ArchivePath, "-C", destination }) { RedirectStandardError = true };
         using var process = Process.Start(tar) ?? throw new InvalidOperationException("Cannot start tar.");
         var error = process.StandardError.ReadToEnd();

@@ -1,15 +1,12 @@
 namespace VirtTools.Tests.Support;
 
-/// <summary>Where the repository, its scenarios and the shared fixtures are, seen from the test binary.</summary>
+/// <summary>Where the repository, its scenarios and its captured fixtures are, seen from the test binary.</summary>
 public static class RepositoryPaths
 {
     public static string Root { get; } = FindRoot();
 
-    /// <summary>../shared beside the clone (CI places it there), or $VIRTTOOLS_SHARED.</summary>
-    public static string Shared =>
-        Environment.GetEnvironmentVariable("VIRTTOOLS_SHARED") is { Length: > 0 } fromEnvironment
-            ? fromEnvironment
-            : Path.GetFullPath(Path.Combine(Root, "..", "shared"));
+    /// <summary>tests/fixtures: the captured kernel trees the tests read, committed with the code that reads them.</summary>
+    public static string Fixtures => Path.Combine(Root, "tests", "fixtures");
 
     public static string Scenarios => Path.Combine(Root, "tests", "scenarios");
 

@@ -51,20 +51,37 @@ public sealed class KsmReaderTests
         Assert.Null(stats.SharingRatio);
     }
 
-    [Fact]
-    public void This_machine_s_6_18_kernel_has_every_attribute_including_the_advisor()
+    /// <summary>Each attribute file of /sys/kernel/mm/ksm and the property that reports it.</summary>
+    private static readonly (string File, Func<KsmStats, object?> Property)[] Attributes =
     {
-        var stats = KsmReader.ReadStats(SystemRoot.Live);
-        Assert.Equal(Environment.SystemPageSize, stats.PageSize);
-        Assert.NotNull(stats.Run);
-        Assert.NotNull(stats.GeneralProfit);
-        Assert.NotNull(stats.KsmZeroPages);
-        Assert.NotNull(stats.PagesScanned);
-        Assert.NotNull(stats.PagesSkipped);
-        Assert.NotNull(stats.SmartScan);
-        Assert.Contains(stats.AdvisorMode, new[] { "none", "scan-time" });
-        Assert.NotNull(stats.AdvisorMaxCpu);
-        Assert.NotNull(stats.AdvisorTargetScanTime);
+        ("run", s => s.Run), ("pages_to_scan", s => s.PagesToScan), ("sleep_millisecs", s => s.SleepMilliseconds),
+        ("pages_shared", s => s.PagesShared), ("pages_sharing", s => s.PagesSharing), ("pages_unshared", s => s.PagesUnshared),
+        ("pages_volatile", s => s.PagesVolatile), ("full_scans", s => s.FullScans), ("merge_across_nodes", s => s.MergeAcrossNodes),
+        ("use_zero_pages", s => s.UseZeroPages), ("max_page_sharing", s => s.MaxPageSharing), ("stable_node_chains", s => s.StableNodeChains),
+        ("stable_node_dups", s => s.StableNodeDups), ("stable_node_chains_prune_millisecs", s => s.StableNodeChainsPruneMilliseconds),
+        ("general_profit", s => s.GeneralProfit), ("ksm_zero_pages", s => s.KsmZeroPages), ("pages_scanned", s => s.PagesScanned),
+        ("pages_skipped", s => s.PagesSkipped), ("smart_scan", s => s.SmartScan), ("advisor_mode", s => s.AdvisorMode),
+        ("advisor_max_cpu", s => s.AdvisorMaxCpu), ("advisor_min_pages_to_scan", s => s.AdvisorMinPagesToScan),
+        ("advisor_max_pages_to_scan", s => s.AdvisorMaxPagesToScan), ("advisor_target_scan_time", s => s.AdvisorTargetScanTime),
+    };
+
+    [Theory]
+    [MemberData(nameof(TestMachine.All), MemberType = typeof(TestMachine))]
+    public void Each_attribute_is_null_exactly_when_the_kernel_has_no_file_for_it(string machineName)
+    {
+        using var machine = TestMachine.Open(machineName);
+        if (!machine.Has(KsmReader.KsmDirectory))
+        {
+            Assert.Equal("KsmNotAvailable", Assert.Throws<VirtToolsException>(() => KsmReader.ReadStats(machine.Root)).ErrorId);
+            return;
+        }
+        var stats = KsmReader.ReadStats(machine.Root);
+        foreach (var (file, property) in Attributes)
+        {
+            bool present = machine.Has($"{KsmReader.KsmDirectory}/{file}");
+            Assert.True(present == (property(stats) is not null), $"{file}: the file is {(present ? "there" : "absent")} but the property is {property(stats) ?? "null"}");
+        }
+        Assert.Equal(machine.IsLive ? Environment.SystemPageSize : 4096, stats.PageSize);
     }
 
     [Fact]

@@ -118,7 +118,7 @@ public sealed class UsbDeviceReaderTests
     }
 
     [Fact]
-    public void Names_come_from_the_real_usb_ids_database_of_this_machine()
+    public void Names_come_from_the_usb_ids_database_Debian_installs()
     {
         const string installed = "/usr/share/misc/usb.ids";
         Assert.True(File.Exists(installed), $"{installed} is missing: install the Debian package usb.ids");
