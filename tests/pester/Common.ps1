@@ -10,10 +10,17 @@ $script:FixtureArchive = if ($env:VIRTTOOLS_FIXTURE_ARCHIVE) { $env:VIRTTOOLS_FI
         Where-Object { Test-Path $_ } | Select-Object -First 1
 }
 
-# A private, writable copy of the captured tree in a new folder $Destination (under $TestDrive in a test), as its path.
-function New-FixtureCopy([string] $Destination) {
-    $folder = (New-Item -ItemType Directory -Force -Path $Destination).FullName
+# A private, writable copy of the captured tree, as the path of a new temporary folder; Remove-FixtureCopy deletes it.
+# Not under $TestDrive: Pester clears a TestDrive between blocks with a .NET enumeration that follows directory
+# symlinks, and a sysfs tree is full of symlink loops (bus/pci/devices/X/subsystem -> bus/pci), so it never ends.
+function New-FixtureCopy {
+    $folder = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "virttools-pester-$([guid]::NewGuid())")).FullName
     tar -xzf $script:FixtureArchive -C $folder
     if ($LASTEXITCODE -ne 0) { throw "tar could not extract $script:FixtureArchive into $folder" }
     $folder
+}
+
+# Deletes a tree New-FixtureCopy made, without following its symlinks.
+function Remove-FixtureCopy([string] $Path) {
+    if ($Path -and [IO.Directory]::Exists($Path)) { [IO.Directory]::Delete($Path, $true) }
 }

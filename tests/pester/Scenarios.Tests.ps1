@@ -8,8 +8,10 @@ BeforeAll {
     Import-Module $ModuleManifest -Force
 }
 Describe 'Scenario <Name>' -ForEach $scenarios {
+    BeforeEach { $root = New-FixtureCopy }
+    AfterEach { Remove-FixtureCopy $root }
+
     It 'passes on the captured kernel tree' {
-        $root = New-FixtureCopy (Join-Path $TestDrive $Name)
         Push-Location $TestDrive
         try { & $Path -Root $root } finally { Pop-Location }
     }
