@@ -8,6 +8,9 @@ namespace VirtTools.Host.Shell;
 public sealed record ShellResult(Collection<PSObject> Output, IReadOnlyList<ErrorRecord> Errors, RuntimeException? Terminating)
 {
     public bool Succeeded => Errors.Count == 0 && Terminating is null;
+
+    /// <summary>The script was stopped (<see cref="ShellSession.Stop"/>, Ctrl+C) before it finished.</summary>
+    public bool Stopped => Terminating is PipelineStoppedException;
 }
 
 /// <summary>
@@ -17,12 +20,21 @@ public sealed record ShellResult(Collection<PSObject> Output, IReadOnlyList<Erro
 public sealed class ShellSession : IDisposable
 {
     private readonly Runspace _runspace;
+    private readonly object _running = new();
+    private PowerShell? _current;
+    private bool _stopping;
 
     public ShellSession(TextHost host, string? manifestPath = null)
     {
         Host = host;
         // Do not set an execution policy: on Linux, Open() throws PlatformNotSupportedException for it.
         var state = InitialSessionState.CreateDefault2();
+        var formats = state.Formats.ToArray();
+        state.Formats.Clear();
+        state.Formats.Add(ErrorView.FormatEntry);
+        state.Formats.Add(formats);
+        // pwsh's help pipes to less; with no terminal to page on it would only get in the way of the host's writer.
+        if (!host.IsTerminal) state.Commands.Add(new SessionStateFunctionEntry("help", "Get-Help @args"));
         _runspace = RunspaceFactory.CreateRunspace(host, state);
         _runspace.Open();
         ManifestPath = manifestPath ?? DefaultManifestPath;
@@ -51,13 +63,38 @@ public sealed class ShellSession : IDisposable
 
     public Runspace Runspace => _runspace;
 
-    /// <summary>Runs a script; with <paramref name="render"/>, its output goes through Out-Default to the host.</summary>
-    public ShellResult Run(string script, IDictionary<string, object?>? parameters = null, bool render = false) =>
-        Invoke(ps =>
+    /// <summary>
+    /// Runs a script; with <paramref name="render"/>, its output and its errors go through Out-Default to the host in
+    /// the order they were written, as pwsh prints them (errors in <see cref="ErrorView"/>), and an error that stops
+    /// the script is printed after what it had output, which Out-Default would otherwise drop unprinted.
+    /// </summary>
+    public ShellResult Run(string script, IDictionary<string, object?>? parameters = null, bool render = false)
+    {
+        using var ps = PowerShell.Create();
+        ps.Runspace = _runspace;
+        var rendered = new List<ErrorRecord>();
+        if (render)
+        {
+            try
+            {
+                ps.AddScript(RunToTheEnd).AddParameter("script", ScriptBlock.Create(script))
+                    .AddParameter("parameters", new Dictionary<string, object?>(parameters ?? new Dictionary<string, object?>()));
+            }
+            catch (ParseException e)
+            {
+                return new ShellResult(new Collection<PSObject>(), rendered, e);
+            }
+            ps.AddScript(CollectErrors).AddParameter("errors", rendered);
+            ps.Commands.Commands[^1].MergeUnclaimedPreviousCommandResults = PipelineResultTypes.Error | PipelineResultTypes.Output;
+            ps.AddCommand("Out-Default");
+        }
+        else
         {
             ps.AddScript(script);
             foreach (var (name, value) in parameters ?? new Dictionary<string, object?>()) ps.AddParameter(name, value);
-        }, render);
+        }
+        return Invoke(ps, render ? rendered : null);
+    }
 
     /// <summary>
     /// Runs a script file with its command-line arguments, as `pwsh -File` does: "-Name" tokens name parameters
@@ -71,12 +108,29 @@ public sealed class ShellSession : IDisposable
 
     private static string Quote(string literal) => "'" + literal.Replace("'", "''") + "'";
 
-    private ShellResult Invoke(Action<PowerShell> build, bool render)
+    /// <summary>
+    /// Stops the running script as Ctrl+C does in pwsh: every command in it gets StopProcessing (VirtTools cmdlets cancel
+    /// and roll back) and its Run returns when it has stopped. This call does not wait for that. No script runs in
+    /// this session afterwards.
+    /// </summary>
+    public void Stop()
     {
-        using var ps = PowerShell.Create();
-        ps.Runspace = _runspace;
-        build(ps);
-        if (render) ps.AddCommand("Out-Default");
+        PowerShell? current;
+        lock (_running)
+        {
+            _stopping = true;
+            current = _current;
+        }
+        current?.BeginStop(null, null);
+    }
+
+    private ShellResult Invoke(PowerShell ps, List<ErrorRecord>? rendered)
+    {
+        lock (_running)
+        {
+            if (_stopping) return new ShellResult(new Collection<PSObject>(), Array.Empty<ErrorRecord>(), new PipelineStoppedException());
+            _current = ps;
+        }
         Collection<PSObject> output;
         RuntimeException? terminating = null;
         try
@@ -88,8 +142,25 @@ public sealed class ShellSession : IDisposable
             output = new Collection<PSObject>();
             terminating = e;
         }
-        return new ShellResult(output, ps.Streams.Error.ToList(), terminating);
+        finally
+        {
+            lock (_running) _current = null;
+        }
+        return new ShellResult(output, rendered ?? ps.Streams.Error.ToList(), terminating);
     }
+
+    /// <summary>
+    /// The script, dot-sourced so it runs in the global scope as `pwsh -c` runs it; an error that stops it goes down
+    /// the pipeline like the others (Ctrl+C and exit are not caught: they are not errors).
+    /// </summary>
+    private const string RunToTheEnd = "param($script, $parameters) try { . $script @parameters } catch { $_ }";
+
+    /// <summary>
+    /// Between the script and Out-Default, which prints every ErrorRecord it gets as an error: notes each one (the
+    /// errors the script wrote, merged into its output) and passes everything on.
+    /// </summary>
+    private const string CollectErrors =
+        "param($errors) process { if ($_ -is [System.Management.Automation.ErrorRecord]) { $errors.Add($_) }; $_ }";
 
     public void Dispose() => _runspace.Dispose();
 }
