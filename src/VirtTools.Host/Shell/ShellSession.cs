@@ -4,13 +4,13 @@ using System.Management.Automation.Runspaces;
 
 namespace VirtTools.Host.Shell;
 
-/// <summary>What a script produced: its output objects, the errors it wrote, and whether it stopped on one.</summary>
-public sealed record ShellResult(Collection<PSObject> Output, IReadOnlyList<ErrorRecord> Errors, RuntimeException? Terminating)
+/// <summary>
+/// What a script produced: its output objects, the errors it wrote, whether it stopped on one, and whether
+/// <see cref="ShellSession.Stop"/> (Ctrl+C) ended it before it finished.
+/// </summary>
+public sealed record ShellResult(Collection<PSObject> Output, IReadOnlyList<ErrorRecord> Errors, RuntimeException? Terminating, bool Stopped = false)
 {
-    public bool Succeeded => Errors.Count == 0 && Terminating is null;
-
-    /// <summary>The script was stopped (<see cref="ShellSession.Stop"/>, Ctrl+C) before it finished.</summary>
-    public bool Stopped => Terminating is PipelineStoppedException;
+    public bool Succeeded => Errors.Count == 0 && Terminating is null && !Stopped;
 }
 
 /// <summary>
@@ -128,7 +128,7 @@ public sealed class ShellSession : IDisposable
     {
         lock (_running)
         {
-            if (_stopping) return new ShellResult(new Collection<PSObject>(), Array.Empty<ErrorRecord>(), new PipelineStoppedException());
+            if (_stopping) return new ShellResult(new Collection<PSObject>(), Array.Empty<ErrorRecord>(), null, Stopped: true);
             _current = ps;
         }
         Collection<PSObject> output;
@@ -146,14 +146,15 @@ public sealed class ShellSession : IDisposable
         {
             lock (_running) _current = null;
         }
-        return new ShellResult(output, rendered ?? ps.Streams.Error.ToList(), terminating);
+        return new ShellResult(output, rendered ?? ps.Streams.Error.ToList(), terminating,
+            Stopped: ps.InvocationStateInfo.State == PSInvocationState.Stopped);
     }
 
     /// <summary>
     /// The script, dot-sourced so it runs in the global scope as `pwsh -c` runs it; an error that stops it goes down
     /// the pipeline like the others (Ctrl+C and exit are not caught: they are not errors).
     /// </summary>
-    private const string RunToTheEnd = "param($script, $parameters) try { . $script @parameters } catch { $_ }";
+    private const string RunToTheEnd = "param($script, $parameters) try { . $script @parameters } catch { Write-Error -ErrorRecord $_ -ErrorAction Continue }";
 
     /// <summary>
     /// Between the script and Out-Default, which prints every ErrorRecord it gets as an error: notes each one (the
