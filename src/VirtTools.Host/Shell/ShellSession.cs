@@ -24,6 +24,17 @@ public sealed class ShellSession : IDisposable
     private PowerShell? _current;
     private bool _stopping;
 
+    /// <summary>
+    /// An embedded engine sends no telemetry (PowerShell's own reports module loads from any host unless opted out);
+    /// a person who set the variable keeps their choice.
+    /// </summary>
+    static ShellSession()
+    {
+        if (Environment.GetEnvironmentVariable(TelemetryOptOut) is null) Environment.SetEnvironmentVariable(TelemetryOptOut, "1");
+    }
+
+    private const string TelemetryOptOut = "POWERSHELL_TELEMETRY_OPTOUT";
+
     public ShellSession(TextHost host, string? manifestPath = null)
     {
         Host = host;
