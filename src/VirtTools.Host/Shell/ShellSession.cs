@@ -20,7 +20,7 @@ public sealed record ShellResult(Collection<PSObject> Output, IReadOnlyList<Erro
 public sealed class ShellSession : IDisposable
 {
     private readonly Runspace _runspace;
-    private readonly object _running = new();
+    private readonly object _stateLock = new();
     private PowerShell? _current;
     private bool _stopping;
 
@@ -88,14 +88,14 @@ public sealed class ShellSession : IDisposable
         {
             try
             {
-                ps.AddScript(RunToTheEnd).AddParameter("script", ScriptBlock.Create(script))
-                    .AddParameter("parameters", new Dictionary<string, object?>(parameters ?? new Dictionary<string, object?>()));
+                ps.AddScript(RunToTheEnd).AddParameter("VirtToolsScript", ScriptBlock.Create(script))
+                    .AddParameter("VirtToolsParameters", new Dictionary<string, object?>(parameters ?? new Dictionary<string, object?>()));
             }
             catch (ParseException e)
             {
                 return new ShellResult(new Collection<PSObject>(), rendered, e);
             }
-            ps.AddScript(CollectErrors).AddParameter("errors", rendered);
+            ps.AddScript(CollectErrors, useLocalScope: true).AddParameter("errors", rendered);
             ps.Commands.Commands[^1].MergeUnclaimedPreviousCommandResults = PipelineResultTypes.Error | PipelineResultTypes.Output;
             ps.AddCommand("Out-Default");
         }
@@ -127,7 +127,7 @@ public sealed class ShellSession : IDisposable
     public void Stop()
     {
         PowerShell? current;
-        lock (_running)
+        lock (_stateLock)
         {
             _stopping = true;
             current = _current;
@@ -137,7 +137,7 @@ public sealed class ShellSession : IDisposable
 
     private ShellResult Invoke(PowerShell ps, List<ErrorRecord>? rendered)
     {
-        lock (_running)
+        lock (_stateLock)
         {
             if (_stopping) return new ShellResult(new Collection<PSObject>(), Array.Empty<ErrorRecord>(), null, Stopped: true);
             _current = ps;
@@ -155,17 +155,19 @@ public sealed class ShellSession : IDisposable
         }
         finally
         {
-            lock (_running) _current = null;
+            lock (_stateLock) _current = null;
         }
         return new ShellResult(output, rendered ?? ps.Streams.Error.ToList(), terminating,
             Stopped: ps.InvocationStateInfo.State == PSInvocationState.Stopped);
     }
 
     /// <summary>
-    /// The script, dot-sourced so it runs in the global scope as `pwsh -c` runs it; an error that stops it goes down
-    /// the pipeline like the others (Ctrl+C and exit are not caught: they are not errors).
+    /// The script, dot-sourced so it runs in the global scope as `pwsh -c` runs it (hence parameter names no script
+    /// would use); an error that stops it goes down the pipeline like the others (Ctrl+C and exit are not caught:
+    /// they are not errors).
     /// </summary>
-    private const string RunToTheEnd = "param($script, $parameters) try { . $script @parameters } catch { Write-Error -ErrorRecord $_ -ErrorAction Continue }";
+    private const string RunToTheEnd =
+        "param($VirtToolsScript, $VirtToolsParameters) try { . $VirtToolsScript @VirtToolsParameters } catch { Write-Error -ErrorRecord $_ -ErrorAction Continue }";
 
     /// <summary>
     /// Between the script and Out-Default, which prints every ErrorRecord it gets as an error: notes each one (the

@@ -107,6 +107,14 @@ public sealed class HostExecutableTests
     }
 
     [Fact]
+    public void A_script_may_use_any_variable_name_the_host_uses_itself()
+    {
+        var (code, text) = VirttoolsInterleaved("-c", "$errors = @(); $script = 'mine'; $parameters = 2; Get-Item /no/such/path; \"$script $parameters\"");
+        Assert.Equal(1, code);
+        Assert.Matches(@"^Get-Item: Cannot find path '/no/such/path' because it does not exist\.\n.*\nmine 2\n$", text.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public void An_error_redirected_into_the_output_is_not_printed_as_one()
     {
         var (code, output, error) = Virttools("-c", "Get-Item /no/such/path 2>&1 | ForEach-Object { $_.GetType().Name }");
