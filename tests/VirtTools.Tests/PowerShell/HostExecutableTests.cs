@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using VirtTools.Host;
 using VirtTools.Tests.Support;
 using Xunit;
@@ -9,7 +10,7 @@ namespace VirtTools.Tests.PowerShell;
 
 /// <summary>The virttools executable, run in-process through Program.Run with captured streams, and as a process.</summary>
 [Collection(PowerShellCollection.Name)]
-public sealed class HostExecutableTests
+public sealed partial class HostExecutableTests
 {
     private static readonly string Launcher = Path.Combine(RepositoryPaths.Root, "out", "virttools");
 
@@ -138,6 +139,23 @@ public sealed class HostExecutableTests
         Assert.Matches(@"(?m)^Address\s+: 0000:00:01\.0$", list);
         Assert.Matches(@"(?m)^SysfsPath\s+: /sys/devices/", list);
     }
+
+    [Fact]
+    public void Every_command_a_message_or_Fix_text_names_exists_in_the_host()
+    {
+        var named = Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(path => Regex.Matches(File.ReadAllText(path), "\"[^\"\n]*\"").Select(literal => literal.Value))
+            .SelectMany(literal => CommandName().Matches(literal).Select(name => name.Value))
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+        Assert.Contains("Get-Process", named);
+        var (code, output, error) = Virttools("-c", $"'{string.Join("','", named)}' | Where-Object {{ -not (Get-Command $_ -ErrorAction Ignore) }}");
+        Assert.True(code == 0, error);
+        Assert.Equal("", output.Trim());
+    }
+
+    [GeneratedRegex(@"\b(?:Get|Set|Remove|Add|New|Start|Stop|Test|Import|Export|Connect|Disconnect|Enable|Disable|Sync|Invoke|Update|Register|Unregister|Select|Sort|Format|Out|ConvertTo|ConvertFrom|Where|ForEach|Measure|Group|Restart|Wait|Clear|Show|Install|Uninstall|Find|Mount|Dismount|Resolve|Write|Read)-[A-Z][A-Za-z]+\b")]
+    private static partial Regex CommandName();
 
     [Fact]
     public void Help_prints_the_cmdlet_help_without_a_pager()
