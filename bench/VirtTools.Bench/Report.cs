@@ -76,7 +76,11 @@ public sealed class Report
           runspace. Median of N runs after one warm-up; per-item cost = median / items.
         - **Start-up**: `Import-Module` + the first `Get-UsbDevice` on the captured fixture in a fresh runspace of a
           process that has already run PowerShell (warm); whole processes are the Release host launched with its
-          output to /dev/null, median of N runs, against the C tools on the live system.
+          output to /dev/null, median of N runs, against the C tools on the live system. The host comes twice: as
+          `dotnet build` lays it out (IL, JIT) and as `dotnet publish -r linux-x64` ships it (ReadyToRun; the bench
+          build publishes it to its obj/publish/). pwsh is 7.6.9, the .NET tool (`dotnet pwsh.dll`), running
+          `Import-Module` of the bench's module folder then the same pipeline; "inside a running pwsh" is timed by
+          pwsh's own Stopwatch around `Import-Module` + the first `Get-PciDevice`, one fresh pwsh per sample.
         - **Server**: the managed server started with `Start-UsbIpServer -Address 127.0.0.1 -TcpPort 0` on the
           synthetic 100-device tree; clients are raw sockets in the same process, each round trip a new TCP
           connection with OP_REQ_DEVLIST and the whole OP_REP_DEVLIST read, as `usbip list -r` does.

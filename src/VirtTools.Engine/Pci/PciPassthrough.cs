@@ -168,11 +168,13 @@ public sealed class PciPassthrough
                 step = $"wait for {move.Address} to show driver {move.ToDriver}";
                 if (move.ToDriver is not null) WaitForDriver(move, i, plan.Moves.Count, progress, cancellation);
             }
-            catch (Exception e) when (e is VirtToolsException or OperationCanceledException)
+            catch (Exception e)
             {
+                // Whatever ends the move — a failed write, Ctrl+C, the caller's progress callback throwing because its
+                // pipeline is stopping — the functions go back before the exception leaves.
                 var rollback = RollBack(started);
                 if (e is OperationCanceledException) throw new OperationCanceledException($"Stopped; {rollback}", e, cancellation);
-                var failure = (VirtToolsException)e;
+                if (e is not VirtToolsException failure) throw;
                 throw new VirtToolsException(failure.ErrorId == "PermissionDenied" ? "PermissionDenied" : "BindFailed",
                     failure.ErrorId == "PermissionDenied" ? FailureKind.PermissionDenied : FailureKind.DeviceError,
                     $"Moving {move.Address} to {move.ToDriver ?? "its host driver"} failed at '{step}': {failure.Message} {rollback}",

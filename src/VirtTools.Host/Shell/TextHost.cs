@@ -14,10 +14,14 @@ public sealed class TextHost : PSHost
 {
     private readonly TextUserInterface _ui;
 
-    public TextHost(TextWriter output, TextWriter error, int width = 120, TextReader? input = null)
+    public TextHost(TextWriter output, TextWriter error, int width = 120, TextReader? input = null, bool isTerminal = false)
     {
         _ui = new TextUserInterface(output, error, width, input);
+        IsTerminal = isTerminal;
     }
+
+    /// <summary>The output is a terminal a person reads (not a pipe, a file or a test's writer).</summary>
+    public bool IsTerminal { get; }
 
     public override string Name => "virttools";
     public override Version Version { get; } = typeof(TextHost).Assembly.GetName().Version ?? new Version(0, 0);

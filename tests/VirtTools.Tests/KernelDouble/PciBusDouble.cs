@@ -27,6 +27,9 @@ public sealed class PciBusDouble
 
     private readonly KernelDouble _kernel;
     private readonly Dictionary<string, PciDriverModel> _drivers = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _deferredAddresses = new(StringComparer.Ordinal);
+    private readonly List<string> _pendingProbes = new();
+    private readonly ManualResetEventSlim _probeDeferred = new();
 
     /// <summary>The static id tables of the drivers in the captured tree, as their modules declare them.</summary>
     private static readonly Dictionary<string, PciIdMatch[]> KnownTables = new(StringComparer.Ordinal)
@@ -112,6 +115,27 @@ public sealed class PciBusDouble
         return this;
     }
 
+    /// <summary>
+    /// Makes drivers_probe of <paramref name="address"/> asynchronous, as a driver that prefers asynchronous probing is:
+    /// the write returns at once and the driver link appears only at <see cref="CompleteDeferredProbes"/>. Lets a test
+    /// act (stop the pipeline) while a move is in progress.
+    /// </summary>
+    public PciBusDouble DeferProbe(string address)
+    {
+        _deferredAddresses.Add(address);
+        return this;
+    }
+
+    /// <summary>Waits until a deferred probe is pending; false when none came within <paramref name="timeout"/>.</summary>
+    public bool WaitForDeferredProbe(TimeSpan timeout) => _probeDeferred.Wait(timeout);
+
+    /// <summary>Finishes the pending probes: a device still unbound binds to the first driver that matches it now.</summary>
+    public void CompleteDeferredProbes()
+    {
+        foreach (var address in _pendingProbes.ToList()) BindFirstMatch(address);
+        _pendingProbes.Clear();
+    }
+
     /// <summary>Binds as the kernel would at boot, without recording a write.</summary>
     public PciBusDouble Bind(string address, string driver)
     {
@@ -193,6 +217,17 @@ public sealed class PciBusDouble
     private void DriversProbe(string address)
     {
         if (!Addresses().Contains(address)) throw KernelDouble.Errno(KernelErrno.ENODEV, "drivers_probe " + address);
+        if (_deferredAddresses.Contains(address))
+        {
+            _pendingProbes.Add(address);
+            _probeDeferred.Set();
+            return;
+        }
+        BindFirstMatch(address);
+    }
+
+    private void BindFirstMatch(string address)
+    {
         if (DriverOf(address) is not null) return;
         foreach (var driver in _drivers.Keys.Order(StringComparer.Ordinal))
             if (Matches(address, driver) && Probe(address, driver) is null) { Attach(address, driver); return; }

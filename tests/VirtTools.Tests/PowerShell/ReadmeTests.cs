@@ -42,11 +42,8 @@ public sealed partial class ReadmeTests : IDisposable
         Environment.SetEnvironmentVariable("VIRTTOOLS_ROOT", fixture.Path);
         try
         {
-            // The hosted engine carries the core cmdlets only (no Set-Location, no Format-List): the working directory
-            // is set through the engine, and a trailing Format-List is left to pwsh, the pipeline before it runs here.
-            var script = FormatCmdlet().Replace(code, "");
-            var result = _ps.Run($"$null = $ExecutionContext.SessionState.Path.SetLocation('{workingDirectory.Path}')\n{script}", render: true);
-            Assert.True(result.Succeeded, $"README, {task}:\n{code}\n{PowerShellHarness.Describe(result)}");
+            var result = _ps.Run($"Set-Location '{workingDirectory.Path}'\n{code}", render: true);
+            Assert.True(result.Succeeded, $"README, {task}:\n{code}\n{_ps.HostErrorText}{PowerShellHarness.Describe(result)}");
         }
         finally
         {
@@ -56,9 +53,6 @@ public sealed partial class ReadmeTests : IDisposable
 
     [GeneratedRegex(@"^### (?<heading>[^\n]+)$|^```powershell\n(?<code>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex HeadingOrBlock();
-
-    [GeneratedRegex(@"\|\s*Format-List\b[^\n#]*")]
-    private static partial Regex FormatCmdlet();
 
     public void Dispose() => _ps.Dispose();
 }

@@ -38,6 +38,9 @@ public sealed class PowerShellHarness : IDisposable
     public ShellResult Run(string script, IDictionary<string, object?>? parameters = null, bool render = false) =>
         _session.Run(script, parameters, render);
 
+    /// <summary>Stops the running script as virttools' Ctrl+C handler does.</summary>
+    public void Stop() => _session.Stop();
+
     /// <summary>Runs a script that must succeed and returns its output.</summary>
     public IReadOnlyList<PSObject> Ok(string script, IDictionary<string, object?>? parameters = null)
     {
