@@ -10,4 +10,7 @@ public sealed record CompletionCandidate(string Value, string Description)
     public IReadOnlyList<string> AlsoMatches { get; init; } = Array.Empty<string>();
 
     public string ListItemText => Description.Length == 0 ? Value : Value + "  " + Description;
+
+    /// <summary>A description made of the parts that are known, one space apart.</summary>
+    public static string Words(params string?[] parts) => string.Join(" ", parts.Where(p => !string.IsNullOrWhiteSpace(p)));
 }

@@ -19,7 +19,7 @@ public sealed class PciAddressCompleter : VirtToolsCompleter
     private static string Describe(PciDevice device)
     {
         var name = device.DeviceName is not null ? $"{device.VendorName} {device.DeviceName}".Trim() : device.ClassName ?? device.ClassCode;
-        return $"{device.VendorId}:{device.DeviceId} {name} [{device.Driver ?? "no driver"}]".Replace("  ", " ");
+        return CompletionCandidate.Words($"{device.VendorId}:{device.DeviceId}", name, $"[{device.Driver ?? "no driver"}]");
     }
 
     private static string ShortForm(string address) =>

@@ -14,7 +14,7 @@ public class UsbBusIdCompleter : VirtToolsCompleter
 
     /// <summary>"0627:0001 QEMU USB Keyboard [usbhid]": the ids, what a person calls it, the driver that has it.</summary>
     internal static string Describe(UsbDevice device) =>
-        $"{device.VendorId}:{device.ProductId} {device.Description} [{DriverOf(device)}]".Replace("  ", " ");
+        CompletionCandidate.Words($"{device.VendorId}:{device.ProductId}", device.Description, $"[{DriverOf(device)}]");
 
     // A device whose own driver is the generic "usb" is really driven through its interfaces (usbhid, usb-storage).
     private static string DriverOf(UsbDevice device) =>
