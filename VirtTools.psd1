@@ -9,6 +9,7 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('VirtTools.format.ps1xml')
+    TypesToProcess       = @('VirtTools.types.ps1xml')
     CmdletsToExport      = @(
         # USB
         'Get-UsbDevice'

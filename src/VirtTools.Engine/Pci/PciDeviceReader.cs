@@ -11,6 +11,7 @@ namespace VirtTools.Pci;
 public sealed class PciDeviceReader
 {
     public const string DevicesPath = "/sys/bus/pci/devices";
+    public const string DriversPath = "/sys/bus/pci/drivers";
 
     private readonly Lazy<IdsDatabase?> _names;
 
@@ -25,6 +26,9 @@ public sealed class PciDeviceReader
     /// <summary>Canonical addresses of every function, sorted.</summary>
     public IReadOnlyList<string> Addresses() =>
         Root.Directory(DevicesPath).EntryNames().Where(name => PciAddress.Normalize(name) == name).ToList();
+
+    /// <summary>The PCI drivers the kernel has registered (loaded modules and built-ins), sorted.</summary>
+    public IReadOnlyList<string> DriverNames() => Root.Directory(DriversPath).EntryNames();
 
     public IEnumerable<PciDevice> GetDevices() => Addresses().Select(a => Read(Root.Directory(DevicesPath).Child(a)));
 

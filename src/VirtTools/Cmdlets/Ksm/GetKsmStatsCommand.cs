@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Commands.Completion;
 using VirtTools.Diagnostics;
 using VirtTools.Ksm;
 
@@ -18,12 +19,14 @@ public sealed class GetKsmStatsCommand : VirtToolsCmdlet
     /// <summary>Process ids; binds Id from Get-Process output and ProcessId from KsmProcessStats.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ProcessIdSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Id")]
+    [ArgumentCompleter(typeof(KsmProcessIdCompleter))]
     public int[] ProcessId { get; set; } = Array.Empty<int>();
 
     /// <summary>Process names (the comm, as Get-Process shows it), with wildcards.</summary>
     [Parameter(Mandatory = true, ParameterSetName = NameSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KsmProcessNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
     /// <summary>Every process that has pages merged by KSM.</summary>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Commands.Completion;
 using VirtTools.Pci;
 
 namespace VirtTools.Commands;
@@ -14,12 +15,14 @@ public sealed class GetIommuGroupCommand : VirtToolsCmdlet
 
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IommuGroupCompleter))]
     public int[]? Group { get; set; }
 
     /// <summary>The groups of these functions.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PciAddressCompleter))]
     public string[]? Address { get; set; }
 
     protected override void BeginProcessing() => RequireRoot();

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Commands.Completion;
 using VirtTools.Pci;
 using VirtTools.Sysfs;
 
@@ -15,6 +16,7 @@ public sealed class GetPciDeviceCommand : VirtToolsCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PciAddressCompleter))]
     public string[]? Address { get; set; }
 
     [Parameter]
@@ -33,6 +35,7 @@ public sealed class GetPciDeviceCommand : VirtToolsCmdlet
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PciDriverCompleter))]
     public string[]? Driver { get; set; }
 
     protected override void BeginProcessing()

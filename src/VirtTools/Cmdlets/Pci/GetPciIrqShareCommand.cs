@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Commands.Completion;
 using VirtTools.Pci;
 
 namespace VirtTools.Commands;
@@ -15,6 +16,7 @@ public sealed class GetPciIrqShareCommand : VirtToolsCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PciAddressCompleter))]
     public string[]? Address { get; set; }
 
     [Parameter]

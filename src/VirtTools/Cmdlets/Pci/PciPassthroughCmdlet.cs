@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Commands.Completion;
 using VirtTools.Diagnostics;
 using VirtTools.Pci;
 
@@ -12,6 +13,7 @@ public abstract class PciPassthroughCmdlet : VirtToolsCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PciAddressCompleter))]
     public string[] Address { get; set; } = Array.Empty<string>();
 
     /// <summary>Also write (or remove) the modprobe.d configuration and record, so the change survives reboot.</summary>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Commands.Completion;
 using VirtTools.Usb;
 
 namespace VirtTools.Commands.Usb;
@@ -11,6 +12,7 @@ public sealed class GetUsbDeviceCommand : VirtToolsCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UsbBusIdCompleter))]
     public string[]? BusId { get; set; }
 
     [Parameter]

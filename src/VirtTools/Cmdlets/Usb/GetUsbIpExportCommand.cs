@@ -1,6 +1,7 @@
 using System.Management.Automation;
-using VirtTools.UsbIp;
+using VirtTools.Commands.Completion;
 using VirtTools.UsbIp.Host;
+using VirtTools.UsbIp;
 
 namespace VirtTools.Commands.Usb;
 
@@ -12,6 +13,7 @@ public sealed class GetUsbIpExportCommand : VirtToolsCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UsbIpExportBusIdCompleter))]
     public string[]? BusId { get; set; }
 
     protected override void BeginProcessing() => RequireRoot();

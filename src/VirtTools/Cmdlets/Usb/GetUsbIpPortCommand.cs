@@ -1,6 +1,7 @@
 using System.Management.Automation;
-using VirtTools.UsbIp;
+using VirtTools.Commands.Completion;
 using VirtTools.UsbIp.Vhci;
+using VirtTools.UsbIp;
 
 namespace VirtTools.Commands.Usb;
 
@@ -15,6 +16,7 @@ public sealed class GetUsbIpPortCommand : VirtToolsCmdlet
 
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(VhciPortCompleter))]
     public int[]? Port { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = InUseSet)]

@@ -1,8 +1,9 @@
 using System.Management.Automation;
+using VirtTools.Commands.Completion;
 using VirtTools.Diagnostics;
-using VirtTools.UsbIp;
 using VirtTools.UsbIp.Client;
 using VirtTools.UsbIp.Vhci;
+using VirtTools.UsbIp;
 
 namespace VirtTools.Commands.UsbIp;
 
@@ -21,6 +22,7 @@ public sealed class DisconnectUsbIpDeviceCommand : VirtToolsCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PortSet)]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(ImportedVhciPortCompleter))]
     public int[] Port { get; set; } = Array.Empty<int>();
 
     // No Remote* aliases here: Get-UsbIpPort's output has those properties too and must bind by Port alone.

@@ -1,7 +1,8 @@
 using System.Management.Automation;
+using VirtTools.Commands.Completion;
 using VirtTools.Diagnostics;
-using VirtTools.UsbIp;
 using VirtTools.UsbIp.Host;
+using VirtTools.UsbIp;
 
 namespace VirtTools.Commands.UsbIp;
 
@@ -15,6 +16,7 @@ public sealed class ExportUsbIpDeviceCommand : VirtToolsCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ExportableUsbBusIdCompleter))]
     public string[] BusId { get; set; } = Array.Empty<string>();
 
     protected override void BeginProcessing() => RequireRoot();

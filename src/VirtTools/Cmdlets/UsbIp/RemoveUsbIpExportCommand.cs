@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Commands.Completion;
 using VirtTools.Diagnostics;
 using VirtTools.Usb;
 using VirtTools.UsbIp.Host;
@@ -17,6 +18,7 @@ public sealed class RemoveUsbIpExportCommand : VirtToolsCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UsbIpExportBusIdCompleter))]
     public string[] BusId { get; set; } = Array.Empty<string>();
 
     /// <summary>Take devices in use from their clients without asking.</summary>
