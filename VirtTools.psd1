@@ -9,6 +9,17 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('VirtTools.format.ps1xml')
+    # Every file of the module folder; dependencies/ is loaded by ModuleInitializer into its own context.
+    FileList             = @(
+        'VirtTools.psd1'
+        'VirtTools.dll'
+        'VirtTools.Engine.dll'
+        'VirtTools.format.ps1xml'
+        'dependencies/YamlDotNet.dll'
+        'en-US/VirtTools.dll-Help.xml'
+        'en-US/about_VirtTools.help.txt'
+        'en-US/about_VirtTools_HostProfile.help.txt'
+    )
     CmdletsToExport      = @(
         # USB
         'Get-UsbDevice'
@@ -46,8 +57,7 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Linux', 'KVM', 'Xen', 'USBIP', 'VFIO', 'PCI', 'KSM', 'Virtualization', 'PSEdition_Core')
-            ProjectUri = 'https://example.invalid/virttools'
+            Tags = @('Linux', 'KVM', 'Xen', 'USBIP', 'VFIO', 'PCI', 'KSM', 'Virtualization', 'PSEdition_Core')
         }
     }
 }
