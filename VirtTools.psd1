@@ -10,6 +10,18 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('VirtTools.format.ps1xml')
     TypesToProcess       = @('VirtTools.types.ps1xml')
+    # Every file of the module folder; dependencies/ is loaded by ModuleInitializer into its own context.
+    FileList             = @(
+        'VirtTools.psd1'
+        'VirtTools.dll'
+        'VirtTools.Engine.dll'
+        'VirtTools.format.ps1xml'
+        'VirtTools.types.ps1xml'
+        'dependencies/YamlDotNet.dll'
+        'en-US/VirtTools.dll-Help.xml'
+        'en-US/about_VirtTools.help.txt'
+        'en-US/about_VirtTools_HostProfile.help.txt'
+    )
     CmdletsToExport      = @(
         # USB
         'Get-UsbDevice'
@@ -47,8 +59,7 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Linux', 'KVM', 'Xen', 'USBIP', 'VFIO', 'PCI', 'KSM', 'Virtualization', 'PSEdition_Core')
-            ProjectUri = 'https://example.invalid/virttools'
+            Tags = @('Linux', 'KVM', 'Xen', 'USBIP', 'VFIO', 'PCI', 'KSM', 'Virtualization', 'PSEdition_Core')
         }
     }
 }

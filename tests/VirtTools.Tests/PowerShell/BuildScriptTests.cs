@@ -18,6 +18,7 @@ public sealed class BuildScriptTests
         Assert.True(code == 0, $"build.ps1 failed ({code}):\n{output}\n{error}");
         Assert.True(File.Exists(outRoot.Resolve("/VirtTools/VirtTools.psd1")));
         Assert.True(File.Exists(outRoot.Resolve("/VirtTools/VirtTools.dll")));
+        Assert.True(File.Exists(outRoot.Resolve("/VirtTools/dependencies/YamlDotNet.dll")));
         Assert.True(File.Exists(outRoot.Resolve("/virttools")));
         Assert.Contains("Module: ", output.ToString());
     }

@@ -24,23 +24,35 @@ public sealed class ModuleTests : IDisposable
         Assert.Equal(CmdletTypes.Select(NameOf).OrderBy(n => n), exported);
     }
 
+    private static string ModuleFolder => Path.Combine(RepositoryPaths.Root, "out", "VirtTools");
+
     [Fact]
-    public void Test_ModuleManifest_passes_on_the_manifest()
+    public void The_module_folder_passes_Test_ModuleManifest_with_the_version_Directory_Build_props_sets()
     {
+        var props = XDocument.Load(Path.Combine(RepositoryPaths.Root, "Directory.Build.props"));
+        var versionPrefix = props.Descendants("VersionPrefix").Single().Value.Trim();
         var version = _ps.Ok<Version>("param($p) (Test-ModuleManifest -Path $p -ErrorAction Stop).Version",
-            new Dictionary<string, object?> { ["p"] = RepositoryPaths.ModuleManifest }).Single();
-        Assert.Equal(typeof(VirtToolsCmdlet).Assembly.GetName().Version!.ToString(3), version.ToString(3));
+            new Dictionary<string, object?> { ["p"] = Path.Combine(ModuleFolder, "VirtTools.psd1") }).Single();
+        Assert.Equal(versionPrefix, version.ToString(3));
+        Assert.Equal(versionPrefix, typeof(VirtToolsCmdlet).Assembly.GetName().Version!.ToString(3));
     }
 
     [Fact]
-    public void Dotnet_build_laid_out_an_importable_module_folder_and_the_host()
+    public void Dotnet_build_laid_out_the_module_folder_with_every_file_its_FileList_names_and_no_other()
     {
-        var folder = Path.Combine(RepositoryPaths.Root, "out", "VirtTools");
-        foreach (var file in new[] { "VirtTools.psd1", "VirtTools.dll", "VirtTools.Engine.dll", "VirtTools.format.ps1xml", "en-US/VirtTools.dll-Help.xml", "en-US/about_VirtTools.help.txt" })
-            Assert.True(File.Exists(Path.Combine(folder, file)), $"out/VirtTools/{file} is missing");
-        Assert.False(File.Exists(Path.Combine(folder, "System.Management.Automation.dll")), "the module must not ship PowerShell itself");
+        var listed = _ps.Ok<string>("param($p) (Test-ModuleManifest -Path $p -ErrorAction Stop).FileList",
+            new Dictionary<string, object?> { ["p"] = Path.Combine(ModuleFolder, "VirtTools.psd1") });
+        var present = Directory.GetFiles(ModuleFolder, "*", SearchOption.AllDirectories);
+        Assert.Equal(present.Select(Path.GetFullPath).Order(), listed.Select(Path.GetFullPath).Order());
         Assert.True(File.Exists(Path.Combine(RepositoryPaths.Root, "out", "virttools")));
-        _ps.Ok("param($p) Test-ModuleManifest -Path $p -ErrorAction Stop", new Dictionary<string, object?> { ["p"] = Path.Combine(folder, "VirtTools.psd1") });
+    }
+
+    [Fact]
+    public void The_module_folder_keeps_its_NuGet_dependencies_in_a_subfolder_PowerShell_does_not_probe()
+    {
+        Assert.True(File.Exists(Path.Combine(ModuleFolder, "dependencies", "YamlDotNet.dll")), "out/VirtTools/dependencies/YamlDotNet.dll is missing");
+        Assert.False(File.Exists(Path.Combine(ModuleFolder, "YamlDotNet.dll")), "beside VirtTools.dll, YamlDotNet would load into the default context");
+        Assert.False(File.Exists(Path.Combine(ModuleFolder, "System.Management.Automation.dll")), "the module must not ship PowerShell itself");
     }
 
     [Fact]
