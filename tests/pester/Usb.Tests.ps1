@@ -32,6 +32,11 @@ Describe 'Get-UsbDevice' {
         (Get-UsbDevice -Root $root 4-1).IsImported | Should -BeTrue
     }
 
+    It 'gives $null for usbip_status on a device usbip-host does not hold, which has no such file' {
+        Test-Path "$root/sys/bus/usb/devices/1-1/usbip_status" | Should -BeFalse
+        (Get-UsbDevice -Root $root 1-1).UsbIpStatus | Should -BeNullOrEmpty
+    }
+
     It 'refuses a vendor id that is not four hex digits when binding' {
         { Get-UsbDevice -Root $root -VendorId xyz } | Should -Throw -ErrorId 'ParameterArgumentValidationError,VirtTools.Commands.Usb.GetUsbDeviceCommand'
     }
