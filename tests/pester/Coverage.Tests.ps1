@@ -69,3 +69,29 @@ Describe 'sample' {
         $sample | Should -Not -Contain 'Set-PciPassthrough'
     }
 }
+
+Describe 'Get-TreeState, on which every -WhatIf test relies' {
+    BeforeEach {
+        $tree = New-Item -ItemType Directory "$TestDrive/tree-$([guid]::NewGuid())"
+        New-Item -ItemType Directory "$tree/driver" | Out-Null
+        Set-Content "$tree/pages_to_scan" 100
+        $before = Get-TreeState $tree
+    }
+
+    It 'sees a value written again unchanged, by its write time' {
+        Set-Content "$tree/pages_to_scan" 100
+        Compare-Object $before (Get-TreeState $tree) | Should -Not -BeNullOrEmpty
+    }
+
+    It 'sees a new symlink and a new file' {
+        New-Item -ItemType SymbolicLink -Path "$tree/driver/link" -Target ../pages_to_scan | Out-Null
+        Compare-Object $before (Get-TreeState $tree) | Should -HaveCount 1
+        Set-Content "$tree/record.json" '{}'
+        Compare-Object $before (Get-TreeState $tree) | Should -HaveCount 2
+    }
+
+    It 'sees nothing when nothing was written' {
+        Get-Content "$tree/pages_to_scan" | Out-Null
+        Compare-Object $before (Get-TreeState $tree) | Should -BeNullOrEmpty
+    }
+}
