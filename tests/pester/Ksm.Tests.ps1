@@ -63,6 +63,60 @@ Describe 'Get-KsmStats' {
     }
 }
 
+Describe 'Get-KsmStats per process' {
+    BeforeAll {
+        # The capture has no /proc, so this root is written for the test: a QEMU guest with merged pages and this
+        # pwsh with none, as a 6.1 kernel shows them (ksm_stat without ksm_zero_pages or ksm_merge_any). Plain files,
+        # no sysfs links, so $TestDrive is safe.
+        $procRoot = "$TestDrive/host"
+        $qemu = New-Item -ItemType Directory "$procRoot/proc/4242"
+        Set-Content "$qemu/comm" 'qemu-system-x86'
+        [IO.File]::WriteAllText("$qemu/cmdline", "/usr/bin/qemu-system-x86_64`0-name`0guest=web1,debug-threads=on`0-m`02048`0")
+        Set-Content "$qemu/ksm_stat" "ksm_rmap_items 300`nksm_merging_pages 120`nksm_process_profit 368640"
+        Set-Content "$qemu/ksm_merging_pages" 120
+        $shell = New-Item -ItemType Directory "$procRoot/proc/$PID"
+        Set-Content "$shell/comm" 'pwsh'
+        [IO.File]::WriteAllText("$shell/cmdline", "pwsh`0")
+        Set-Content "$shell/ksm_stat" "ksm_rmap_items 0`nksm_merging_pages 0`nksm_process_profit 0"
+        Set-Content "$shell/ksm_merging_pages" 0
+    }
+
+    It 'lists with -AllProcesses only the processes that have merged pages, QEMU guests by name' {
+        $merging = Get-KsmStats -Root $procRoot -AllProcesses
+        $merging.ProcessId | Should -Be 4242
+        $merging.VmName | Should -Be 'web1'
+        $merging.MergingPages | Should -Be 120
+        $merging.RmapItems | Should -Be 300
+    }
+
+    It 'gives $null for the ksm_stat fields this kernel does not write' {
+        (Get-KsmStats -Root $procRoot -ProcessId 4242).ZeroPages | Should -BeNullOrEmpty
+        (Get-KsmStats -Root $procRoot -ProcessId 4242).MergeAny | Should -BeNullOrEmpty
+    }
+
+    It 'takes processes from Get-Process by Id' {
+        $stats = Get-Process -Id $PID | Get-KsmStats -Root $procRoot
+        $stats.ProcessId | Should -Be $PID
+        $stats.Name | Should -Be 'pwsh'
+        $stats.VmName | Should -BeNullOrEmpty
+    }
+
+    It 'takes its own output back by ProcessId and Root' {
+        (Get-KsmStats -Root $procRoot -AllProcesses | Get-KsmStats).ProcessId | Should -Be 4242
+    }
+
+    It 'finds processes by name with wildcards' {
+        (Get-KsmStats -Root $procRoot -Name 'qemu*').ProcessId | Should -Be 4242
+    }
+
+    It 'writes KsmProcessStats, shown in their default table' {
+        $stats = Get-KsmStats -Root $procRoot -ProcessId 4242
+        $stats | Should -BeOfType ([VirtTools.Ksm.KsmProcessStats])
+        $stats | Out-String -Width 200 |
+            Should -Match '(?m)^\s*ProcessId\s+Name\s+VmName\s+MergingPages\s+ZeroPages\s+RmapItems\s+SavedMiB\s+ProfitMiB\s*$'
+    }
+}
+
 Describe 'Set-KsmConfig refusals and -WhatIf' {
     It 'changes nothing with -WhatIf' {
         $before = Get-TreeState $root
@@ -96,11 +150,13 @@ Describe 'Set-KsmConfig refusals and -WhatIf' {
 
 Describe 'Set-KsmConfig writing' {
     BeforeAll {
-        # Its own copy: these tests change the tree.
-        $writable = New-FixtureCopy
+        # These tests write, so they get a root of their own: the captured KSM folder alone (plain files, no sysfs
+        # links, so $TestDrive is safe).
+        $writable = "$TestDrive/ksm-host"
+        New-Item -ItemType Directory "$writable/sys/kernel/mm" | Out-Null
+        Copy-Item -Recurse $ksm "$writable/sys/kernel/mm/ksm"
         $after = Set-KsmConfig -Root $writable -PagesToScan 200 -SleepMilliseconds 50 -Run Stop -Confirm:$false
     }
-    AfterAll { Remove-FixtureCopy $writable }
 
     It 'writes each value where the kernel reads it' {
         Get-Content "$writable/sys/kernel/mm/ksm/pages_to_scan" | Should -Be '200'
