@@ -24,3 +24,26 @@ function New-FixtureCopy {
 function Remove-FixtureCopy([string] $Path) {
     if ($Path -and [IO.Directory]::Exists($Path)) { [IO.Directory]::Delete($Path, $true) }
 }
+
+# Every folder, file and symlink under a tree, one sorted line each (a file with its size, write time and content
+# hash, a symlink with its target), read without following symlinks. -WhatIf tests take it before and after: any write
+# the kernel would have seen (an attribute, a driver link, a new record file) changes a line.
+function Get-TreeState([string] $Path) {
+    $lines = [Collections.Generic.List[string]]::new()
+    $pending = [Collections.Generic.Stack[IO.DirectoryInfo]]::new()
+    $pending.Push([IO.DirectoryInfo]::new($Path))
+    while ($pending.Count -gt 0) {
+        foreach ($entry in $pending.Pop().EnumerateFileSystemInfos()) {
+            $name = [IO.Path]::GetRelativePath($Path, $entry.FullName)
+            if ($entry.LinkTarget) { $lines.Add("$name -> $($entry.LinkTarget)") }
+            elseif ($entry -is [IO.DirectoryInfo]) { $lines.Add("$name/"); $pending.Push($entry) }
+            else {
+                $hash = try { [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([IO.File]::ReadAllBytes($entry.FullName))) }
+                        catch [UnauthorizedAccessException] { 'unreadable' }
+                $lines.Add("$name $($entry.Length) $($entry.LastWriteTimeUtc.Ticks) $hash")
+            }
+        }
+    }
+    $lines.Sort([StringComparer]::Ordinal)
+    , $lines.ToArray()
+}

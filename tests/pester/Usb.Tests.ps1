@@ -1,0 +1,158 @@
+# Local USB devices and their USB/IP exports, on a copy of the captured 6.1 tree: 1-1 keyboard, 1-2 tablet, 2-3 storage
+# stick exported through usbip-host and imported back over loopback as 4-1. Every test only reads or runs with
+# -WhatIf (and proves it wrote nothing), so the file shares one copy.
+BeforeAll {
+    . "$PSScriptRoot/Common.ps1"
+    Import-Module $ModuleManifest -Force
+    $root = New-FixtureCopy
+}
+AfterAll { Remove-FixtureCopy $root }
+
+Describe 'Get-UsbDevice' {
+    It 'lists every device of sys/bus/usb/devices that is not a hub' {
+        # Device entries are named <bus>-<port path>; interfaces carry a ':' and root hubs are usbN.
+        $expected = Get-ChildItem "$root/sys/bus/usb/devices" -Name |
+            Where-Object { $_ -match '^\d+-[\d.]+$' -and (Get-Content "$root/sys/bus/usb/devices/$_/bDeviceClass") -ne '09' }
+        (Get-UsbDevice -Root $root).BusId | Sort-Object | Should -Be ($expected | Sort-Object)
+    }
+
+    It 'adds the root hubs with -IncludeHub' {
+        $hubs = Get-UsbDevice -Root $root -IncludeHub | Where-Object IsHub
+        $hubs.BusId | Sort-Object | Should -Be (Get-ChildItem "$root/sys/bus/usb/devices" -Name -Filter 'usb*' | Sort-Object)
+    }
+
+    It 'filters by vendor and product id, written as people type them' {
+        $sticks = Get-UsbDevice -Root $root -VendorId 0x46F4 -ProductId 0001
+        $sticks.BusId | Sort-Object | Should -Be '2-3', '4-1'
+        $sticks | ForEach-Object { $_.SerialNumber | Should -Be 'LAB0001' }
+    }
+
+    It 'marks the exported and the imported copy of the stick' {
+        (Get-UsbDevice -Root $root 2-3).IsExported | Should -BeTrue
+        (Get-UsbDevice -Root $root 4-1).IsImported | Should -BeTrue
+    }
+
+    It 'gives $null for usbip_status on a device usbip-host does not hold, which has no such file' {
+        Test-Path "$root/sys/bus/usb/devices/1-1/usbip_status" | Should -BeFalse
+        (Get-UsbDevice -Root $root 1-1).UsbIpStatus | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a vendor id that is not four hex digits when binding' {
+        { Get-UsbDevice -Root $root -VendorId xyz } | Should -Throw -ErrorId 'ParameterArgumentValidationError,VirtTools.Commands.Usb.GetUsbDeviceCommand'
+    }
+
+    It 'throws UsbDeviceNotFound for an absent bus id under -ErrorAction Stop' {
+        { Get-UsbDevice -Root $root 9-9 -ErrorAction Stop } | Should -Throw -ErrorId 'UsbDeviceNotFound,VirtTools.Commands.Usb.GetUsbDeviceCommand'
+    }
+
+    It 'reports each absent bus id as a non-terminating error with the id as target, and lists the others' {
+        $found = Get-UsbDevice -Root $root 1-1, 9-9, 2-3 -ErrorVariable failures -ErrorAction SilentlyContinue
+        $found.BusId | Should -Be '1-1', '2-3'
+        $failures | Should -HaveCount 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'UsbDeviceNotFound,*'
+        $failures[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $failures[0].TargetObject | Should -Be '9-9'
+        $failures[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+    }
+
+    It 'fails the whole command with RootNotFound when -Root does not exist' {
+        { Get-UsbDevice -Root "$root/absent" } | Should -Throw -ErrorId 'RootNotFound,VirtTools.Commands.Usb.GetUsbDeviceCommand'
+    }
+
+    It 'declares UsbDevice as its output type, and writes one' {
+        (Get-Command Get-UsbDevice).OutputType.Type | Should -Be ([VirtTools.Usb.UsbDevice])
+        Get-UsbDevice -Root $root 1-1 | Should -BeOfType ([VirtTools.Usb.UsbDevice])
+    }
+
+    It 'shows the default table with its column headers' {
+        $table = Get-UsbDevice -Root $root | Out-String -Width 200
+        $table | Should -Match '(?m)^BusId\s+Dev\s+ID\s+Mbps\s+Driver\s+USB/IP\s+Description\s*$'
+        $table | Should -Match '(?m)^2-3\s+002/002\s+46f4:0001\s+5000\s+usbip-host\s+Exported \(InUse\)'
+    }
+}
+
+Describe 'Get-UsbIpExport' {
+    It 'lists the devices bound to usbip-host' {
+        $bound = Get-ChildItem "$root/sys/bus/usb/drivers/usbip-host" -Name | Where-Object { $_ -match '^\d+-[\d.]+$' }
+        (Get-UsbIpExport -Root $root).BusId | Should -Be $bound
+    }
+
+    It 'takes exported devices from Get-UsbDevice by property name' {
+        $export = Get-UsbDevice -Root $root | Where-Object IsExported | Get-UsbIpExport
+        $export.BusId | Should -Be '2-3'
+        $export.Root | Should -Be $root
+    }
+
+    It 'reads usbip_status: 2 is a device a client holds' {
+        Get-Content "$root/sys/bus/usb/devices/2-3/usbip_status" | Should -Be '2'
+        (Get-UsbIpExport -Root $root 2-3).Status | Should -Be 'InUse'
+    }
+
+    It 'throws UsbIpExportNotFound for a device that is not exported' {
+        { Get-UsbIpExport -Root $root 1-1 -ErrorAction Stop } | Should -Throw -ErrorId 'UsbIpExportNotFound,VirtTools.Commands.Usb.GetUsbIpExportCommand'
+    }
+
+    It 'declares UsbIpExport as its output type, and writes one' {
+        (Get-Command Get-UsbIpExport).OutputType.Type | Should -Be ([VirtTools.UsbIp.UsbIpExport])
+        Get-UsbIpExport -Root $root | Should -BeOfType ([VirtTools.UsbIp.UsbIpExport])
+    }
+
+    It 'shows the default table with its column headers' {
+        Get-UsbIpExport -Root $root | Out-String -Width 200 |
+            Should -Match '(?m)^BusId\s+Status\s+Bound\s+Matched\s+ID\s+Description\s*$'
+    }
+}
+
+Describe 'Export-UsbIpDevice' {
+    Context 'every device piped in from Get-UsbDevice, with -WhatIf' {
+        BeforeAll {
+            $before = Get-TreeState $root
+            $exports = Get-UsbDevice -Root $root | Export-UsbIpDevice -WhatIf -ErrorVariable failures -ErrorAction SilentlyContinue
+            $after = Get-TreeState $root
+        }
+
+        It 'changes nothing under the root' {
+            Compare-Object $before $after | Should -BeNullOrEmpty
+        }
+
+        It 'outputs the device that is already exported, as it is' {
+            $exports.BusId | Should -Be '2-3'
+            $exports.Device.Driver | Should -Be 'usbip-host'
+        }
+
+        It 'refuses the imported copy (4-1) as usbip bind does, and goes on with the others' {
+            $failures | Should -HaveCount 1
+            $failures[0].FullyQualifiedErrorId | Should -Be 'UsbIpBindLoop,VirtTools.Commands.UsbIp.ExportUsbIpDeviceCommand'
+            $failures[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $failures[0].TargetObject | Should -Be '4-1'
+        }
+    }
+
+    It 'throws UsbIpBindLoop under -ErrorAction Stop' {
+        { Export-UsbIpDevice -Root $root 4-1 -ErrorAction Stop } | Should -Throw -ErrorId 'UsbIpBindLoop,*'
+    }
+
+    It 'declares UsbIpExport as its output type' {
+        (Get-Command Export-UsbIpDevice).OutputType.Type | Should -Be ([VirtTools.UsbIp.UsbIpExport])
+    }
+}
+
+Describe 'Remove-UsbIpExport' {
+    It 'changes nothing with -WhatIf when Get-UsbIpExport pipes every export in' {
+        $before = Get-TreeState $root
+        Get-UsbIpExport -Root $root | Remove-UsbIpExport -WhatIf
+        Compare-Object $before (Get-TreeState $root) | Should -BeNullOrEmpty
+        (Get-UsbIpExport -Root $root).BusId | Should -Be '2-3'
+    }
+
+    It 'reports a device that is not exported as UsbIpExportNotFound with the bus id as target' {
+        Remove-UsbIpExport -Root $root 1-1 -WhatIf -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -Be 'UsbIpExportNotFound,VirtTools.Commands.UsbIp.RemoveUsbIpExportCommand'
+        $failures[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $failures[0].TargetObject | Should -Be '1-1'
+    }
+
+    It 'declares UsbDevice as its -PassThru output type' {
+        (Get-Command Remove-UsbIpExport).OutputType.Type | Should -Be ([VirtTools.Usb.UsbDevice])
+    }
+}
