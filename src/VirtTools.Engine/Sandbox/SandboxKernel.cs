@@ -6,7 +6,7 @@ namespace VirtTools.Sandbox;
 /// A fake kernel behind a sandbox tree, in the spirit of libvirt's tests/virpcimock.c: the <see cref="IKernelWriter"/>
 /// of every <see cref="SystemRoot"/> whose top holds a sandbox marker (<see cref="SandboxMarker"/>), it applies what the
 /// kernel would do on each attribute write — moving driver links, creating /dev/vfio nodes, updating usbip and vhci
-/// status — and fails with the errno the kernel would give. Readers then see the result as plain files and symlinks,
+/// status, KSM's counters — and fails with the errno the kernel would give. Readers then see the result as plain files and symlinks,
 /// exactly as they read real sysfs. Writes it does not model go to the file as on a captured tree (and fail with ENOENT
 /// when there is none); no write ever lands outside the sandbox.
 /// </summary>
@@ -26,6 +26,7 @@ public sealed class SandboxKernel : IKernelWriter
         Root = root;
         Pci = new SandboxPciBus(this);
         Usb = new SandboxUsbIp(this);
+        Ksm = new SandboxKsm(this);
     }
 
     /// <summary>
@@ -61,6 +62,9 @@ public sealed class SandboxKernel : IKernelWriter
     /// <summary>usbip-host and vhci_hcd; builders for synthetic topologies.</summary>
     public SandboxUsbIp Usb { get; }
 
+    /// <summary>KSM: run, the scan knobs and the stable-tree knobs, with its page counters.</summary>
+    public SandboxKsm Ksm { get; }
+
     /// <summary>Every write the engine attempted, in order, failed ones included.</summary>
     public IReadOnlyList<KernelWrite> Writes
     {
@@ -88,8 +92,8 @@ public sealed class SandboxKernel : IKernelWriter
             var injected = _failures.FirstOrDefault(f => f.SystemPath == systemPath && f.Ordinal == ordinal);
             if (injected is not null) throw Errno(injected.Errno, $"injected failure of write {ordinal} to {systemPath}");
 
-            if (Pci.TryWrite(systemPath, text) || Usb.TryWrite(systemPath, text)) return;
             RequireInside(systemPath);
+            if (Pci.TryWrite(systemPath, text) || Usb.TryWrite(systemPath, text) || Ksm.TryWrite(systemPath, text)) return;
             new FileKernelWriter(Root).Write(systemPath, text);
         }
     }
@@ -109,13 +113,25 @@ public sealed class SandboxKernel : IKernelWriter
     internal string Resolve(string systemPath) => Root.Resolve(systemPath);
 
     /// <summary>
-    /// A plain write follows the symlinks on its way as the kernel's open(2) would; one that would leave the sandbox
-    /// (an absolute link in a captured tree, a link climbing out) is refused with EACCES instead of touching the host.
+    /// A write follows the symlinks on its way as the kernel's open(2) would; one that would leave the sandbox (an
+    /// absolute link in a captured tree, a link climbing out) is refused with EACCES instead of touching the host.
     /// </summary>
     private void RequireInside(string systemPath)
     {
-        var real = SandboxPaths.RealPath(Root.Path, systemPath);
-        if (real is null) throw Errno(KernelErrno.EACCES, $"{systemPath} leads outside the sandbox {Root.Path}");
+        if (SandboxPaths.RealPath(Root.Path, systemPath) is null) throw Errno(KernelErrno.EACCES, $"{systemPath} leads outside the sandbox {Root.Path}");
+    }
+
+    /// <summary>
+    /// <paramref name="realPath"/> (a path under the root, as links resolve to) when its folder is really inside the
+    /// sandbox; EACCES otherwise. Every file the kernel model changes goes through here.
+    /// </summary>
+    internal string Inside(string realPath)
+    {
+        var prefix = Root.Path + "/";
+        if (!realPath.StartsWith(prefix, StringComparison.Ordinal)
+            || SandboxPaths.RealPath(Root.Path, Path.GetDirectoryName(realPath[Root.Path.Length..])!) is null)
+            throw Errno(KernelErrno.EACCES, $"{realPath} is outside the sandbox {Root.Path}");
+        return realPath;
     }
 
     /// <summary>A control attribute's target must exist, as on sysfs where open(2) of a missing attribute fails.</summary>
@@ -127,7 +143,7 @@ public sealed class SandboxKernel : IKernelWriter
     /// <summary>Writes a kernel-owned value file (what a read shows), creating it when the kernel would.</summary>
     internal void Show(string systemPath, string content)
     {
-        var path = Resolve(systemPath);
+        var path = Inside(Resolve(systemPath));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, content);
     }
@@ -139,16 +155,16 @@ public sealed class SandboxKernel : IKernelWriter
     }
 
     /// <summary>Points <paramref name="linkPath"/> (a real path) at <paramref name="targetPath"/> (a real path) relatively, as sysfs links are.</summary>
-    internal static void Link(string linkPath, string targetPath)
+    internal void Link(string linkPath, string targetPath)
     {
         Unlink(linkPath);
         Directory.CreateDirectory(Path.GetDirectoryName(linkPath)!);
         File.CreateSymbolicLink(linkPath, Path.GetRelativePath(Path.GetDirectoryName(linkPath)!, targetPath));
     }
 
-    internal static void Unlink(string linkPath)
+    internal void Unlink(string linkPath)
     {
-        if (new FileInfo(linkPath).LinkTarget is not null || File.Exists(linkPath)) File.Delete(linkPath);
+        if (new FileInfo(Inside(linkPath)).LinkTarget is not null || File.Exists(linkPath)) File.Delete(linkPath);
     }
 
     /// <summary>The value as the kernel's sysfs_streq sees it: one trailing newline ignored.</summary>

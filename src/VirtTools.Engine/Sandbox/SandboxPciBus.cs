@@ -88,14 +88,14 @@ public sealed class SandboxPciBus
         File.WriteAllBytes(_kernel.Resolve(device + "/config"), config);
         _kernel.Show(device + "/driver_override", "(null)\n");
         _kernel.Show(device + "/irq", "0\n");
-        SandboxKernel.Link(_kernel.Resolve(device + "/subsystem"), _kernel.Resolve(Bus));
-        SandboxKernel.Link(_kernel.Resolve(Bus + "/devices/" + address), _kernel.Resolve(device));
+        _kernel.Link(_kernel.Resolve(device + "/subsystem"), _kernel.Resolve(Bus));
+        _kernel.Link(_kernel.Resolve(Bus + "/devices/" + address), _kernel.Resolve(device));
         if (iommuGroup is int group)
         {
             var groupPath = "/sys/kernel/iommu_groups/" + group.ToString(CultureInfo.InvariantCulture);
             Directory.CreateDirectory(_kernel.Resolve(groupPath + "/devices"));
-            SandboxKernel.Link(_kernel.Resolve(device + "/iommu_group"), _kernel.Resolve(groupPath));
-            SandboxKernel.Link(_kernel.Resolve(groupPath + "/devices/" + address), _kernel.Resolve(device));
+            _kernel.Link(_kernel.Resolve(device + "/iommu_group"), _kernel.Resolve(groupPath));
+            _kernel.Link(_kernel.Resolve(groupPath + "/devices/" + address), _kernel.Resolve(device));
         }
         if (driver is not null)
         {
@@ -252,30 +252,30 @@ public sealed class SandboxPciBus
     private void Attach(string address, string driver)
     {
         var device = DeviceRealPath(address);
-        SandboxKernel.Link(device + "/driver", _kernel.Resolve(DriverPath(driver)));
-        SandboxKernel.Link(_kernel.Resolve(DriverPath(driver) + "/" + address), device);
+        _kernel.Link(device + "/driver", _kernel.Resolve(DriverPath(driver)));
+        _kernel.Link(_kernel.Resolve(DriverPath(driver) + "/" + address), device);
         if (driver == Vfio) OpenVfioGroup(address);
         else SetEnabled(device, driver, true);
     }
 
     /// <summary>Host drivers call pci_enable_device in probe and disable in remove; the stubs leave the function off until a VM opens it.</summary>
-    private static void SetEnabled(string device, string driver, bool enabled)
+    private void SetEnabled(string device, string driver, bool enabled)
     {
         if (driver is "pci-stub" || !File.Exists(device + "/enable")) return;
-        File.WriteAllText(device + "/enable", enabled ? "1\n" : "0\n");
+        File.WriteAllText(_kernel.Inside(device + "/enable"), enabled ? "1\n" : "0\n");
     }
 
     private void Detach(string address)
     {
         var driver = DriverOf(address)!;
         var device = DeviceRealPath(address);
-        SandboxKernel.Unlink(device + "/driver");
-        SandboxKernel.Unlink(_kernel.Resolve(DriverPath(driver) + "/" + address));
+        _kernel.Unlink(device + "/driver");
+        _kernel.Unlink(_kernel.Resolve(DriverPath(driver) + "/" + address));
         if (driver != Vfio) { SetEnabled(device, driver, false); return; }
-        if (Directory.Exists(device + "/vfio-dev")) Directory.Delete(device + "/vfio-dev", recursive: true);
+        if (Directory.Exists(device + "/vfio-dev")) Directory.Delete(_kernel.Inside(device + "/vfio-dev"), recursive: true);
         var group = Read(address).Group;
         if (group is not null && !GroupMembers(group.Value).Any(m => DriverOf(m) == Vfio))
-            File.Delete(_kernel.Resolve("/dev/vfio/" + group.Value.ToString(CultureInfo.InvariantCulture)));
+            File.Delete(_kernel.Inside(_kernel.Resolve("/dev/vfio/" + group.Value.ToString(CultureInfo.InvariantCulture))));
     }
 
     private void OpenVfioGroup(string address)
@@ -284,7 +284,7 @@ public sealed class SandboxPciBus
         if (group is null) return;
         _kernel.Control("/dev/vfio/vfio");
         _kernel.Control("/dev/vfio/" + group.Value.ToString(CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(DeviceRealPath(address) + "/vfio-dev/vfio" + group.Value.ToString(CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(_kernel.Inside(DeviceRealPath(address) + "/vfio-dev") + "/vfio" + group.Value.ToString(CultureInfo.InvariantCulture));
     }
 
     // --- plumbing ---

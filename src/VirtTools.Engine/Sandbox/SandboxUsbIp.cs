@@ -227,11 +227,11 @@ public sealed class SandboxUsbIp
     {
         if (DriverOf(busId) != driver) throw SandboxKernel.Errno(KernelErrno.ENODEV, $"{driver}/unbind {busId}");
         var device = Device(busId).Resolved().Path;
-        SandboxKernel.Unlink(device + "/driver");
-        SandboxKernel.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId));
+        _kernel.Unlink(device + "/driver");
+        _kernel.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId));
         if (driver == "usbip-host")
         {
-            foreach (var attribute in new[] { "usbip_status", "usbip_sockfd", "usbip_debug" }) File.Delete(device + "/" + attribute);
+            foreach (var attribute in new[] { "usbip_status", "usbip_sockfd", "usbip_debug" }) File.Delete(_kernel.Inside(device + "/" + attribute));
             if (StatusOfEntry(busId) == EntryStatus.Allocated) _entries[busId] = EntryStatus.Added;
         }
         if (driver != "usb") return;
@@ -240,8 +240,8 @@ public sealed class SandboxUsbIp
         {
             if (new SysfsDirectory(device + "/" + name).LinkName("driver") is not { } interfaceDriver) continue;
             remembered[name] = interfaceDriver;
-            SandboxKernel.Unlink(device + "/" + name + "/driver");
-            SandboxKernel.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver + "/" + name));
+            _kernel.Unlink(device + "/" + name + "/driver");
+            _kernel.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver + "/" + name));
         }
         _interfaceDrivers[busId] = remembered;
     }
@@ -275,20 +275,20 @@ public sealed class SandboxUsbIp
     private void AttachDriver(string busId, string driver)
     {
         var device = Device(busId).Resolved().Path;
-        SandboxKernel.Link(device + "/driver", _kernel.Resolve("/sys/bus/usb/drivers/" + driver));
-        SandboxKernel.Link(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId), device);
+        _kernel.Link(device + "/driver", _kernel.Resolve("/sys/bus/usb/drivers/" + driver));
+        _kernel.Link(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId), device);
         if (driver == "usbip-host")
         {
             _entries[busId] = EntryStatus.Allocated;
-            File.WriteAllText(device + "/usbip_status", "1\n");
-            File.WriteAllText(device + "/usbip_sockfd", "");
-            File.WriteAllText(device + "/usbip_debug", "0\n");
+            File.WriteAllText(_kernel.Inside(device + "/usbip_status"), "1\n");
+            File.WriteAllText(_kernel.Inside(device + "/usbip_sockfd"), "");
+            File.WriteAllText(_kernel.Inside(device + "/usbip_debug"), "0\n");
         }
         if (driver == "usb" && _interfaceDrivers.Remove(busId, out var interfaces))
             foreach (var (name, interfaceDriver) in interfaces)
             {
-                SandboxKernel.Link(device + "/" + name + "/driver", _kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver));
-                SandboxKernel.Link(_kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver + "/" + name), device + "/" + name);
+                _kernel.Link(device + "/" + name + "/driver", _kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver));
+                _kernel.Link(_kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver + "/" + name), device + "/" + name);
             }
     }
 
@@ -303,7 +303,7 @@ public sealed class SandboxUsbIp
             (-1, 2) => 1,
             _ => throw SandboxKernel.Errno(KernelErrno.EINVAL, $"usbip_sockfd {fd} with usbip_status {status}"),
         };
-        File.WriteAllText(Device(busId).Resolved().Path + "/usbip_status", next.ToString(CultureInfo.InvariantCulture) + "\n");
+        File.WriteAllText(_kernel.Inside(Device(busId).Resolved().Path + "/usbip_status"), next.ToString(CultureInfo.InvariantCulture) + "\n");
     }
 
     private void Attach(string controller, string text)
@@ -355,7 +355,7 @@ public sealed class SandboxUsbIp
     {
         foreach (var file in StatusFiles(controller))
         {
-            var path = _kernel.Resolve(controller + "/" + file);
+            var path = _kernel.Inside(_kernel.Resolve(controller + "/" + file));
             var lines = File.ReadAllText(path).TrimEnd('\n').Split('\n');
             for (int i = 1; i < lines.Length; i++)
             {

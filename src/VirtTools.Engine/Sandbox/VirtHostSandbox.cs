@@ -121,9 +121,7 @@ public sealed class VirtHostSandbox
         Directory.CreateDirectory(root);
         try
         {
-            using var gzip = new GZipStream(archive, CompressionMode.Decompress);
-            // Refuses entries and links that would land outside the folder, so a hostile archive cannot reach the host.
-            TarFile.ExtractToDirectory(gzip, root, overwriteFiles: false);
+            Extract(archive, root);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or FormatException or UnauthorizedAccessException)
         {
@@ -131,6 +129,40 @@ public sealed class VirtHostSandbox
             throw SandboxErrors.SnapshotInvalid(archiveName, e);
         }
         return new VirtHostSandbox(root, SandboxMarker.Create(root, source));
+    }
+
+    /// <summary>
+    /// Unpacks folders, files and symlinks; symlink targets are kept as written, absolute ones too (a process's fd link
+    /// to "/dev/vfio/2" is data the readers compare, never followed by a write). Nothing lands outside the root: no
+    /// entry name may climb out, nor lead through a link the archive made earlier. Other entry kinds are skipped.
+    /// </summary>
+    private static void Extract(Stream archive, string root)
+    {
+        using var gzip = new GZipStream(archive, CompressionMode.Decompress);
+        using var reader = new TarReader(gzip);
+        while (reader.GetNextEntry() is { } entry)
+        {
+            var systemPath = "/" + entry.Name.TrimStart('.').Trim('/');
+            if (systemPath == "/") continue;
+            var parent = System.IO.Path.GetDirectoryName(systemPath)!;
+            if (entry.Name.Split('/').Contains("..") || SandboxPaths.RealPath(root, parent) is not { } realParent)
+                throw new InvalidDataException($"The entry '{entry.Name}' would land outside the sandbox.");
+            var path = root + (realParent == "/" ? "" : realParent) + "/" + System.IO.Path.GetFileName(systemPath);
+            switch (entry.EntryType)
+            {
+                case TarEntryType.Directory:
+                    Directory.CreateDirectory(path);
+                    break;
+                case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
+                    Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+                    entry.ExtractToFile(path, overwrite: false);
+                    break;
+                case TarEntryType.SymbolicLink:
+                    Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+                    File.CreateSymbolicLink(path, entry.LinkName);
+                    break;
+            }
+        }
     }
 
     public override string ToString() => Root;

@@ -48,6 +48,8 @@ public sealed class KernelDouble : IDisposable
 
     public SandboxUsbIp Usb => Kernel.Usb;
 
+    public SandboxKsm Ksm => Kernel.Ksm;
+
     /// <summary>Every write the engine attempted, in order, failed ones included.</summary>
     public IReadOnlyList<KernelWrite> Writes => Kernel.Writes;
 
