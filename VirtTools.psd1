@@ -40,6 +40,10 @@
         'Export-VirtHostConfig'
         'Test-VirtHostConfig'
         'Sync-VirtHostConfig'
+        # Sandboxes for testing automation
+        'Save-VirtHostSnapshot'
+        'New-VirtHostSandbox'
+        'Remove-VirtHostSandbox'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

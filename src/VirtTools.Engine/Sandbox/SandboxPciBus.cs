@@ -46,6 +46,11 @@ public sealed class SandboxPciBus
         if (!Directory.Exists(kernel.Resolve(Bus))) return;
         foreach (var name in EntryNames(Bus + "/drivers")) AdoptDriver(name);
         PrepareBus();
+        // A driver whose id table is not known here (a snapshot of another host) matches at least the devices it
+        // holds when the sandbox is opened, so giving one back through drivers_probe finds it again.
+        foreach (var address in Addresses())
+            if (DriverOf(address) is { } driver && !KnownTables.ContainsKey(driver) && _drivers.TryGetValue(driver, out var model))
+                model.StaticIds.Add(new PciIdMatch(Read(address).Vendor, Read(address).Device, null, false));
         foreach (var address in Addresses())
             if (DriverOf(address) == Vfio) OpenVfioGroup(address);
     }

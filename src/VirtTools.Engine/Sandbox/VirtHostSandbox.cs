@@ -140,12 +140,17 @@ public sealed class VirtHostSandbox
     {
         using var gzip = new GZipStream(archive, CompressionMode.Decompress);
         using var reader = new TarReader(gzip);
+        // Where each folder really is, links followed. Entries come in order, so a link made later can only be under
+        // a folder not yet looked up (the link's own path could not be a folder already): the answers stay true.
+        var realFolders = new Dictionary<string, string?>(StringComparer.Ordinal);
         while (reader.GetNextEntry() is { } entry)
         {
             var systemPath = "/" + entry.Name.TrimStart('.').Trim('/');
-            if (systemPath == "/") continue;
+            // The marker is made here, fresh; one carried in the archive is not this sandbox's.
+            if (systemPath is "/" or "/" + SandboxMarker.FileName) continue;
             var parent = System.IO.Path.GetDirectoryName(systemPath)!;
-            if (entry.Name.Split('/').Contains("..") || SandboxPaths.RealPath(root, parent) is not { } realParent)
+            if (!realFolders.TryGetValue(parent, out var realParent)) realFolders[parent] = realParent = SandboxPaths.RealPath(root, parent);
+            if (entry.Name.Split('/').Contains("..") || realParent is null)
                 throw new InvalidDataException($"The entry '{entry.Name}' would land outside the sandbox.");
             var path = root + (realParent == "/" ? "" : realParent) + "/" + System.IO.Path.GetFileName(systemPath);
             switch (entry.EntryType)
