@@ -7,6 +7,7 @@ namespace VirtTools.Commands.Sandbox;
 /// <summary>Remove-VirtHostSandbox: deletes a sandbox's tree, removing its symlinks without following them.</summary>
 [Cmdlet(VerbsCommon.Remove, "VirtHostSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low,
     DefaultParameterSetName = SandboxSet)]
+[OutputType(typeof(void))]
 public sealed class RemoveVirtHostSandboxCommand : PSCmdlet
 {
     private const string SandboxSet = "Sandbox";
