@@ -85,17 +85,28 @@ public sealed class SandboxKernel : IKernelWriter
     /// <summary>Records the write, fails it if a failure was armed for it, else applies the kernel's semantics.</summary>
     public void Write(string systemPath, string text)
     {
+        if (Record(systemPath, text) is { } injected) throw injected;
+        lock (_sync) Apply(systemPath, text);
+    }
+
+    /// <summary>Adds the write to <see cref="Writes"/>; the failure armed for it, if any.</summary>
+    private Exception? Record(string systemPath, string text)
+    {
         lock (_sync)
         {
             _writes.Add(new KernelWrite(systemPath, text));
             int ordinal = CountOf(systemPath);
-            var injected = _failures.FirstOrDefault(f => f.SystemPath == systemPath && f.Ordinal == ordinal);
-            if (injected is not null) throw Errno(injected.Errno, $"injected failure of write {ordinal} to {systemPath}");
-
-            RequireInside(systemPath);
-            if (Pci.TryWrite(systemPath, text) || Usb.TryWrite(systemPath, text) || Ksm.TryWrite(systemPath, text)) return;
-            new FileKernelWriter(Root).Write(systemPath, text);
+            var armed = _failures.FirstOrDefault(f => f.SystemPath == systemPath && f.Ordinal == ordinal);
+            return armed is null ? null : Errno(armed.Errno, $"injected failure of write {ordinal} to {systemPath}");
         }
+    }
+
+    /// <summary>What the kernel does with the write: a bus or KSM takes it, else it lands in the file.</summary>
+    private void Apply(string systemPath, string text)
+    {
+        RequireInside(systemPath);
+        if (Pci.TryWrite(systemPath, text) || Usb.TryWrite(systemPath, text) || Ksm.TryWrite(systemPath, text)) return;
+        new FileKernelWriter(Root).Write(systemPath, text);
     }
 
     private int CountOf(string systemPath) => _writes.Count(w => w.SystemPath == systemPath);

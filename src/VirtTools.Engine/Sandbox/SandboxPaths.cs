@@ -8,26 +8,41 @@ internal static class SandboxPaths
 
     /// <summary>
     /// <paramref name="systemPath"/> with every symlink on the way resolved, as a system path ("/sys/bus/pci/drivers/D/unbind"
-    /// for "/sys/bus/pci/devices/X/driver/unbind"); null when a link leaves <paramref name="rootPath"/> or loops.
-    /// An absolute link target leaves the tree: in a capture it names the host's file, not the tree's.
+    /// for "/sys/bus/pci/devices/X/driver/unbind"); null when the walk leaves <paramref name="rootPath"/> (a ".." above
+    /// it, an absolute link target: in a capture that names the host's file, not the tree's) or loops.
     /// </summary>
     public static string? RealPath(string rootPath, string systemPath)
     {
-        var current = rootPath;
         int links = 0;
-        foreach (var part in systemPath.Split('/', StringSplitOptions.RemoveEmptyEntries))
-        {
-            current = Path.GetFullPath(Path.Combine(current, part));
-            while (new FileInfo(current).LinkTarget is { } target)
-            {
-                if (++links > MaxLinks || Path.IsPathRooted(target)) return null;
-                current = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(current)!, target));
-            }
-            if (!IsInside(rootPath, current)) return null;
-        }
-        return current.Length > rootPath.Length ? current[rootPath.Length..] : "/";
+        var real = Walk(rootPath.TrimEnd('/'), systemPath, ref links);
+        return real is null ? null : real.Length > rootPath.TrimEnd('/').Length ? real[rootPath.TrimEnd('/').Length..] : "/";
     }
 
     public static bool IsInside(string rootPath, string path) =>
         path == rootPath || path.StartsWith(rootPath.TrimEnd('/') + "/", StringComparison.Ordinal);
+
+    /// <summary>One component at a time from the root; a link's target is walked the same way from the link's folder.</summary>
+    private static string? Walk(string root, string systemPath, ref int links)
+    {
+        var current = root;
+        foreach (var part in systemPath.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == ".") continue;
+            if (part == "..")
+            {
+                if (current == root) return null;
+                current = Path.GetDirectoryName(current)!;
+                continue;
+            }
+            var next = current + "/" + part;
+            if (new FileInfo(next).LinkTarget is { } target)
+            {
+                if (++links > MaxLinks || Path.IsPathRooted(target)) return null;
+                next = Walk(root, current[root.Length..] + "/" + target, ref links);
+                if (next is null) return null;
+            }
+            current = next;
+        }
+        return current;
+    }
 }

@@ -128,27 +128,38 @@ public sealed class VirtHostSnapshot
     }
 
     /// <summary>
-    /// Walks <paramref name="systemPath"/> as the readers will, recording each symlink on the way as a link, and returns
-    /// the path it really names (a system path); null when it does not exist or leaves the root.
+    /// Walks <paramref name="systemPath"/> as the readers will, recording each symlink on the way as a link (the
+    /// components of its target too), and returns the path it really names (a system path); null when it does not
+    /// exist or the walk loops.
     /// </summary>
     private string? Follow(string systemPath)
+    {
+        int links = 0;
+        return Follow(systemPath, ref links) is { } real ? (real.Length == 0 ? "/" : real) : null;
+    }
+
+    private string? Follow(string systemPath, ref int links)
     {
         var current = "";
         foreach (var part in systemPath.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
+            if (part == ".") continue;
+            if (part == "..") { current = current.Length == 0 ? "" : System.IO.Path.GetDirectoryName(current)!.TrimEnd('/'); continue; }
             var next = current + "/" + part;
             var info = new FileInfo(_source.Resolve(next));
-            for (int hops = 0; info.LinkTarget is { } target; hops++)
+            if (info.LinkTarget is { } target)
             {
-                if (hops == 40) return null;
+                if (++links > 40) return null;
                 AddLink(next, target);
-                next = System.IO.Path.GetFullPath(target.StartsWith('/') ? target : System.IO.Path.Combine(current.Length == 0 ? "/" : current, target));
-                info = new FileInfo(_source.Resolve(next));
+                // An absolute target names a path of the captured system, found under the same root.
+                var found = Follow(target.StartsWith('/') ? target : current + "/" + target, ref links);
+                if (found is null) return null;
+                next = found;
             }
-            if (!info.Exists && !Directory.Exists(info.FullName)) return null;
-            current = next == "/" ? "" : next;
+            else if (!info.Exists && !Directory.Exists(info.FullName)) return null;
+            current = next;
         }
-        return current.Length == 0 ? "/" : current;
+        return current;
     }
 
     private void AddContent(string systemPath)

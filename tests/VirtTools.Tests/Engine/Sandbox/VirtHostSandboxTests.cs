@@ -92,6 +92,17 @@ public sealed class VirtHostSandboxTests : IDisposable
     }
 
     [Fact]
+    public void A_link_whose_target_climbs_out_through_another_link_is_refused_too()
+    {
+        var outside = Tree().File("/mm/run", "0");
+        var tree = Tree().Link("/sys/kernel/mm/ksm", "../../../b/mm").Link("/b", "../" + Path.GetFileName(outside.Path));
+        VirtHostSandbox.Adopt(tree.Path, "test");
+        var refused = Assert.Throws<KernelWriteException>(() => SysfsWriter.Write(new SystemRoot(tree.Path), "/sys/kernel/mm/ksm/run", "1"));
+        Assert.Equal(KernelErrno.EACCES, refused.Errno);
+        Assert.Equal("0\n", outside.Read("/mm/run"));
+    }
+
+    [Fact]
     public void Remove_deletes_the_tree_and_leaves_what_its_links_point_at()
     {
         var outside = Tree().File("/keep", "x");

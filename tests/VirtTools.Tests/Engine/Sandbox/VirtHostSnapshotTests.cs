@@ -32,6 +32,7 @@ public sealed class VirtHostSnapshotTests : IDisposable
             .File("/sys/devices/system/cpu/online", "0-3")
             .File("/proc/cpuinfo", "flags : vmx").File("/proc/1/environ", "SECRET=2")
             .Link("/proc/self", "1").File("/proc/1/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw")
+            .Link("/proc/mounts", "self/mounts").File("/proc/1/mounts", "/dev/sda1 / ext4 rw 0 0")
             .File("/proc/42/comm", "qemu-system-x86").Link("/proc/42/fd/3", "/dev/vfio/2").Link("/proc/42/fd/4", "/dev/null")
             .File("/dev/kvm", "not a real node").File("/dev/vfio/2", "").File("/dev/sda", "disk contents")
             .File("/etc/modprobe.d/virttools-vfio-pci.conf", "options vfio-pci ids=8086:100e").File("/etc/modprobe.d/other.conf", "x")
@@ -79,6 +80,15 @@ public sealed class VirtHostSnapshotTests : IDisposable
         Assert.Equal("1", entries["./proc/self"].LinkName);
         Assert.True(entries.ContainsKey("./proc/1/mountinfo"));
         Assert.Equal("/dev/vfio/2", entries["./proc/42/fd/3"].LinkName);
+    }
+
+    [Fact]
+    public void A_link_whose_target_passes_through_another_link_is_followed_link_by_link()
+    {
+        var entries = Save();
+        Assert.Equal("self/mounts", entries["./proc/mounts"].LinkName);
+        Assert.Equal(TarEntryType.SymbolicLink, entries["./proc/self"].EntryType);
+        Assert.Equal("/dev/sda1 / ext4 rw 0 0\n", Content(entries["./proc/1/mounts"]));
     }
 
     [Fact]
