@@ -4,11 +4,11 @@ namespace VirtTools.Sandbox;
 
 /// <summary>
 /// A fake kernel behind a sandbox tree, in the spirit of libvirt's tests/virpcimock.c: the <see cref="IKernelWriter"/>
-/// of every <see cref="SystemRoot"/> whose top holds a sandbox marker (<see cref="SandboxMarker"/>), it applies what the
-/// kernel would do on each attribute write — moving driver links, creating /dev/vfio nodes, updating usbip and vhci
-/// status, KSM's counters — and fails with the errno the kernel would give. Readers then see the result as plain files and symlinks,
-/// exactly as they read real sysfs. Writes it does not model go to the file as on a captured tree (and fail with ENOENT
-/// when there is none); no write ever lands outside the sandbox.
+/// of every <see cref="SystemRoot"/> whose top holds a sandbox marker (<see cref="SandboxMarker"/>), it applies what
+/// the kernel would do on each attribute write — moving driver links, creating /dev/vfio nodes, updating usbip and
+/// vhci status and KSM's counters — and fails with the errno the kernel would give. Readers then see the result as
+/// plain files and symlinks, exactly as they read real sysfs. Writes it does not model go to the file as on a captured
+/// tree (and fail with ENOENT when there is none); no write ever lands outside the sandbox.
 /// </summary>
 /// <remarks>
 /// Like a real kernel, it keeps some state only in memory (dynamic ids, usbip busid entries, armed failures): one

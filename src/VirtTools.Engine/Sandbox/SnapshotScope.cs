@@ -35,8 +35,11 @@ internal static class SnapshotScope
     /// <summary>Device nodes the probes test for; they become empty files with the node's mode, never opened.</summary>
     public static readonly string[] Devices = { "/dev/kvm", "/dev/net/tun", "/dev/vhost-net", "/dev/vfio" };
 
-    /// <summary>What KSM and the vfio-holder check read of each process; fd links only when they point at /dev/vfio.</summary>
-    public static readonly string[] ProcessFiles = { "comm", "cmdline", "ksm_stat", "ksm_merging_pages" };
+    /// <summary>
+    /// What KSM and the vfio-holder check read of each process; fd links only when they point at /dev/vfio, and the
+    /// command line only of QEMU, the one VirtTools takes a VM name from (others may carry secrets in theirs).
+    /// </summary>
+    public static readonly string[] ProcessFiles = { "comm", "ksm_stat", "ksm_merging_pages" };
 
     public const string VfioNodes = "/dev/vfio/";
 

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.Globalization;
 using System.IO.Compression;
+using VirtTools.Ksm;
 using VirtTools.Sysfs;
 
 namespace VirtTools.Sandbox;
@@ -120,6 +121,7 @@ public sealed class VirtHostSnapshot
     private void AddProcess(string process)
     {
         foreach (var name in SnapshotScope.ProcessFiles) AddFile(process + "/" + name);
+        if (QemuCommandLine.VmName(_source.ReadText(process + "/cmdline")) is not null) AddFile(process + "/cmdline");
         foreach (var fd in Names(process + "/fd"))
         {
             var target = new SysfsDirectory(_source.Resolve(process + "/fd")).LinkTarget(fd);

@@ -33,6 +33,8 @@ public sealed class VirtHostSnapshotTests : IDisposable
             .File("/proc/cpuinfo", "flags : vmx").File("/proc/1/environ", "SECRET=2")
             .Link("/proc/self", "1").File("/proc/1/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw")
             .Link("/proc/mounts", "self/mounts").File("/proc/1/mounts", "/dev/sda1 / ext4 rw 0 0")
+            .File("/proc/1/cmdline", "mysql\0--password=SECRET-3\0", newline: false)
+            .File("/proc/42/cmdline", "/usr/bin/qemu-system-x86_64\0-name\0guest=web1\0", newline: false)
             .File("/proc/42/comm", "qemu-system-x86").Link("/proc/42/fd/3", "/dev/vfio/2").Link("/proc/42/fd/4", "/dev/null")
             .File("/dev/kvm", "not a real node").File("/dev/vfio/2", "").File("/dev/sda", "disk contents")
             .File("/etc/modprobe.d/virttools-vfio-pci.conf", "options vfio-pci ids=8086:100e").File("/etc/modprobe.d/other.conf", "x")
@@ -104,7 +106,8 @@ public sealed class VirtHostSnapshotTests : IDisposable
     public void What_VirtTools_never_reads_is_left_out()
     {
         var entries = Save();
-        foreach (var absent in new[] { "home/user/notes", "dev/sda", "proc/1/environ", "proc/42/fd/4", "etc/modprobe.d/other.conf",
+        Assert.True(entries.ContainsKey("./proc/42/cmdline"));
+        foreach (var absent in new[] { "home/user/notes", "dev/sda", "proc/1/environ", "proc/1/cmdline", "proc/42/fd/4", "etc/modprobe.d/other.conf",
                      "sys/devices/system/cpu/online", "sys/module/kvm/refcnt" })
             Assert.False(entries.ContainsKey("./" + absent), absent);
     }
