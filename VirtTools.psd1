@@ -21,6 +21,7 @@
         'en-US/VirtTools.dll-Help.xml'
         'en-US/about_VirtTools.help.txt'
         'en-US/about_VirtTools_HostProfile.help.txt'
+        'en-US/about_VirtTools_Testing.help.txt'
     )
     CmdletsToExport      = @(
         # USB
@@ -53,6 +54,10 @@
         'Export-VirtHostConfig'
         'Test-VirtHostConfig'
         'Sync-VirtHostConfig'
+        # Sandboxes for testing automation
+        'Save-VirtHostSnapshot'
+        'New-VirtHostSandbox'
+        'Remove-VirtHostSandbox'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -1,3 +1,5 @@
+using VirtTools.Sandbox;
+
 namespace VirtTools.Sysfs;
 
 /// <summary>
@@ -47,31 +49,10 @@ public sealed class SystemRoot : IEquatable<SystemRoot>
     }
 
     /// <summary>
-    /// The writer every kernel-attribute write under this root goes through: a double registered for this root
-    /// path with <see cref="UseWriter"/> (tests), else the real file writer.
+    /// The writer every kernel-attribute write under this root goes through: the sandbox's kernel when the root is a
+    /// sandbox (its top holds <see cref="SandboxMarker.FileName"/>; never the live root), else the real file writer.
     /// </summary>
-    public IKernelWriter Writer => RegisteredWriters.TryGetValue(Path, out var writer) ? writer : new FileKernelWriter(this);
-
-    /// <summary>
-    /// Routes kernel-attribute writes for every <see cref="SystemRoot"/> of <paramref name="rootPath"/> to
-    /// <paramref name="writer"/> until the returned handle is disposed. This is how a test puts a kernel double
-    /// behind cmdlets that only get a -Root string. The live root "/" cannot be redirected.
-    /// </summary>
-    internal static IDisposable UseWriter(string rootPath, IKernelWriter writer)
-    {
-        var root = new SystemRoot(rootPath);
-        if (root.IsLive) throw new ArgumentException("The live root's kernel writer cannot be replaced.", nameof(rootPath));
-        if (!RegisteredWriters.TryAdd(root.Path, writer))
-            throw new InvalidOperationException($"A kernel writer is already registered for {root.Path}.");
-        return new WriterRegistration(root.Path, writer);
-    }
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IKernelWriter> RegisteredWriters = new(StringComparer.Ordinal);
-
-    private sealed class WriterRegistration(string path, IKernelWriter writer) : IDisposable
-    {
-        public void Dispose() => RegisteredWriters.TryRemove(new KeyValuePair<string, IKernelWriter>(path, writer));
-    }
+    public IKernelWriter Writer => (IKernelWriter?)SandboxKernel.For(this) ?? new FileKernelWriter(this);
 
     public SysfsDirectory Directory(string absolutePath) => new(Resolve(absolutePath));
 

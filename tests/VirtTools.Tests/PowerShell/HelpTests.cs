@@ -85,6 +85,7 @@ public sealed class HelpTests : IDisposable
     [Theory]
     [InlineData("about_VirtTools", "VIRTTOOLS_ROOT")]
     [InlineData("about_VirtTools_HostProfile", "includeIommuGroup")]
+    [InlineData("about_VirtTools_Testing", "New-VirtHostSandbox")]
     public void About_topic_is_found(string topic, string mentions)
     {
         var text = _ps.Ok("param($t) Get-Help $t", new Dictionary<string, object?> { ["t"] = topic }).Single().ToString();

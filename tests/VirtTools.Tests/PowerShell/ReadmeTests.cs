@@ -30,7 +30,7 @@ public sealed partial class ReadmeTests : IDisposable
 
     [Fact]
     public void Every_task_of_the_usage_section_has_a_block_to_run() =>
-        Assert.Equal(5, UsageBlocks().Select(row => (string)row[0]).Distinct().Count());
+        Assert.Equal(6, UsageBlocks().Select(row => (string)row[0]).Distinct().Count());
 
     [Theory]
     [MemberData(nameof(UsageBlocks))]

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using VirtTools.Sysfs;
 
-namespace VirtTools.Tests.KernelDouble;
+namespace VirtTools.Sandbox;
 
 /// <summary>
 /// usbip-host (drivers/usb/usbip/stub_main.c, stub_dev.c) and vhci_hcd (vhci_sysfs.c) as Linux 6.1 behaves:
@@ -28,7 +28,7 @@ namespace VirtTools.Tests.KernelDouble;
 ///   vhci_hcd.N with that controller's own numbers, as its status file prints them.</item>
 /// </list>
 /// </summary>
-public sealed class UsbIpDouble
+public sealed class SandboxUsbIp
 {
     public const string HostDriver = "/sys/bus/usb/drivers/usbip-host";
     public const int MaxBusIds = 16;
@@ -36,7 +36,7 @@ public sealed class UsbIpDouble
     private const string FreePort = "004";
     private const string UsedPort = "006";
 
-    private readonly KernelDouble _kernel;
+    private readonly SandboxKernel _kernel;
     private readonly Dictionary<string, Dictionary<string, string>> _interfaceDrivers = new(StringComparer.Ordinal);
     private readonly HashSet<(string Controller, int Port)> _races = new();
     private readonly Dictionary<string, EntryStatus> _entries = new(StringComparer.Ordinal);
@@ -46,7 +46,7 @@ public sealed class UsbIpDouble
     /// <summary>stub.h's STUB_BUSID_*.</summary>
     private enum EntryStatus { Other, Removed, Added, Allocated }
 
-    internal UsbIpDouble(KernelDouble kernel) => _kernel = kernel;
+    internal SandboxUsbIp(SandboxKernel kernel) => _kernel = kernel;
 
     // --- what a test reads back ---
 
@@ -78,7 +78,7 @@ public sealed class UsbIpDouble
     /// The next attach to <paramref name="port"/> (as the controller's files number it) loses a race: another
     /// attacher takes the port first, so the port shows in use and the write fails with EBUSY.
     /// </summary>
-    public UsbIpDouble RaceForPort(int port, int controller = 0)
+    public SandboxUsbIp RaceForPort(int port, int controller = 0)
     {
         _races.Add((ControllerPath(controller), port));
         return this;
@@ -88,7 +88,7 @@ public sealed class UsbIpDouble
     /// vhci_hcd with <paramref name="controllers"/> controllers of <paramref name="portsPerHub"/> HighSpeed and as many
     /// SuperSpeed ports, all free, in the mainline or the per-controller layout; root hubs are buses 11, 12, 13...
     /// </summary>
-    public UsbIpDouble AddVhci(int controllers, int portsPerHub, bool perController = false)
+    public SandboxUsbIp AddVhci(int controllers, int portsPerHub, bool perController = false)
     {
         for (int c = 0; c < controllers; c++)
         {
@@ -113,7 +113,7 @@ public sealed class UsbIpDouble
     }
 
     /// <summary>Makes every probe by <paramref name="driver"/> fail with <paramref name="errno"/> (a device that will not configure).</summary>
-    public UsbIpDouble FailProbe(string driver, KernelErrno errno)
+    public SandboxUsbIp FailProbe(string driver, KernelErrno errno)
     {
         _probeErrors[driver] = errno;
         return this;
@@ -123,14 +123,14 @@ public sealed class UsbIpDouble
     /// Reprobes (drivers_probe, rebind) succeed and bind nothing, while an explicit bind still works: a device whose
     /// driver took it only when told to, as after an admin bound it by hand.
     /// </summary>
-    public UsbIpDouble ReprobeBindsNothing()
+    public SandboxUsbIp ReprobeBindsNothing()
     {
         _reprobeBindsNothing = true;
         return this;
     }
 
     /// <summary>Takes the rebind attribute away, as on kernels before it existed (and their plain match_busid table).</summary>
-    public UsbIpDouble WithoutRebind()
+    public SandboxUsbIp WithoutRebind()
     {
         File.Delete(_kernel.Resolve(HostDriver + "/rebind"));
         return this;
@@ -142,7 +142,7 @@ public sealed class UsbIpDouble
     {
         if (systemPath == HostDriver + "/match_busid") { _kernel.RequireAttribute(systemPath); MatchBusId(text); return true; }
         if (systemPath == HostDriver + "/rebind") { _kernel.RequireAttribute(systemPath); Rebind(text); return true; }
-        if (systemPath == DriversProbe) { _kernel.RequireAttribute(systemPath); Reprobe(KernelDouble.Token(text)); return true; }
+        if (systemPath == DriversProbe) { _kernel.RequireAttribute(systemPath); Reprobe(SandboxKernel.Token(text)); return true; }
         if (IsVhciControl(systemPath, "attach")) { _kernel.RequireAttribute(systemPath); Attach(ParentOf(systemPath), text); return true; }
         if (IsVhciControl(systemPath, "detach")) { _kernel.RequireAttribute(systemPath); Detach(ParentOf(systemPath), text); return true; }
         if (systemPath.StartsWith("/sys/bus/usb/devices/", StringComparison.Ordinal) && systemPath.EndsWith("/usbip_sockfd", StringComparison.Ordinal))
@@ -153,10 +153,10 @@ public sealed class UsbIpDouble
         }
         var parts = systemPath.Split('/');
         if (parts.Length == 7 && systemPath.StartsWith("/sys/bus/usb/drivers/", StringComparison.Ordinal) && parts[6] is "bind" or "unbind"
-            && !KernelDouble.Token(text).Contains(':'))
+            && !SandboxKernel.Token(text).Contains(':'))
         {
             _kernel.RequireAttribute(systemPath);
-            if (parts[6] == "bind") Bind(KernelDouble.Token(text), parts[5]); else Unbind(KernelDouble.Token(text), parts[5]);
+            if (parts[6] == "bind") Bind(SandboxKernel.Token(text), parts[5]); else Unbind(SandboxKernel.Token(text), parts[5]);
             return true;
         }
         return false;
@@ -164,25 +164,25 @@ public sealed class UsbIpDouble
 
     private void MatchBusId(string text)
     {
-        if (Encoding.UTF8.GetByteCount(text) < 5) throw KernelDouble.Errno(KernelErrno.EINVAL, "match_busid");
+        if (Encoding.UTF8.GetByteCount(text) < 5) throw SandboxKernel.Errno(KernelErrno.EINVAL, "match_busid");
         var busId = text[4..];
-        if (Encoding.UTF8.GetByteCount(busId) >= 32) throw KernelDouble.Errno(KernelErrno.EINVAL, "match_busid");
+        if (Encoding.UTF8.GetByteCount(busId) >= 32) throw SandboxKernel.Errno(KernelErrno.EINVAL, "match_busid");
         var table = MatchBusIdsVerbatim();
         if (text.StartsWith("add ", StringComparison.Ordinal))
         {
             if (table.Contains(busId)) return;
-            if (table.Count >= MaxBusIds) throw KernelDouble.Errno(KernelErrno.ENOMEM, "match_busid add " + busId);
+            if (table.Count >= MaxBusIds) throw SandboxKernel.Errno(KernelErrno.ENOMEM, "match_busid add " + busId);
             table.Add(busId);
             _entries[busId] = EntryStatus.Added;
         }
         else if (text.StartsWith("del ", StringComparison.Ordinal))
         {
-            if (!table.Contains(busId)) throw KernelDouble.Errno(KernelErrno.ENODEV, "match_busid del " + busId);
+            if (!table.Contains(busId)) throw SandboxKernel.Errno(KernelErrno.ENODEV, "match_busid del " + busId);
             var status = StatusOfEntry(busId);
             if (status == EntryStatus.Other || !File.Exists(_kernel.Resolve(HostDriver + "/rebind"))) Forget(table, busId);
             else if (status != EntryStatus.Added) _entries[busId] = EntryStatus.Removed;
         }
-        else throw KernelDouble.Errno(KernelErrno.EINVAL, "match_busid");
+        else throw SandboxKernel.Errno(KernelErrno.EINVAL, "match_busid");
         ShowTable(table);
     }
 
@@ -216,22 +216,22 @@ public sealed class UsbIpDouble
     private void Bind(string busId, string driver)
     {
         var device = Device(busId);
-        if (!device.Exists) throw KernelDouble.Errno(KernelErrno.ENODEV, $"{driver}/bind {busId}");
-        if (driver == "usbip-host" && !UsbIpHostAccepts(busId)) throw KernelDouble.Errno(KernelErrno.ENODEV, $"usbip-host/bind {busId}");
-        if (DriverOf(busId) is not null) throw KernelDouble.Errno(KernelErrno.EBUSY, $"{driver}/bind {busId}");
-        if (_probeErrors.TryGetValue(driver, out var errno)) throw KernelDouble.Errno(errno, $"{driver} probe of {busId}");
+        if (!device.Exists) throw SandboxKernel.Errno(KernelErrno.ENODEV, $"{driver}/bind {busId}");
+        if (driver == "usbip-host" && !UsbIpHostAccepts(busId)) throw SandboxKernel.Errno(KernelErrno.ENODEV, $"usbip-host/bind {busId}");
+        if (DriverOf(busId) is not null) throw SandboxKernel.Errno(KernelErrno.EBUSY, $"{driver}/bind {busId}");
+        if (_probeErrors.TryGetValue(driver, out var errno)) throw SandboxKernel.Errno(errno, $"{driver} probe of {busId}");
         AttachDriver(busId, driver);
     }
 
     private void Unbind(string busId, string driver)
     {
-        if (DriverOf(busId) != driver) throw KernelDouble.Errno(KernelErrno.ENODEV, $"{driver}/unbind {busId}");
+        if (DriverOf(busId) != driver) throw SandboxKernel.Errno(KernelErrno.ENODEV, $"{driver}/unbind {busId}");
         var device = Device(busId).Resolved().Path;
-        KernelDouble.Unlink(device + "/driver");
-        KernelDouble.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId));
+        _kernel.Unlink(device + "/driver");
+        _kernel.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId));
         if (driver == "usbip-host")
         {
-            foreach (var attribute in new[] { "usbip_status", "usbip_sockfd", "usbip_debug" }) File.Delete(device + "/" + attribute);
+            foreach (var attribute in new[] { "usbip_status", "usbip_sockfd", "usbip_debug" }) File.Delete(_kernel.Inside(device + "/" + attribute));
             if (StatusOfEntry(busId) == EntryStatus.Allocated) _entries[busId] = EntryStatus.Added;
         }
         if (driver != "usb") return;
@@ -240,17 +240,17 @@ public sealed class UsbIpDouble
         {
             if (new SysfsDirectory(device + "/" + name).LinkName("driver") is not { } interfaceDriver) continue;
             remembered[name] = interfaceDriver;
-            KernelDouble.Unlink(device + "/" + name + "/driver");
-            KernelDouble.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver + "/" + name));
+            _kernel.Unlink(device + "/" + name + "/driver");
+            _kernel.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver + "/" + name));
         }
         _interfaceDrivers[busId] = remembered;
     }
 
     private void Rebind(string busId)
     {
-        if (Encoding.UTF8.GetByteCount(busId) >= 32) throw KernelDouble.Errno(KernelErrno.EINVAL, "rebind");
+        if (Encoding.UTF8.GetByteCount(busId) >= 32) throw SandboxKernel.Errno(KernelErrno.EINVAL, "rebind");
         var table = MatchBusIdsVerbatim();
-        if (!table.Contains(busId)) throw KernelDouble.Errno(KernelErrno.ENODEV, "rebind " + busId);
+        if (!table.Contains(busId)) throw SandboxKernel.Errno(KernelErrno.ENODEV, "rebind " + busId);
         _entries[busId] = EntryStatus.Other;
         Probe(busId);
         Forget(table, busId);
@@ -259,7 +259,7 @@ public sealed class UsbIpDouble
 
     private void Reprobe(string busId)
     {
-        if (!Device(busId).Exists) throw KernelDouble.Errno(KernelErrno.ENODEV, "drivers_probe " + busId);
+        if (!Device(busId).Exists) throw SandboxKernel.Errno(KernelErrno.ENODEV, "drivers_probe " + busId);
         Probe(busId);
     }
 
@@ -275,48 +275,48 @@ public sealed class UsbIpDouble
     private void AttachDriver(string busId, string driver)
     {
         var device = Device(busId).Resolved().Path;
-        KernelDouble.Link(device + "/driver", _kernel.Resolve("/sys/bus/usb/drivers/" + driver));
-        KernelDouble.Link(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId), device);
+        _kernel.Link(device + "/driver", _kernel.Resolve("/sys/bus/usb/drivers/" + driver));
+        _kernel.Link(_kernel.Resolve("/sys/bus/usb/drivers/" + driver + "/" + busId), device);
         if (driver == "usbip-host")
         {
             _entries[busId] = EntryStatus.Allocated;
-            File.WriteAllText(device + "/usbip_status", "1\n");
-            File.WriteAllText(device + "/usbip_sockfd", "");
-            File.WriteAllText(device + "/usbip_debug", "0\n");
+            File.WriteAllText(_kernel.Inside(device + "/usbip_status"), "1\n");
+            File.WriteAllText(_kernel.Inside(device + "/usbip_sockfd"), "");
+            File.WriteAllText(_kernel.Inside(device + "/usbip_debug"), "0\n");
         }
         if (driver == "usb" && _interfaceDrivers.Remove(busId, out var interfaces))
             foreach (var (name, interfaceDriver) in interfaces)
             {
-                KernelDouble.Link(device + "/" + name + "/driver", _kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver));
-                KernelDouble.Link(_kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver + "/" + name), device + "/" + name);
+                _kernel.Link(device + "/" + name + "/driver", _kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver));
+                _kernel.Link(_kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver + "/" + name), device + "/" + name);
             }
     }
 
     private void SetSocket(string busId, string text)
     {
-        if (!int.TryParse(KernelDouble.Token(text), NumberStyles.Integer, CultureInfo.InvariantCulture, out var fd))
-            throw KernelDouble.Errno(KernelErrno.EINVAL, "usbip_sockfd");
+        if (!int.TryParse(SandboxKernel.Token(text), NumberStyles.Integer, CultureInfo.InvariantCulture, out var fd))
+            throw SandboxKernel.Errno(KernelErrno.EINVAL, "usbip_sockfd");
         var status = StatusOf(busId);
         int next = (fd, status) switch
         {
             ( >= 0, 1) => 2,
             (-1, 2) => 1,
-            _ => throw KernelDouble.Errno(KernelErrno.EINVAL, $"usbip_sockfd {fd} with usbip_status {status}"),
+            _ => throw SandboxKernel.Errno(KernelErrno.EINVAL, $"usbip_sockfd {fd} with usbip_status {status}"),
         };
-        File.WriteAllText(Device(busId).Resolved().Path + "/usbip_status", next.ToString(CultureInfo.InvariantCulture) + "\n");
+        File.WriteAllText(_kernel.Inside(Device(busId).Resolved().Path + "/usbip_status"), next.ToString(CultureInfo.InvariantCulture) + "\n");
     }
 
     private void Attach(string controller, string text)
     {
-        var fields = KernelDouble.Token(text).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var fields = SandboxKernel.Token(text).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var values = fields.Select(f => uint.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : (uint?)null).ToList();
-        if (values.Count != 4 || values.Any(v => v is null)) throw KernelDouble.Errno(KernelErrno.EINVAL, "attach " + text.Trim());
+        if (values.Count != 4 || values.Any(v => v is null)) throw SandboxKernel.Errno(KernelErrno.EINVAL, "attach " + text.Trim());
         int port = (int)values[0]!.Value, speed = (int)values[3]!.Value;
-        var found = FindPort(controller, port) ?? throw KernelDouble.Errno(KernelErrno.EINVAL, $"attach: no port {port}");
+        var found = FindPort(controller, port) ?? throw SandboxKernel.Errno(KernelErrno.EINVAL, $"attach: no port {port}");
         bool superSpeedPort = found.Lines[found.Index].StartsWith("ss", StringComparison.Ordinal);
-        if (speed is < 1 or > 6 || (speed >= 5) != superSpeedPort) throw KernelDouble.Errno(KernelErrno.EINVAL, $"attach: speed {speed} on port {port}");
+        if (speed is < 1 or > 6 || (speed >= 5) != superSpeedPort) throw SandboxKernel.Errno(KernelErrno.EINVAL, $"attach: speed {speed} on port {port}");
         if (_races.Remove((controller, port))) Connect(found, controller, port, 3, 0x00090009, 99);
-        if (Field(found, 2) != FreePort) throw KernelDouble.Errno(KernelErrno.EBUSY, $"attach: port {port} in use");
+        if (Field(found, 2) != FreePort) throw SandboxKernel.Errno(KernelErrno.EBUSY, $"attach: port {port} in use");
         TakeSocket?.Invoke((int)values[1]!.Value);
         Connect(found, controller, port, speed, values[2]!.Value, values[1]!.Value);
     }
@@ -334,9 +334,9 @@ public sealed class UsbIpDouble
 
     private void Detach(string controller, string text)
     {
-        if (!int.TryParse(KernelDouble.Token(text), NumberStyles.None, CultureInfo.InvariantCulture, out var port)) throw KernelDouble.Errno(KernelErrno.EINVAL, "detach");
-        var found = FindPort(controller, port) ?? throw KernelDouble.Errno(KernelErrno.EINVAL, $"detach: no port {port}");
-        if (Field(found, 2) == FreePort) throw KernelDouble.Errno(KernelErrno.EINVAL, $"detach: port {port} is not connected");
+        if (!int.TryParse(SandboxKernel.Token(text), NumberStyles.None, CultureInfo.InvariantCulture, out var port)) throw SandboxKernel.Errno(KernelErrno.EINVAL, "detach");
+        var found = FindPort(controller, port) ?? throw SandboxKernel.Errno(KernelErrno.EINVAL, $"detach: no port {port}");
+        if (Field(found, 2) == FreePort) throw SandboxKernel.Errno(KernelErrno.EINVAL, $"detach: port {port} is not connected");
         var hub = found.Lines[found.Index][..2];
         found.Lines[found.Index] = string.Create(CultureInfo.InvariantCulture, $"{hub}  {port:D4} {FreePort} 000 00000000 000000 0-0");
         found.Save();
@@ -355,7 +355,7 @@ public sealed class UsbIpDouble
     {
         foreach (var file in StatusFiles(controller))
         {
-            var path = _kernel.Resolve(controller + "/" + file);
+            var path = _kernel.Inside(_kernel.Resolve(controller + "/" + file));
             var lines = File.ReadAllText(path).TrimEnd('\n').Split('\n');
             for (int i = 1; i < lines.Length; i++)
             {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using VirtTools.Sysfs;
 
-namespace VirtTools.Tests.KernelDouble;
+namespace VirtTools.Sandbox;
 
 /// <summary>
 /// The PCI bus as drivers/base/bus.c, drivers/pci/pci-driver.c and vfio-pci behave on Linux 6.1:
@@ -20,12 +20,12 @@ namespace VirtTools.Tests.KernelDouble;
 /// <item>A driver that is not loaded has no drivers/&lt;d&gt; directory, so writes to it fail with ENOENT.</item>
 /// </list>
 /// </summary>
-public sealed class PciBusDouble
+public sealed class SandboxPciBus
 {
     public const string Bus = "/sys/bus/pci";
     public const string Vfio = "vfio-pci";
 
-    private readonly KernelDouble _kernel;
+    private readonly SandboxKernel _kernel;
     private readonly Dictionary<string, PciDriverModel> _drivers = new(StringComparer.Ordinal);
     private readonly HashSet<string> _deferredAddresses = new(StringComparer.Ordinal);
     private readonly List<string> _pendingProbes = new();
@@ -43,12 +43,17 @@ public sealed class PciBusDouble
         [Vfio] = new[] { PciIdMatch.OverrideOnly },
     };
 
-    internal PciBusDouble(KernelDouble kernel)
+    internal SandboxPciBus(SandboxKernel kernel)
     {
         _kernel = kernel;
         if (!Directory.Exists(kernel.Resolve(Bus))) return;
         foreach (var name in EntryNames(Bus + "/drivers")) AdoptDriver(name);
         PrepareBus();
+        // A driver whose id table is not known here (a snapshot of another host) matches at least the devices it
+        // holds when the sandbox is opened, so giving one back through drivers_probe finds it again.
+        foreach (var address in Addresses())
+            if (DriverOf(address) is { } driver && !KnownTables.ContainsKey(driver) && _drivers.TryGetValue(driver, out var model))
+                model.StaticIds.Add(new PciIdMatch(Read(address).Vendor, Read(address).Device, null, false));
         foreach (var address in Addresses())
             if (DriverOf(address) == Vfio) OpenVfioGroup(address);
     }
@@ -56,7 +61,7 @@ public sealed class PciBusDouble
     // --- builders ---
 
     /// <summary>Loads a driver: its drivers/ directory with bind, unbind, new_id, remove_id and a static id table ("8086:100e", "1af4:*").</summary>
-    public PciBusDouble AddDriver(string name, params string[] ids)
+    public SandboxPciBus AddDriver(string name, params string[] ids)
     {
         PrepareBus();
         Directory.CreateDirectory(_kernel.Resolve(DriverPath(name)));
@@ -66,7 +71,7 @@ public sealed class PciBusDouble
     }
 
     /// <summary>Unloads a driver (modprobe -r): its directory goes. Devices must be unbound first, as the kernel unbinds them.</summary>
-    public PciBusDouble RemoveDriver(string name)
+    public SandboxPciBus RemoveDriver(string name)
     {
         foreach (var address in Addresses().Where(a => DriverOf(a) == name)) Detach(address);
         Directory.Delete(_kernel.Resolve(DriverPath(name)), recursive: true);
@@ -78,7 +83,7 @@ public sealed class PciBusDouble
     /// Adds a function under /sys/devices/pci0000:00 with its ids, class, header type (1 for a bridge), an IOMMU
     /// group (null: the IOMMU is off) and an optional driver it is bound to.
     /// </summary>
-    public PciBusDouble AddFunction(string address, string vendorId, string deviceId, int classCode, int? iommuGroup,
+    public SandboxPciBus AddFunction(string address, string vendorId, string deviceId, int classCode, int? iommuGroup,
         string? driver = null, bool bridge = false)
     {
         PrepareBus();
@@ -91,14 +96,14 @@ public sealed class PciBusDouble
         File.WriteAllBytes(_kernel.Resolve(device + "/config"), config);
         _kernel.Show(device + "/driver_override", "(null)\n");
         _kernel.Show(device + "/irq", "0\n");
-        KernelDouble.Link(_kernel.Resolve(device + "/subsystem"), _kernel.Resolve(Bus));
-        KernelDouble.Link(_kernel.Resolve(Bus + "/devices/" + address), _kernel.Resolve(device));
+        _kernel.Link(_kernel.Resolve(device + "/subsystem"), _kernel.Resolve(Bus));
+        _kernel.Link(_kernel.Resolve(Bus + "/devices/" + address), _kernel.Resolve(device));
         if (iommuGroup is int group)
         {
             var groupPath = "/sys/kernel/iommu_groups/" + group.ToString(CultureInfo.InvariantCulture);
             Directory.CreateDirectory(_kernel.Resolve(groupPath + "/devices"));
-            KernelDouble.Link(_kernel.Resolve(device + "/iommu_group"), _kernel.Resolve(groupPath));
-            KernelDouble.Link(_kernel.Resolve(groupPath + "/devices/" + address), _kernel.Resolve(device));
+            _kernel.Link(_kernel.Resolve(device + "/iommu_group"), _kernel.Resolve(groupPath));
+            _kernel.Link(_kernel.Resolve(groupPath + "/devices/" + address), _kernel.Resolve(device));
         }
         if (driver is not null)
         {
@@ -109,7 +114,7 @@ public sealed class PciBusDouble
     }
 
     /// <summary>Makes every probe by <paramref name="driver"/> fail with <paramref name="errno"/> (firmware missing, device dead).</summary>
-    public PciBusDouble FailProbe(string driver, KernelErrno errno)
+    public SandboxPciBus FailProbe(string driver, KernelErrno errno)
     {
         _drivers[driver].ProbeError = errno;
         return this;
@@ -120,7 +125,7 @@ public sealed class PciBusDouble
     /// the write returns at once and the driver link appears only at <see cref="CompleteDeferredProbes"/>. Lets a test
     /// act (stop the pipeline) while a move is in progress.
     /// </summary>
-    public PciBusDouble DeferProbe(string address)
+    public SandboxPciBus DeferProbe(string address)
     {
         _deferredAddresses.Add(address);
         return this;
@@ -137,10 +142,10 @@ public sealed class PciBusDouble
     }
 
     /// <summary>Binds as the kernel would at boot, without recording a write.</summary>
-    public PciBusDouble Bind(string address, string driver)
+    public SandboxPciBus Bind(string address, string driver)
     {
         var error = TryBind(address, driver);
-        if (error is not null) throw KernelDouble.Errno(error.Value, $"bind {address} to {driver}");
+        if (error is not null) throw SandboxKernel.Errno(error.Value, $"bind {address} to {driver}");
         return this;
     }
 
@@ -167,7 +172,7 @@ public sealed class PciBusDouble
     internal bool TryWrite(string systemPath, string text)
     {
         var real = RealSystemPath(systemPath);
-        if (real == Bus + "/drivers_probe") { _kernel.RequireAttribute(real); DriversProbe(KernelDouble.Token(text)); return true; }
+        if (real == Bus + "/drivers_probe") { _kernel.RequireAttribute(real); DriversProbe(SandboxKernel.Token(text)); return true; }
         if (real.StartsWith(Bus + "/drivers/", StringComparison.Ordinal))
         {
             var parts = real[(Bus.Length + "/drivers/".Length)..].Split('/');
@@ -177,10 +182,10 @@ public sealed class PciBusDouble
             switch (parts[1])
             {
                 case "bind":
-                    var error = TryBind(KernelDouble.Token(text), driver);
-                    if (error is not null) throw KernelDouble.Errno(error.Value, real);
+                    var error = TryBind(SandboxKernel.Token(text), driver);
+                    if (error is not null) throw SandboxKernel.Errno(error.Value, real);
                     return true;
-                case "unbind": Unbind(KernelDouble.Token(text), driver); return true;
+                case "unbind": Unbind(SandboxKernel.Token(text), driver); return true;
                 case "new_id": NewId(driver, text); return true;
                 case "remove_id": RemoveId(driver, text); return true;
                 default: return false;
@@ -209,14 +214,14 @@ public sealed class PciBusDouble
 
     private void Unbind(string address, string driver)
     {
-        if (!Addresses().Contains(address) || DriverOf(address) != driver) throw KernelDouble.Errno(KernelErrno.ENODEV, $"{driver}/unbind {address}");
+        if (!Addresses().Contains(address) || DriverOf(address) != driver) throw SandboxKernel.Errno(KernelErrno.ENODEV, $"{driver}/unbind {address}");
         Detach(address);
     }
 
     /// <summary>bus_rescan_devices_helper: a bound device is left alone; an unbound one gets the first driver that matches and probes.</summary>
     private void DriversProbe(string address)
     {
-        if (!Addresses().Contains(address)) throw KernelDouble.Errno(KernelErrno.ENODEV, "drivers_probe " + address);
+        if (!Addresses().Contains(address)) throw SandboxKernel.Errno(KernelErrno.ENODEV, "drivers_probe " + address);
         if (_deferredAddresses.Contains(address))
         {
             _pendingProbes.Add(address);
@@ -235,17 +240,17 @@ public sealed class PciBusDouble
 
     private void SetDriverOverride(string address, string text)
     {
-        if (text.Length >= 4095) throw KernelDouble.Errno(KernelErrno.EINVAL, "driver_override");
-        var value = KernelDouble.Token(text);
+        if (text.Length >= 4095) throw SandboxKernel.Errno(KernelErrno.EINVAL, "driver_override");
+        var value = SandboxKernel.Token(text);
         _kernel.Show(Bus + "/devices/" + address + "/driver_override", (value.Length == 0 ? "(null)" : value) + "\n");
     }
 
     private void NewId(string driver, string text)
     {
-        var id = PciIdMatch.FromNewId(text) ?? throw KernelDouble.Errno(KernelErrno.EINVAL, driver + "/new_id");
+        var id = PciIdMatch.FromNewId(text) ?? throw SandboxKernel.Errno(KernelErrno.EINVAL, driver + "/new_id");
         var model = _drivers[driver];
         if (model.DynamicIds.Any(d => d.Covers(id)) || model.StaticIds.Any(s => !s.IsOverrideOnly && s.Covers(id)))
-            throw KernelDouble.Errno(KernelErrno.EEXIST, driver + "/new_id");
+            throw SandboxKernel.Errno(KernelErrno.EEXIST, driver + "/new_id");
         model.DynamicIds.Add(id);
         foreach (var address in Addresses())
             if (DriverOf(address) is null && Matches(address, driver) && Probe(address, driver) is null) Attach(address, driver);
@@ -253,10 +258,10 @@ public sealed class PciBusDouble
 
     private void RemoveId(string driver, string text)
     {
-        var id = PciIdMatch.FromNewId(text) ?? throw KernelDouble.Errno(KernelErrno.EINVAL, driver + "/remove_id");
+        var id = PciIdMatch.FromNewId(text) ?? throw SandboxKernel.Errno(KernelErrno.EINVAL, driver + "/remove_id");
         var model = _drivers[driver];
         int index = model.DynamicIds.FindIndex(d => d.Vendor == id.Vendor && d.Device == id.Device);
-        if (index < 0) throw KernelDouble.Errno(KernelErrno.ENODEV, driver + "/remove_id");
+        if (index < 0) throw SandboxKernel.Errno(KernelErrno.ENODEV, driver + "/remove_id");
         model.DynamicIds.RemoveAt(index);
     }
 
@@ -287,30 +292,30 @@ public sealed class PciBusDouble
     private void Attach(string address, string driver)
     {
         var device = DeviceRealPath(address);
-        KernelDouble.Link(device + "/driver", _kernel.Resolve(DriverPath(driver)));
-        KernelDouble.Link(_kernel.Resolve(DriverPath(driver) + "/" + address), device);
+        _kernel.Link(device + "/driver", _kernel.Resolve(DriverPath(driver)));
+        _kernel.Link(_kernel.Resolve(DriverPath(driver) + "/" + address), device);
         if (driver == Vfio) OpenVfioGroup(address);
         else SetEnabled(device, driver, true);
     }
 
     /// <summary>Host drivers call pci_enable_device in probe and disable in remove; the stubs leave the function off until a VM opens it.</summary>
-    private static void SetEnabled(string device, string driver, bool enabled)
+    private void SetEnabled(string device, string driver, bool enabled)
     {
         if (driver is "pci-stub" || !File.Exists(device + "/enable")) return;
-        File.WriteAllText(device + "/enable", enabled ? "1\n" : "0\n");
+        File.WriteAllText(_kernel.Inside(device + "/enable"), enabled ? "1\n" : "0\n");
     }
 
     private void Detach(string address)
     {
         var driver = DriverOf(address)!;
         var device = DeviceRealPath(address);
-        KernelDouble.Unlink(device + "/driver");
-        KernelDouble.Unlink(_kernel.Resolve(DriverPath(driver) + "/" + address));
+        _kernel.Unlink(device + "/driver");
+        _kernel.Unlink(_kernel.Resolve(DriverPath(driver) + "/" + address));
         if (driver != Vfio) { SetEnabled(device, driver, false); return; }
-        if (Directory.Exists(device + "/vfio-dev")) Directory.Delete(device + "/vfio-dev", recursive: true);
+        if (Directory.Exists(device + "/vfio-dev")) Directory.Delete(_kernel.Inside(device + "/vfio-dev"), recursive: true);
         var group = Read(address).Group;
         if (group is not null && !GroupMembers(group.Value).Any(m => DriverOf(m) == Vfio))
-            File.Delete(_kernel.Resolve("/dev/vfio/" + group.Value.ToString(CultureInfo.InvariantCulture)));
+            File.Delete(_kernel.Inside(_kernel.Resolve("/dev/vfio/" + group.Value.ToString(CultureInfo.InvariantCulture))));
     }
 
     private void OpenVfioGroup(string address)
@@ -319,7 +324,7 @@ public sealed class PciBusDouble
         if (group is null) return;
         _kernel.Control("/dev/vfio/vfio");
         _kernel.Control("/dev/vfio/" + group.Value.ToString(CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(DeviceRealPath(address) + "/vfio-dev/vfio" + group.Value.ToString(CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(_kernel.Inside(DeviceRealPath(address) + "/vfio-dev") + "/vfio" + group.Value.ToString(CultureInfo.InvariantCulture));
     }
 
     // --- plumbing ---
@@ -360,17 +365,7 @@ public sealed class PciBusDouble
     private IReadOnlyList<string> EntryNames(string systemPath) => new SysfsDirectory(_kernel.Resolve(systemPath)).EntryNames();
 
     /// <summary>The system path with every symlink on the way resolved (…/devices/X/driver/unbind → /sys/bus/pci/drivers/D/unbind).</summary>
-    private string RealSystemPath(string systemPath)
-    {
-        var current = _kernel.Tree.Path;
-        foreach (var part in systemPath.Split('/', StringSplitOptions.RemoveEmptyEntries))
-        {
-            current = Path.Combine(current, part);
-            for (int hops = 0; hops < 40 && new FileInfo(current).LinkTarget is { } target; hops++)
-                current = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(current)!, target));
-        }
-        return current.Length > _kernel.Tree.Path.Length ? current[_kernel.Tree.Path.Length..] : "/";
-    }
+    private string RealSystemPath(string systemPath) => SandboxPaths.RealPath(_kernel.Root.Path, systemPath) ?? systemPath;
 
     private sealed class PciDriverModel
     {
@@ -378,42 +373,4 @@ public sealed class PciBusDouble
         public List<PciIdMatch> DynamicIds { get; } = new();
         public KernelErrno? ProbeError { get; set; }
     }
-}
-
-/// <summary>What matching and probing look at.</summary>
-internal sealed record PciFunctionFacts(int Vendor, int Device, int ClassCode, int HeaderType, int? Group);
-
-/// <summary>One entry of a driver's id table: vendor/device (null = any), or a class, or vfio-pci's override-only wildcard.</summary>
-internal sealed record PciIdMatch(int? Vendor, int? Device, int? ClassCode, bool IsOverrideOnly)
-{
-    public static readonly PciIdMatch OverrideOnly = new(null, null, null, true);
-
-    public static PciIdMatch ForClass(int classCode) => new(null, null, classCode, false);
-
-    /// <summary>"8086:100e" or "1af4:*".</summary>
-    public static PciIdMatch Parse(string id)
-    {
-        var parts = id.Split(':');
-        static int? Field(string s) => s == "*" ? null : int.Parse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-        return new PciIdMatch(Field(parts[0]), Field(parts[1]), null, false);
-    }
-
-    /// <summary>new_id/remove_id text: at least "vvvv dddd" in hex, else null (EINVAL).</summary>
-    public static PciIdMatch? FromNewId(string text)
-    {
-        var fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (fields.Length < 2) return null;
-        if (!int.TryParse(fields[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var vendor)) return null;
-        if (!int.TryParse(fields[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var device)) return null;
-        return new PciIdMatch(vendor, device, null, false);
-    }
-
-    public bool Matches(PciFunctionFacts function) =>
-        (Vendor is null || Vendor == function.Vendor) && (Device is null || Device == function.Device) &&
-        (ClassCode is null || ClassCode == function.ClassCode);
-
-    public bool Covers(PciIdMatch id) => (Vendor is null || Vendor == id.Vendor) && (Device is null || Device == id.Device) && ClassCode is null;
-
-    public override string ToString() =>
-        $"{Vendor?.ToString("x4", CultureInfo.InvariantCulture) ?? "*"}:{Device?.ToString("x4", CultureInfo.InvariantCulture) ?? "*"}";
 }
