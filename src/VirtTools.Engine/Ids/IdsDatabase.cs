@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using VirtTools.Sysfs;
 
 namespace VirtTools.Ids;
@@ -8,6 +9,11 @@ namespace VirtTools.Ids;
 /// Names from usb.ids or pci.ids (the same format: vendor lines, tab-indented devices, then "C" class
 /// sections). Loaded once per file and kept while the file does not change.
 /// </summary>
+/// <remarks>
+/// pci.ids is ~1.3 MB and a listing names a handful of vendors, so a load only indexes where each vendor's block
+/// and the class sections start (one pass over the bytes, nothing allocated per line); a block is parsed the first
+/// time one of its names is asked for. Parsing the whole file was most of a first Get-PciDevice (issue 12).
+/// </remarks>
 public sealed class IdsDatabase
 {
     private static readonly string[] UsbLocations =
@@ -15,14 +21,29 @@ public sealed class IdsDatabase
     private static readonly string[] PciLocations =
         { "/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids", "/usr/share/pci.ids" };
 
-    private static readonly ConcurrentDictionary<string, (DateTime Stamp, IdsDatabase Database)> Cache = new();
+    private static readonly ConcurrentDictionary<string, (DateTime Stamp, long Length, IdsDatabase Database)> Cache = new();
 
+    private readonly byte[] _text;
+    // Each vendor's block (its line, its devices and their subsystems), as a range of _text; a vendor listed twice
+    // (neither file does) keeps its first listing.
+    private readonly Dictionary<int, Range> _vendorBlocks = new();
+    private readonly List<Range> _classBlocks = new();
+
+    // What has been parsed so far; guarded by _gate, as one database serves every runspace of the process.
+    private readonly object _gate = new();
+    private readonly HashSet<int> _parsedVendors = new();
+    private bool _parsedClasses;
     private readonly Dictionary<int, string> _vendors = new();
     private readonly Dictionary<(int Vendor, int Device), string> _devices = new();
     private readonly Dictionary<(int Vendor, int Device, int SubVendor, int SubDevice), string> _subsystems = new();
     private readonly Dictionary<(int Class, int Sub, int ProgIf), string> _classes = new();
 
-    private IdsDatabase(string path) => SourcePath = path;
+    private IdsDatabase(byte[] text, string path)
+    {
+        _text = text;
+        SourcePath = path;
+        IndexBlocks();
+    }
 
     /// <summary>The file the names came from.</summary>
     public string SourcePath { get; }
@@ -38,37 +59,94 @@ public sealed class IdsDatabase
         foreach (var location in locations)
         {
             var path = root.Resolve(location);
-            DateTime stamp;
+            FileInfo file;
             try
             {
-                if (!File.Exists(path)) continue;
-                stamp = File.GetLastWriteTimeUtc(path);
+                file = new FileInfo(path);
+                if (!file.Exists) continue;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
-            if (Cache.TryGetValue(path, out var cached) && cached.Stamp == stamp) return cached.Database;
+            if (Cache.TryGetValue(path, out var cached) && cached.Stamp == file.LastWriteTimeUtc && cached.Length == file.Length)
+                return cached.Database;
             var database = Load(path);
             if (database is null) continue;
-            Cache[path] = (stamp, database);
+            Cache[path] = (file.LastWriteTimeUtc, file.Length, database);
             return database;
         }
         return null;
     }
 
-    /// <summary>Parses an ids file; null when it cannot be read.</summary>
+    /// <summary>Reads an ids file; null when it cannot be read.</summary>
     public static IdsDatabase? Load(string path)
     {
         try
         {
-            using var reader = new StreamReader(path, System.Text.Encoding.UTF8);
-            return Parse(reader, path);
+            return Parse(File.ReadAllBytes(path), path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
-    public static IdsDatabase Parse(TextReader reader, string sourcePath)
+    /// <summary>An ids file's text, in UTF-8 as the files are written.</summary>
+    public static IdsDatabase Parse(byte[] text, string sourcePath) => new(text, sourcePath);
+
+    /// <summary>
+    /// Every top-level line that is not a comment ends the block before it: the vendor lines ("8086  Intel
+    /// Corporation") and the class lines ("C 02  Network controller") start the blocks kept, any other ("L", "HID"...
+    /// in usb.ids) starts a section nobody asks for.
+    /// </summary>
+    private void IndexBlocks()
     {
-        var db = new IdsDatabase(sourcePath);
-        // Where we are: in the vendor list, in the class list, or in a section we do not use.
+        var text = _text.AsSpan();
+        int position = text.StartsWith("\uFEFF"u8) ? 3 : 0;
+        int blockStart = -1, vendor = -1;
+        var isClass = false;
+        while (position < text.Length)
+        {
+            int length = text[position..].IndexOf((byte)'\n');
+            int next = length < 0 ? text.Length : position + length + 1;
+            byte first = text[position];
+            if (first is not ((byte)'\t' or (byte)'#' or (byte)'\n' or (byte)'\r'))
+            {
+                CloseBlock(blockStart, position, vendor, isClass);
+                blockStart = position;
+                isClass = text[position..].StartsWith("C "u8);
+                vendor = isClass ? -1 : VendorId(text[position..next]);
+            }
+            position = next;
+        }
+        CloseBlock(blockStart, text.Length, vendor, isClass);
+    }
+
+    private void CloseBlock(int start, int end, int vendor, bool isClass)
+    {
+        if (start < 0) return;
+        if (isClass) _classBlocks.Add(start..end);
+        else if (vendor >= 0) _vendorBlocks.TryAdd(vendor, start..end);
+    }
+
+    // Four hex digits and a space start a vendor line; whether a name follows is the parser's to judge.
+    private static int VendorId(ReadOnlySpan<byte> line) =>
+        line.Length > 5 && line[4] == (byte)' '
+        && int.TryParse(line[..4], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var id) ? id : -1;
+
+    private void ParseVendor(int vendor)
+    {
+        if (!_parsedVendors.Add(vendor) || !_vendorBlocks.TryGetValue(vendor, out var block)) return;
+        ParseBlock(block);
+    }
+
+    private void ParseClasses()
+    {
+        if (_parsedClasses) return;
+        _parsedClasses = true;
+        foreach (var block in _classBlocks) ParseBlock(block);
+    }
+
+    /// <summary>One block: its top-level line, then the tab-indented lines under it.</summary>
+    private void ParseBlock(Range block)
+    {
+        using var reader = new StringReader(Encoding.UTF8.GetString(_text.AsSpan(block)));
+        // Where we are: in a vendor, in a class, or in a section we do not use.
         var section = 'V';
         int vendor = -1, device = -1, cls = -1, sub = -1;
         string? line;
@@ -83,12 +161,12 @@ public sealed class IdsDatabase
                 if (body.StartsWith("C ") && TryHex(body[2..], 2, out cls, out var className))
                 {
                     section = 'C'; sub = -1;
-                    db._classes[(cls, -1, -1)] = className;
+                    _classes[(cls, -1, -1)] = className;
                 }
                 else if (TryHex(body, 4, out vendor, out var vendorName))
                 {
                     section = 'V'; device = -1;
-                    db._vendors[vendor] = vendorName;
+                    _vendors[vendor] = vendorName;
                 }
                 else section = '-';
                 continue;
@@ -96,20 +174,19 @@ public sealed class IdsDatabase
             if (section == 'V' && vendor >= 0)
             {
                 if (depth == 1 && TryHex(body, 4, out device, out var deviceName))
-                    db._devices[(vendor, device)] = deviceName;
+                    _devices[(vendor, device)] = deviceName;
                 else if (depth == 2 && device >= 0 && body.Length > 10 && body[4] == ' '
                          && TryHex(body, 4, out var subVendor, out _) && TryHex(body[5..], 4, out var subDevice, out var subsystemName))
-                    db._subsystems[(vendor, device, subVendor, subDevice)] = subsystemName;
+                    _subsystems[(vendor, device, subVendor, subDevice)] = subsystemName;
             }
             else if (section == 'C' && cls >= 0)
             {
                 if (depth == 1 && TryHex(body, 2, out sub, out var subName))
-                    db._classes[(cls, sub, -1)] = subName;
+                    _classes[(cls, sub, -1)] = subName;
                 else if (depth == 2 && sub >= 0 && TryHex(body, 2, out var progIf, out var progIfName))
-                    db._classes[(cls, sub, progIf)] = progIfName;
+                    _classes[(cls, sub, progIf)] = progIfName;
             }
         }
-        return db;
     }
 
     // "8086  Intel Corporation": digits, at least one space, the name.
@@ -122,23 +199,48 @@ public sealed class IdsDatabase
         return name.Length > 0;
     }
 
-    public string? VendorName(int? vendor) => vendor is int v && _vendors.TryGetValue(v, out var n) ? n : null;
+    public string? VendorName(int? vendor)
+    {
+        if (vendor is not int v) return null;
+        lock (_gate)
+        {
+            ParseVendor(v);
+            return _vendors.TryGetValue(v, out var n) ? n : null;
+        }
+    }
 
-    public string? DeviceName(int? vendor, int? device) =>
-        vendor is int v && device is int d && _devices.TryGetValue((v, d), out var n) ? n : null;
+    public string? DeviceName(int? vendor, int? device)
+    {
+        if (vendor is not int v || device is not int d) return null;
+        lock (_gate)
+        {
+            ParseVendor(v);
+            return _devices.TryGetValue((v, d), out var n) ? n : null;
+        }
+    }
 
-    public string? SubsystemName(int vendor, int device, int subVendor, int subDevice) =>
-        _subsystems.TryGetValue((vendor, device, subVendor, subDevice), out var n) ? n : null;
+    public string? SubsystemName(int vendor, int device, int subVendor, int subDevice)
+    {
+        lock (_gate)
+        {
+            ParseVendor(vendor);
+            return _subsystems.TryGetValue((vendor, device, subVendor, subDevice), out var n) ? n : null;
+        }
+    }
 
     /// <summary>The most specific class name known: programming interface, then subclass, then class.</summary>
     public string? ClassName(int? cls, int? sub = null, int? progIf = null)
     {
         if (cls is not int c) return null;
-        if (sub is int s)
+        lock (_gate)
         {
-            if (progIf is int p && _classes.TryGetValue((c, s, p), out var pn)) return pn;
-            if (_classes.TryGetValue((c, s, -1), out var sn)) return sn;
+            ParseClasses();
+            if (sub is int s)
+            {
+                if (progIf is int p && _classes.TryGetValue((c, s, p), out var pn)) return pn;
+                if (_classes.TryGetValue((c, s, -1), out var sn)) return sn;
+            }
+            return _classes.TryGetValue((c, -1, -1), out var cn) ? cn : null;
         }
-        return _classes.TryGetValue((c, -1, -1), out var cn) ? cn : null;
     }
 }
