@@ -38,6 +38,7 @@ public sealed class StartupSuite : BenchSuite
         Compare(virttools, runs, "Get-PciDevice", "lspci", "lspci", Array.Empty<string>(), "live /sys/bus/pci");
         WholeProcessAgainstPwshAndUsbIp(Path.GetFullPath(Path.Combine(benchOut, "publish", "virttools")), virttools, runs);
         ImportInsideRunningPwsh(fixture, runs);
+        ImportInsideRunningPwsh(null, runs);
     }
 
     private const string UsbIp = "/usr/sbin/usbip";
@@ -71,10 +72,14 @@ public sealed class StartupSuite : BenchSuite
             "pwsh 7.6.9 as the .NET tool (IL, JIT): the same pipeline, same table"));
     }
 
-    /// <summary>Inside one pwsh process, already running: Import-Module and the first Get-PciDevice, timed by pwsh itself.</summary>
-    private void ImportInsideRunningPwsh(string fixture, int runs)
+    /// <summary>
+    /// Inside one pwsh process, already running: Import-Module and the first Get-PciDevice, timed by pwsh itself. On the
+    /// captured tree (no pci.ids under it) or, with no fixture, on the live /sys, which names each function from pci.ids.
+    /// </summary>
+    private void ImportInsideRunningPwsh(string? fixture, int runs)
     {
-        var script = $"$clock = [Diagnostics.Stopwatch]::StartNew(); Import-Module '{ModuleManifest()}'; $null = Get-PciDevice -Root '{fixture}'; " +
+        var root = fixture is null ? "" : $" -Root '{fixture}'";
+        var script = $"$clock = [Diagnostics.Stopwatch]::StartNew(); Import-Module '{ModuleManifest()}'; $null = Get-PciDevice{root}; " +
                      "$clock.Elapsed.TotalMilliseconds.ToString([cultureinfo]::InvariantCulture)";
         var pwsh = Pwsh.Command("-NoProfile", "-NonInteractive", "-c", script);
         var samples = new List<double>();
@@ -84,9 +89,9 @@ public sealed class StartupSuite : BenchSuite
             if (code != 0 || !double.TryParse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture, out var ms)) break;
             samples.Add(ms);
         }
-        Report.Add(new Row(Name, "Import-Module + first Get-PciDevice (captured tree) inside a running pwsh",
+        Report.Add(new Row(Name, $"Import-Module + first Get-PciDevice ({(fixture is null ? "live /sys, names from pci.ids" : "captured tree, no pci.ids")}) inside a running pwsh",
             samples.Count == runs ? Timing.Milliseconds(new Samples(samples).Median) : "failed (pwsh missing?)", "", "",
-            "pwsh's first use of the module: what a pwsh user waits once per session"));
+            "pwsh's first use of the module: what a pwsh user waits once per session; goal under 150 ms"));
     }
 
     /// <summary>The module folder users install, as the bench build laid it out (else the repository's out/).</summary>
