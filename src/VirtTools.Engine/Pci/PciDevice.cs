@@ -22,6 +22,15 @@ public sealed class PciDevice
     public string? DeviceName { get; init; }
     public string? SubsystemName { get; init; }
 
+    // Id, Name and Msi are what lspci prints for a function. They are properties, not script blocks in the table view,
+    // so they survive remoting as plain strings and the first table of a session compiles no script.
+
+    /// <summary>"8086:100e", vendor and device id as lspci -n prints them.</summary>
+    public string Id => $"{VendorId}:{DeviceId}";
+
+    /// <summary>Vendor and device name from the ids database, else the class name, else empty.</summary>
+    public string Name => DeviceName is not null ? $"{VendorName} {DeviceName}".Trim() : ClassName ?? "";
+
     /// <summary>Revision as two hex digits ("03").</summary>
     public string? Revision { get; init; }
 
@@ -51,6 +60,9 @@ public sealed class PciDevice
     public int MsiVectors { get; init; }
 
     public PciMsiKind MsiKind { get; init; }
+
+    /// <summary>"3 MsiX": vectors and kind; null when no vectors are allocated.</summary>
+    public string? Msi => MsiVectors > 0 ? $"{MsiVectors} {MsiKind}" : null;
 
     /// <summary>The IOMMU group number; null when the IOMMU is off or the function is not in a group.</summary>
     public int? IommuGroup { get; init; }

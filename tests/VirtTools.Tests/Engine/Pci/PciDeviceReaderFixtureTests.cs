@@ -52,6 +52,17 @@ public sealed class PciDeviceReaderFixtureTests
     }
 
     [Fact]
+    public void Id_Name_and_Msi_say_what_lspci_says_of_a_function()
+    {
+        var xhci = Reader.Get("0000:00:01.0");
+        Assert.Equal($"{xhci.VendorId}:{xhci.DeviceId}", xhci.Id);
+        Assert.Equal("3 MsiX", xhci.Msi);
+        // The captured tree carries no pci.ids: the name falls back to the class.
+        Assert.Equal(xhci.DeviceName is null ? xhci.ClassName ?? "" : $"{xhci.VendorName} {xhci.DeviceName}".Trim(), xhci.Name);
+        Assert.All(Reader.GetDevices().Where(d => d.MsiVectors == 0), d => Assert.Null(d.Msi));
+    }
+
+    [Fact]
     public void Interrupt_pins_come_from_config_space()
     {
         var pins = Reader.GetDevices().ToDictionary(d => d.Address, d => d.InterruptPin);
