@@ -3,14 +3,18 @@ namespace VirtTools.Hypervisor;
 /// <summary>The first processor's vendor and flags from /proc/cpuinfo (every CPU of a host has the same).</summary>
 public sealed class CpuInfo
 {
-    private CpuInfo(string? vendor, IReadOnlySet<string> flags)
+    private CpuInfo(string? vendor, string? modelName, IReadOnlySet<string> flags)
     {
         Vendor = vendor;
+        ModelName = modelName;
         Flags = flags;
     }
 
     /// <summary>vendor_id ("GenuineIntel", "AuthenticAMD"); null when cpuinfo does not say.</summary>
     public string? Vendor { get; }
+
+    /// <summary>"model name" ("QEMU TCG CPU version 2.5+"); null when cpuinfo does not say (arm64 has none).</summary>
+    public string? ModelName { get; }
 
     public IReadOnlySet<string> Flags { get; }
 
@@ -23,7 +27,7 @@ public sealed class CpuInfo
     public static CpuInfo? Parse(string? text)
     {
         if (text is null) return null;
-        string? vendor = null;
+        string? vendor = null, modelName = null;
         HashSet<string>? flags = null;
         foreach (var line in text.Split('\n'))
         {
@@ -32,8 +36,9 @@ public sealed class CpuInfo
             var key = line[..colon].Trim();
             var value = line[(colon + 1)..].Trim();
             if (key == "vendor_id" && vendor is null) vendor = value;
+            else if (key == "model name" && modelName is null) modelName = value;
             else if (key is "flags" or "features" && flags is null) flags = value.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         }
-        return new CpuInfo(vendor, flags ?? new HashSet<string>(StringComparer.Ordinal));
+        return new CpuInfo(vendor, modelName, flags ?? new HashSet<string>(StringComparer.Ordinal));
     }
 }

@@ -47,10 +47,23 @@ public static class HypervisorDetector
         if (root.Directory("/sys/hypervisor").String("type") is { Length: > 0 } type)
             return new(type, $"/sys/hypervisor/type '{type}'");
         if (cpu is null) return new(null, null);
+        if (cpu.Has("hypervisor") && FromCpuModel(cpu.ModelName) is { } model) return model;
         return cpu.Has("hypervisor")
             ? new("vm-other", "cpuinfo has the hypervisor flag, and no DMI or CPUID signature names the hypervisor")
             : new("none", "no hypervisor flag in cpuinfo, no virtual DMI strings");
     }
+
+    /// <summary>
+    /// The CPU models QEMU invents ("QEMU TCG CPU", "QEMU Virtual CPU" for qemu64/qemu32, "Common KVM processor" for
+    /// kvm64): on a captured tree, with no DMI and no CPUID to ask, the model name is the last evidence that names one.
+    /// </summary>
+    private static Detection? FromCpuModel(string? model) => model switch
+    {
+        null => null,
+        _ when model.StartsWith("Common KVM processor", StringComparison.Ordinal) => new("kvm", $"cpuinfo model name '{model}'"),
+        _ when model.StartsWith("QEMU ", StringComparison.Ordinal) => new("qemu", $"cpuinfo model name '{model}'"),
+        _ => null,
+    };
 
     private static Detection? FromDmi(SystemRoot root)
     {

@@ -9,7 +9,7 @@ namespace VirtTools.Hypervisor;
 public sealed class VirtHost
 {
     public string? ComputerName { get; init; }
-    /// <summary>/proc/sys/kernel/osrelease.</summary>
+    /// <summary>/proc/sys/kernel/osrelease, else the release that /proc/version names.</summary>
     public string? KernelVersion { get; init; }
 
     public string? CpuVendor { get; init; }

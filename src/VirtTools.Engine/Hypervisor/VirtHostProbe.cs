@@ -20,7 +20,7 @@ public static class VirtHostProbe
         return new VirtHost
         {
             ComputerName = SysfsText.ReadValue(root.Resolve("/proc/sys/kernel/hostname")),
-            KernelVersion = SysfsText.ReadValue(root.Resolve("/proc/sys/kernel/osrelease")),
+            KernelVersion = KernelRelease(root),
             CpuVendor = cpu?.Vendor,
             CpuExtension = cpu?.VirtualizationExtension,
             HypervisorFlag = cpu?.Has("hypervisor"),
@@ -110,6 +110,17 @@ public static class VirtHostProbe
         if (SysfsText.ParseLong(hypervisor.String("properties/features") is { } f ? "0x" + f : null) is long features)
             return (features & (1L << XenFeatureDom0Bit)) != 0 ? XenRole.Dom0 : XenRole.DomU;
         return root.ReadText("/proc/xen/capabilities")?.Contains("control_d", StringComparison.Ordinal) == true ? XenRole.Dom0 : XenRole.DomU;
+    }
+
+    /// <summary>
+    /// osrelease, else the release in /proc/version ("Linux version 6.1.0-27-amd64 (debian-kernel@...) ..."): a tree
+    /// captured by other tools often carries only the latter.
+    /// </summary>
+    private static string? KernelRelease(SystemRoot root)
+    {
+        if (SysfsText.ReadValue(root.Resolve("/proc/sys/kernel/osrelease")) is { Length: > 0 } release) return release;
+        var words = root.ReadText("/proc/version")?.Split(' ', 4, StringSplitOptions.RemoveEmptyEntries);
+        return words is { Length: >= 3 } && words[0] == "Linux" && words[1] == "version" ? words[2] : null;
     }
 
     public static bool UsbIpHostLoaded(SystemRoot root) =>

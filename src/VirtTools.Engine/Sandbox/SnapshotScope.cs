@@ -23,7 +23,7 @@ internal static class SnapshotScope
     public static readonly string[] Files =
     {
         "/proc/cmdline", "/proc/cpuinfo", "/proc/mounts", "/proc/swaps", "/proc/interrupts", "/proc/net/route",
-        "/proc/self/mountinfo", "/proc/sys/kernel/hostname", "/proc/sys/kernel/osrelease", "/proc/xen/capabilities",
+        "/proc/self/mountinfo", "/proc/sys/kernel/hostname", "/proc/sys/kernel/osrelease", "/proc/version", "/proc/xen/capabilities",
     };
 
     /// <summary>The files VirtTools writes into a shared folder, by the prefix of their names.</summary>

@@ -158,6 +158,30 @@ public sealed class VirtHostProbeTests
         Assert.Contains(value, host.RunningUnderEvidence);
     }
 
+    [Theory]
+    [InlineData("QEMU TCG CPU version 2.5+", "qemu")]
+    [InlineData("QEMU Virtual CPU version 2.5+", "qemu")]
+    [InlineData("Common KVM processor", "kvm")]
+    public void A_captured_guest_without_DMI_is_named_by_the_CPU_model_QEMU_invents(string model, string expected)
+    {
+        using var guest = new TemporaryTree("host").File("/proc/cpuinfo", GuestCpu.Replace("flags", $"model name\t: {model}\nflags"));
+        var host = Probe(guest);
+        Assert.Equal(expected, host.RunningUnder);
+        Assert.Equal($"cpuinfo model name '{model}'", host.RunningUnderEvidence);
+    }
+
+    [Fact]
+    public void The_kernel_release_comes_from_proc_version_when_osrelease_is_missing()
+    {
+        using var captured = new TemporaryTree("host")
+            .File("/proc/version", "Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0) #1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1 (2024-11-01)\n");
+        Assert.Equal("6.1.0-27-amd64", Probe(captured).KernelVersion);
+        using var both = new TemporaryTree("host").File("/proc/version", "Linux version 6.1.0-27-amd64 (x)\n").File("/proc/sys/kernel/osrelease", "6.12.9-amd64\n");
+        Assert.Equal("6.12.9-amd64", Probe(both).KernelVersion);
+        using var odd = new TemporaryTree("host").File("/proc/version", "garbage\n");
+        Assert.Null(Probe(odd).KernelVersion);
+    }
+
     [Fact]
     public void The_hypervisor_flag_without_DMI_is_vm_other_and_bare_metal_is_none()
     {
