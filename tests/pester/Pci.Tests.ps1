@@ -58,7 +58,11 @@ Describe 'Get-PciDevice' {
     It 'shows the default table with its column headers' {
         $table = Get-PciDevice -Root $root | Out-String -Width 200
         $table | Should -Match '(?m)^Address\s+Id\s+Class\s+Driver\s+Irq\s+Pin\s+Msi\s+Group\s+Name\s*$'
-        $table | Should -Match '(?m)^0000:00:02\.0\s+8086:100e\s+0x020000\s+vfio-pci\s+22\s+A\s+2\s*$'
+        $nic = Get-PciDevice -Root $root 00:02.0
+        # The captured tree has no pci.ids: the name is this machine's, if it has one (NameSource says which).
+        $table | Should -Match ('(?m)^0000:00:02\.0\s+8086:100e\s+0x020000\s+vfio-pci\s+22\s+A\s+2\s*' + [regex]::Escape($nic.Name) + '\s*$')
+        $xhci = Get-PciDevice -Root $root 00:01.0
+        $table | Should -Match ('(?m)^0000:00:01\.0\s+1b36:000d\s+0x0c0330\s+xhci_hcd\s+21\s+A\s+3 MsiX\s+1\s*' + [regex]::Escape($xhci.Name) + '\s*$')
     }
 }
 

@@ -49,11 +49,28 @@ public sealed class IdsDatabase
     /// <summary>The file the names came from.</summary>
     public string SourcePath { get; }
 
-    /// <summary>usb.ids under the root, or null when none is installed.</summary>
-    public static IdsDatabase? ForUsb(SystemRoot root) => Find(root, UsbLocations);
+    /// <summary>usb.ids under the root, else this machine's; null when neither has one.</summary>
+    public static IdsDatabase? ForUsb(SystemRoot root) => ForUsb(root, SystemRoot.Live);
 
-    /// <summary>pci.ids under the root, or null when none is installed.</summary>
-    public static IdsDatabase? ForPci(SystemRoot root) => Find(root, PciLocations);
+    /// <summary>pci.ids under the root, else this machine's; null when neither has one.</summary>
+    public static IdsDatabase? ForPci(SystemRoot root) => ForPci(root, SystemRoot.Live);
+
+    /// <summary>usb.ids under the root, else the system's (see <see cref="ForPci(SystemRoot, SystemRoot)"/>); null when neither has one.</summary>
+    public static IdsDatabase? ForUsb(SystemRoot root, SystemRoot system) => Find(root, UsbLocations) ?? FromSystem(root, system, UsbLocations);
+
+    /// <summary>
+    /// pci.ids under the root, else the system's (the live root, for a captured tree): a captured tree seldom carries
+    /// /usr/share, and ids name hardware, not the host it was captured on, so the system's copy names it as well.
+    /// Null when neither has one.
+    /// </summary>
+    public static IdsDatabase? ForPci(SystemRoot root, SystemRoot system) => Find(root, PciLocations) ?? FromSystem(root, system, PciLocations);
+
+    /// <summary>The warning for a listing without names: which file is missing and the package that brings it.</summary>
+    public static string MissingWarning(string file, SystemRoot root) =>
+        $"Names are empty: there is no {file} under {(root.IsLive ? "/usr/share/misc or /usr/share/hwdata" : $"'{root.Path}' or on this system")}. Install it (Debian: apt install {file}; Fedora: hwdata) for vendor, device and class names.";
+
+    private static IdsDatabase? FromSystem(SystemRoot root, SystemRoot system, string[] locations) =>
+        root.Path == system.Path ? null : Find(system, locations);
 
     private static IdsDatabase? Find(SystemRoot root, string[] locations)
     {
@@ -247,6 +264,31 @@ public sealed class IdsDatabase
         {
             ParseVendor(vendor);
             return _subsystems.TryGetValue((vendor, device, subVendor, subDevice), out var n) ? n : null;
+        }
+    }
+
+    /// <summary>
+    /// Every name the class code is known by, most specific first: "xHCI", "USB controller", "Serial bus controller".
+    /// </summary>
+    public IReadOnlyList<string> ClassNames(int cls, int sub, int progIf)
+    {
+        lock (_gate)
+        {
+            ParseClasses();
+            var names = new List<string>(3);
+            foreach (var key in new[] { (cls, sub, progIf), (cls, sub, -1), (cls, -1, -1) })
+                if (_classes.TryGetValue(key, out var name)) names.Add(name);
+            return names;
+        }
+    }
+
+    /// <summary>Whether a class, subclass or programming interface has this name (case-insensitive).</summary>
+    public bool HasClassNamed(string name)
+    {
+        lock (_gate)
+        {
+            ParseClasses();
+            return _classes.Values.Any(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
         }
     }
 

@@ -22,6 +22,9 @@ public sealed class PciDevice
     public string? DeviceName { get; init; }
     public string? SubsystemName { get; init; }
 
+    /// <summary>The pci.ids file the names came from (the root's, else this system's); null when there was none.</summary>
+    public string? NameSource { get; init; }
+
     // Id, Name and Msi are what lspci prints for a function. They are properties, not script blocks in the table view,
     // so they survive remoting as plain strings and the first table of a session compiles no script.
 

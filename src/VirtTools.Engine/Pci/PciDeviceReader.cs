@@ -15,13 +15,25 @@ public sealed class PciDeviceReader
 
     private readonly Lazy<IdsDatabase?> _names;
 
-    public PciDeviceReader(SystemRoot root)
+    /// <param name="root">The tree to read.</param>
+    /// <param name="idsSystem">Where names come from when the root has no ids file: this machine unless a test says.</param>
+    public PciDeviceReader(SystemRoot root, SystemRoot? idsSystem = null)
     {
         Root = root;
-        _names = new Lazy<IdsDatabase?>(() => IdsDatabase.ForPci(root));
+        _names = new Lazy<IdsDatabase?>(() => IdsDatabase.ForPci(root, idsSystem ?? SystemRoot.Live));
     }
 
     public SystemRoot Root { get; }
+
+    /// <summary>The pci.ids names come from; null when neither the root nor this system has one.</summary>
+    public IdsDatabase? Names => _names.Value;
+
+    /// <summary>Every name of a function's class, most specific first; empty without pci.ids.</summary>
+    public IReadOnlyList<string> ClassNames(PciDevice device) =>
+        Names is { } names && device.ClassCode is { Length: 8 } code
+        && int.TryParse(code.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var c)
+            ? names.ClassNames(c >> 16, (c >> 8) & 0xff, c & 0xff)
+            : Array.Empty<string>();
 
     /// <summary>Canonical addresses of every function, sorted.</summary>
     public IReadOnlyList<string> Addresses() =>
@@ -76,6 +88,7 @@ public sealed class PciDeviceReader
             DeviceName = names?.DeviceName(vendor, deviceId),
             SubsystemName = vendor is int v && deviceId is int d && subVendor is int sv && subDevice is int sd
                 ? names?.SubsystemName(v, d, sv, sd) : null,
+            NameSource = names?.SourcePath,
             Revision = device.Hex("revision") is int r and <= 0xff ? r.ToString("x2", CultureInfo.InvariantCulture) : null,
             Driver = driver,
             DriverOverride = device.String("driver_override") is { Length: > 0 } o && o != "(null)" ? o : null,

@@ -8,6 +8,7 @@ public static class PciErrors
     public const string DeviceNotFoundId = "PciDeviceNotFound";
     public const string AddressInvalidId = "PciAddressInvalid";
     public const string IdInvalidId = "PciIdInvalid";
+    public const string ClassInvalidId = "PciClassInvalid";
     public const string IommuGroupNotFoundId = "IommuGroupNotFound";
 
     public static VirtToolsException DeviceNotFound(string input) => new(DeviceNotFoundId, FailureKind.NotFound,
@@ -17,6 +18,19 @@ public static class PciErrors
     public static VirtToolsException AddressInvalid(string input) => new(AddressInvalidId, FailureKind.InvalidArgument,
         $"'{input}' is not a PCI address.",
         "Give an address as DDDD:BB:DD.F (0000:05:06.0) or BB:DD.F (05:06.0), or a wildcard pattern.", input);
+
+    public static VirtToolsException ClassInvalid(string input, string? namesSource) => new(ClassInvalidId, FailureKind.InvalidArgument,
+        namesSource is null
+            ? $"-Class '{input}' is not a class code (2, 4 or 6 hex digits such as 0x0200), and class names cannot be matched: there is no pci.ids under the root or on this system."
+            : $"-Class '{input}' is neither a class code (2, 4 or 6 hex digits such as 0x0200) nor a class, subclass or interface name in {namesSource}.",
+        namesSource is null
+            ? "Give the class as hex (0x02 network, 0x0c03 USB), or install pci.ids (Debian: apt install pci.ids) to match by name."
+            : "Give the class as hex, a name such as 'Ethernet controller', or a wildcard such as '*Ethernet*'.",
+        input);
+
+    /// <summary>The warning for a -Driver name that no PCI driver registered: the filter can only match nothing.</summary>
+    public static string NoSuchDriver(string driver) =>
+        $"No PCI driver named '{driver}' is registered (/sys/bus/pci/drivers): nothing can match it. Load its module (modprobe), or check the name with Get-PciDevice | Select-Object Driver.";
 
     public static VirtToolsException IdInvalid(string parameter, string input) => new(IdInvalidId, FailureKind.InvalidArgument,
         $"-{parameter} '{input}' is not a 16-bit hex id.", "Give ids as hex, such as 8086 or 0x10de.", input);

@@ -45,6 +45,9 @@ public sealed class UsbDevice
 
     public string? ProductName { get; init; }
 
+    /// <summary>The usb.ids file the names came from (the root's, else this system's); null when there was none.</summary>
+    public string? NameSource { get; init; }
+
     /// <summary>The negotiated signalling rate in megabits per second (1.5, 12, 480, 5000, 10000, 20000).</summary>
     public double? SpeedMbps { get; init; }
 

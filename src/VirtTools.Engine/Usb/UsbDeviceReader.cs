@@ -18,13 +18,18 @@ public sealed class UsbDeviceReader
 
     private readonly Lazy<IdsDatabase?> _ids;
 
-    public UsbDeviceReader(SystemRoot root)
+    /// <param name="root">The tree to read.</param>
+    /// <param name="idsSystem">Where names come from when the root has no ids file: this machine unless a test says.</param>
+    public UsbDeviceReader(SystemRoot root, SystemRoot? idsSystem = null)
     {
         Root = root;
-        _ids = new Lazy<IdsDatabase?>(() => IdsDatabase.ForUsb(root));
+        _ids = new Lazy<IdsDatabase?>(() => IdsDatabase.ForUsb(root, idsSystem ?? SystemRoot.Live));
     }
 
     public SystemRoot Root { get; }
+
+    /// <summary>The usb.ids names come from; null when neither the root nor this system has one.</summary>
+    public IdsDatabase? Names => _ids.Value;
 
     /// <summary>Bus ids of every device, root hubs included, in bus and port order; empty without /sys/bus/usb.</summary>
     public IReadOnlyList<string> GetBusIds()
@@ -78,6 +83,7 @@ public sealed class UsbDeviceReader
             DeviceSubClass = UsbClassCode.Format(dir.Hex("bDeviceSubClass")),
             DeviceProtocol = UsbClassCode.Format(dir.Hex("bDeviceProtocol")),
             DeviceClassName = ids?.ClassName(deviceClass),
+            NameSource = ids?.SourcePath,
             Configuration = dir.Int("bConfigurationValue"),
             ConfigurationCount = dir.Int("bNumConfigurations"),
             InterfaceCount = dir.Int("bNumInterfaces"),

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VirtTools.Diagnostics;
+using VirtTools.Ids;
 using VirtTools.Sysfs;
 
 namespace VirtTools.Commands;
@@ -44,6 +45,16 @@ public abstract class VirtToolsCmdlet : PSCmdlet
     /// <summary>Stops the cmdlet: nothing else can work (not root, a module missing, a bad root).</summary>
     protected void ThrowFailure(VirtToolsException failure, object? target = null) =>
         ThrowTerminatingError(ErrorRecords.From(failure, target));
+
+    private bool _warnedNamesMissing;
+
+    /// <summary>Says once per command that names are empty because no ids file was found, and which one to install.</summary>
+    protected void WarnIfNamesMissing(string? nameSource, string idsFile)
+    {
+        if (nameSource is not null || _warnedNamesMissing) return;
+        _warnedNamesMissing = true;
+        WriteWarning(IdsDatabase.MissingWarning(idsFile, SystemRoot));
+    }
 
     /// <summary>Fails the whole command when -Root names a folder that does not exist.</summary>
     protected void RequireRoot()

@@ -20,6 +20,70 @@ public sealed class PciTests : IDisposable
         Assert.Equal("0000:00:01.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Driver xhci*", Fixture).Single().Address);
     }
 
+    /// <summary>An e1000 and an ISA bridge, with the root's own pci.ids (so no machine's database is consulted).</summary>
+    private static TemporaryTree NamedTree() => new TemporaryTree("pci-names")
+        .File("/usr/share/misc/pci.ids", "8086  Intel Corporation\n\t100e  82540EM Gigabit Ethernet Controller\n\t2918  82801IB (ICH9) LPC Interface Controller\n"
+            + "C 02  Network controller\n\t00  Ethernet controller\nC 06  Bridge\n\t01  ISA bridge\n")
+        .File("/sys/devices/pci0000:00/0000:00:02.0/vendor", "0x8086").File("/sys/devices/pci0000:00/0000:00:02.0/device", "0x100e")
+        .File("/sys/devices/pci0000:00/0000:00:02.0/class", "0x020000")
+        .File("/sys/devices/pci0000:00/0000:00:1f.0/vendor", "0x8086").File("/sys/devices/pci0000:00/0000:00:1f.0/device", "0x2918")
+        .File("/sys/devices/pci0000:00/0000:00:1f.0/class", "0x060100")
+        .Link("/sys/bus/pci/devices/0000:00:02.0", "../../../devices/pci0000:00/0000:00:02.0")
+        .Link("/sys/bus/pci/devices/0000:00:1f.0", "../../../devices/pci0000:00/0000:00:1f.0")
+        .Directory("/sys/bus/pci/drivers/e1000");
+
+    [Fact]
+    public void A_class_name_matches_the_class_and_its_subclasses()
+    {
+        using var tree = NamedTree();
+        var root = new Dictionary<string, object?> { ["r"] = tree.Path };
+        Assert.Equal("0000:00:02.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class 'Network controller'", root).Single().Address);
+        Assert.Equal("0000:00:02.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class 'ethernet controller'", root).Single().Address);
+        Assert.Equal("0000:00:1f.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class '*bridge*'", root).Single().Address);
+        Assert.Empty(_ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class '*Display*'", root));
+    }
+
+    [Fact]
+    public void A_class_that_is_no_code_and_no_name_is_PciClassInvalid()
+    {
+        using var tree = NamedTree();
+        var result = _ps.Run("param($r) Get-PciDevice -Root $r -Class nonsense", new Dictionary<string, object?> { ["r"] = tree.Path });
+        Assert.Empty(result.Output);
+        var error = result.Terminating?.ErrorRecord ?? Assert.Single(result.Errors);
+        Assert.StartsWith("PciClassInvalid,", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+        Assert.Equal("nonsense", error.TargetObject);
+        Assert.Contains(tree.Resolve("/usr/share/misc/pci.ids"), error.Exception.Message);
+    }
+
+    [Fact]
+    public void A_driver_no_one_registered_is_a_warning_and_a_registered_one_is_not()
+    {
+        using var tree = NamedTree();
+        var root = new Dictionary<string, object?> { ["r"] = tree.Path };
+        var warned = _ps.Run("param($r) Get-PciDevice -Root $r -Driver e1001 3>&1", root);
+        var warning = Assert.IsType<WarningRecord>(Assert.Single(warned.Output).BaseObject);
+        Assert.Contains("'e1001'", warning.Message);
+        Assert.Empty(_ps.Run("param($r) Get-PciDevice -Root $r -Driver e1000, 'xhci*' 3>&1", root).Output);
+    }
+
+    [Fact]
+    public void Names_say_where_they_came_from_and_their_absence_is_a_warning_once()
+    {
+        using var tree = NamedTree();
+        var named = _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r", new Dictionary<string, object?> { ["r"] = tree.Path });
+        Assert.All(named, d => Assert.Equal(tree.Resolve("/usr/share/misc/pci.ids"), d.NameSource));
+        // Without the file anywhere (the root's missing and the host's consulted), a listing says what to install, once.
+        System.IO.File.Delete(tree.Resolve("/usr/share/misc/pci.ids"));
+        var result = _ps.Run("param($r) Get-PciDevice -Root $r 3>&1", new Dictionary<string, object?> { ["r"] = tree.Path });
+        var devices = result.Output.Where(o => o.BaseObject is PciDevice).Select(o => (PciDevice)o.BaseObject).ToList();
+        var warnings = result.Output.Select(o => o.BaseObject).OfType<WarningRecord>().ToList();
+        Assert.Equal(2, devices.Count);
+        // The host's own pci.ids fills in when this machine has one; the warning comes exactly when nothing named them.
+        Assert.Equal(devices.Any(d => d.NameSource is null) ? 1 : 0, warnings.Count);
+        Assert.All(warnings, w => Assert.Contains("apt install pci.ids", w.Message));
+    }
+
     [Fact]
     public void Get_PciDevice_takes_short_addresses_and_wildcards()
     {

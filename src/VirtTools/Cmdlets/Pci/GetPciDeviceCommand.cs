@@ -38,6 +38,8 @@ public sealed class GetPciDeviceCommand : VirtToolsCmdlet
     [ArgumentCompleter(typeof(PciDriverCompleter))]
     public string[]? Driver { get; set; }
 
+    private string? _filtersCheckedFor;
+
     protected override void BeginProcessing()
     {
         RequireRoot();
@@ -47,21 +49,39 @@ public sealed class GetPciDeviceCommand : VirtToolsCmdlet
 
     protected override void ProcessRecord()
     {
+        // -Root can arrive with each piped object, and the class names and drivers are the root's.
         var reader = new PciDeviceReader(SystemRoot);
+        if (_filtersCheckedFor != SystemRoot.Path) CheckFilters(reader);
         var drivers = new Wildcards(Driver);
         var selected = new PciAddressSelection(Address).Select(reader.GetDevices(), (failure, input) => WriteFailure(failure, input));
         foreach (var device in selected.Where(d =>
                      (_vendorIds.Length == 0 || _vendorIds.Contains(d.VendorId))
                      && (_deviceIds.Length == 0 || _deviceIds.Contains(d.DeviceId))
-                     && (Class is null || Class.Any(c => MatchesClass(d, c)))
+                     && (Class is null || Class.Any(c => MatchesClass(reader, d, c)))
                      && (Driver is null || drivers.Matches(d.Driver))))
+        {
+            WarnIfNamesMissing(device.NameSource, "pci.ids");
             WriteObject(device);
+        }
     }
 
-    private static bool MatchesClass(PciDevice device, string filter) =>
+    /// <summary>A class that is no code and no name is an error; a driver nobody registered, a warning.</summary>
+    private void CheckFilters(PciDeviceReader reader)
+    {
+        _filtersCheckedFor = SystemRoot.Path;
+        foreach (var filter in Wildcards.Literals(Class))
+            if (!PciClassCode.TryParsePrefix(filter, out _) && reader.Names?.HasClassNamed(filter) != true)
+                ThrowFailure(PciErrors.ClassInvalid(filter, reader.Names?.SourcePath), filter);
+        var registered = reader.DriverNames();
+        foreach (var driver in Wildcards.Literals(Driver).Where(d => !registered.Contains(d, StringComparer.Ordinal)))
+            WriteWarning(PciErrors.NoSuchDriver(driver));
+    }
+
+    // A name filter matches any of the class's names, so 'Network controller' finds Ethernet controllers too.
+    private static bool MatchesClass(PciDeviceReader reader, PciDevice device, string filter) =>
         PciClassCode.TryParsePrefix(filter, out var prefix)
             ? PciClassCode.MatchesPrefix(device.ClassCode, prefix)
-            : new Wildcards(new[] { filter }).Matches(device.ClassName);
+            : reader.ClassNames(device).Any(new Wildcards(new[] { filter }).Matches);
 
     private string[] NormalizeIds(string parameter, string[]? ids) => (ids ?? Array.Empty<string>()).Select(id =>
     {

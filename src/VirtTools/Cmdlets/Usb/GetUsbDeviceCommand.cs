@@ -41,6 +41,7 @@ public sealed class GetUsbDeviceCommand : VirtToolsCmdlet
             if (device.IsHub && !IncludeHub && !named.Contains(busId)) continue;
             if (vendors is not null && (device.VendorId is null || !vendors.Contains(device.VendorId))) continue;
             if (products is not null && (device.ProductId is null || !products.Contains(device.ProductId))) continue;
+            WarnIfNamesMissing(device.NameSource, "usb.ids");
             WriteObject(device);
         }
         foreach (var missing in named.Where(id => !busIds.Contains(id, StringComparer.OrdinalIgnoreCase)))

@@ -129,8 +129,24 @@ public sealed class PciDeviceReaderFixtureTests
     }
 
     [Fact]
-    public void Without_pci_ids_names_are_null()
+    public void Without_pci_ids_in_the_tree_or_on_the_system_names_are_null()
     {
-        Assert.All(Reader.GetDevices(), d => Assert.Null(d.VendorName));
+        using var bareSystem = new TemporaryTree("system");
+        var reader = new PciDeviceReader(new SystemRoot(CapturedFixture.Shared), new SystemRoot(bareSystem.Path));
+        Assert.Null(reader.Names);
+        Assert.All(reader.GetDevices(), d => Assert.Equal((null, null, null, null), (d.VendorName, d.DeviceName, d.ClassName, d.NameSource)));
+    }
+
+    [Fact]
+    public void A_tree_without_pci_ids_is_named_from_the_system_s_and_says_so()
+    {
+        using var system = new TemporaryTree("system")
+            .File("/usr/share/hwdata/pci.ids", "8086  Intel Corporation\n\t100e  82540EM Gigabit Ethernet Controller\nC 02  Network controller\n\t00  Ethernet controller\n");
+        var reader = new PciDeviceReader(new SystemRoot(CapturedFixture.Shared), new SystemRoot(system.Path));
+        var nic = reader.Get("0000:00:02.0");
+        Assert.Equal(("Intel Corporation", "82540EM Gigabit Ethernet Controller", "Ethernet controller"), (nic.VendorName, nic.DeviceName, nic.ClassName));
+        Assert.Equal(system.Resolve("/usr/share/hwdata/pci.ids"), nic.NameSource);
+        Assert.Equal("Intel Corporation 82540EM Gigabit Ethernet Controller", nic.Name);
+        Assert.Equal(new[] { "Ethernet controller", "Network controller" }, reader.ClassNames(nic));
     }
 }

@@ -131,12 +131,21 @@ public sealed class UsbDeviceReaderTests
     }
 
     [Fact]
-    public void Without_usb_ids_names_are_null()
+    public void Without_usb_ids_in_the_tree_or_on_the_system_names_are_null()
     {
-        var disk = Captured.Find("2-3")!;
-        Assert.Null(disk.VendorName);
-        Assert.Null(disk.ProductName);
+        using var bareSystem = new TemporaryTree("system");
+        var disk = new UsbDeviceReader(new SystemRoot(CapturedFixture.Shared), new SystemRoot(bareSystem.Path)).Find("2-3")!;
+        Assert.Equal((null, null, null), (disk.VendorName, disk.ProductName, disk.NameSource));
         Assert.Equal("QEMU USB HARDDRIVE", disk.Description);
+    }
+
+    [Fact]
+    public void A_tree_without_usb_ids_is_named_from_the_system_s_and_says_so()
+    {
+        using var system = new TemporaryTree("system").File("/usr/share/misc/usb.ids", "46f4  QEMU\n\t0001  QEMU USB HARDDRIVE (test name)\n");
+        var disk = new UsbDeviceReader(new SystemRoot(CapturedFixture.Shared), new SystemRoot(system.Path)).Find("2-3")!;
+        Assert.Equal(("QEMU", "QEMU USB HARDDRIVE (test name)"), (disk.VendorName, disk.ProductName));
+        Assert.Equal(system.Resolve("/usr/share/misc/usb.ids"), disk.NameSource);
     }
 
     [Fact]
