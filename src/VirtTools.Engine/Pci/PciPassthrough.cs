@@ -263,7 +263,7 @@ public sealed class PciPassthrough
         var addresses = moving.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
         return new PciIrqShareReader(_root).GetLines()
             .Where(line => line.BlockedAddress.Any(addresses.Contains))
-            .Select(line => $"IRQ {line.Irq} is shared by {string.Join(", ", line.Address)}: {line.Reason}");
+            .Select(line => line.Reason);
     }
 
     /// <summary>Group members that make the group unusable for vfio: bound to a driver that is not a stub, and not bridges.</summary>

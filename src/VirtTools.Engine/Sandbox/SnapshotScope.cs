@@ -13,7 +13,7 @@ internal static class SnapshotScope
     {
         "/sys/bus/pci", "/sys/bus/usb", "/sys/bus/platform/drivers/vhci_hcd", "/sys/devices/platform",
         "/sys/devices/virtual/net", "/sys/devices/virtual/block", "/sys/class/net", "/sys/class/block",
-        "/sys/class/iommu", "/sys/class/dmi/id", "/sys/kernel/iommu_groups", "/sys/kernel/mm/ksm", "/sys/hypervisor",
+        "/sys/class/iommu", "/sys/class/dmi/id", "/sys/kernel/iommu_groups", "/sys/kernel/irq", "/sys/kernel/mm/ksm", "/sys/hypervisor",
         "/sys/module/kvm_intel/parameters", "/sys/module/kvm_amd/parameters", "/sys/module/vhci_hcd/parameters",
         "/sys/module/usbip_host/parameters",
         "/run/vhci_hcd", "/run/virttools", "/var/lib/virttools", "/etc/virttools",

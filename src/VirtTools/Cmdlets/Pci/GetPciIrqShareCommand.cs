@@ -29,9 +29,9 @@ public sealed class GetPciIrqShareCommand : VirtToolsCmdlet
         var devices = new PciDeviceReader(SystemRoot).GetDevices().ToList();
         var selection = new PciAddressSelection(Address);
         var wanted = selection.Select(devices, (failure, input) => WriteFailure(failure, input)).Select(d => d.Address).ToHashSet();
-        foreach (var line in PciIrqShareReader.Group(devices, SystemRoot.Path))
+        foreach (var line in PciIrqShareReader.Group(devices, SystemRoot))
         {
-            if (SharedOnly && !line.IsShared) continue;
+            if (SharedOnly && !line.Shared) continue;
             if (!selection.IsEmpty && !line.Address.Any(wanted.Contains)) continue;
             if (_written.Add((line.Root, line.Irq))) WriteObject(line);
         }

@@ -5,52 +5,132 @@ using Xunit;
 
 namespace VirtTools.Tests.Engine.Pci;
 
+/// <summary>Each rule of a shared line, on synthetic trees that carry the kernel's handler names for IRQ 11.</summary>
 public sealed class PciIrqShareReaderTests : IDisposable
 {
     private readonly TemporaryTree _tree = new("irq-share");
 
     private IReadOnlyList<PciIrqShare> Lines() => new PciIrqShareReader(new SystemRoot(_tree.Path)).GetLines();
 
+    private void Handlers(int irq, string actions) => _tree.File($"/sys/kernel/irq/{irq}/actions", actions);
+
+    // A conventional PCI header: no PCI 2.3 DisINTx evidence, so the function cannot be trusted to mask INTx.
+    private static byte[] Conventional => SyntheticPci.Config(length: 256);
+
+    // PCI Express functions can mask INTx.
+    private static byte[] Express => SyntheticPci.Config(length: 4096);
+
     [Fact]
-    public void A_sharer_without_msi_or_masking_is_blocked_while_another_driver_holds_the_line()
+    public void A_line_with_two_handlers_is_shared()
     {
-        // 05:06.0: conventional PCI, masking unknown, no driver. 05:07.0: e1000 on the line with INTx.
-        _tree.Function("0000:05:06.0", config: SyntheticPci.Config(length: 256));
-        _tree.Function("0000:05:07.0", config: SyntheticPci.Config(length: 256), driver: "e1000");
+        Handlers(11, "ehci_hcd:usb3,eth0");
+        _tree.Function("0000:05:06.0", config: Express, driver: "ehci-pci");
+        _tree.Function("0000:05:07.0", config: Express, driver: "e1000");
         var line = Assert.Single(Lines());
-        Assert.Equal(11, line.Irq);
-        Assert.True(line.IsShared);
-        Assert.True(line.BlocksPassthrough);
-        Assert.Contains("0000:05:06.0", line.BlockedAddress);
-        Assert.Contains("e1000", line.Reason);
+        Assert.True(line.Shared);
+        Assert.Equal(new[] { "ehci_hcd:usb3", "eth0" }, line.Handlers);
+        Assert.Equal("/sys/kernel/irq/11/actions", line.HandlerSource);
+        Assert.Equal(new[] { "0000:05:06.0", "0000:05:07.0" }, line.Users);
+        Assert.False(line.Blocks); // both can mask INTx
+        Assert.Contains("handlers ehci_hcd:usb3, eth0", line.Reason);
     }
 
     [Fact]
-    public void A_line_is_not_blocking_when_the_other_sharer_uses_msi()
+    public void One_handler_and_a_function_on_MSI_X_is_not_shared_and_the_MSI_function_is_listed_apart()
     {
-        _tree.Function("0000:05:06.0", config: SyntheticPci.Config(length: 256));
-        var other = _tree.Function("0000:05:07.0", config: SyntheticPci.Config(length: 256), driver: "e1000");
-        _tree.Msi(other, "msi", 50);
+        Handlers(11, "eth0");
+        _tree.Function("0000:05:06.0", config: Conventional, driver: "e1000");
+        var xhci = _tree.Function("0000:05:07.0", config: Conventional, driver: "xhci_hcd");
+        _tree.Msi(xhci, "msix", 40, 41, 42);
         var line = Assert.Single(Lines());
-        Assert.True(line.IsShared);
-        Assert.False(line.BlocksPassthrough);
-        Assert.Contains("uses MSI", line.Reason);
+        Assert.False(line.Shared);
+        Assert.False(line.Blocks);
+        Assert.Equal(new[] { "0000:05:06.0" }, line.Users);
+        Assert.Equal(new[] { "0000:05:07.0" }, line.MsiFunctions);
+        Assert.Contains("uses MSI-X (3 vectors in msi_irqs), not the line", line.Reason);
     }
 
     [Fact]
-    public void A_sharer_that_can_mask_intx_is_never_blocked()
+    public void A_line_with_no_handler_is_neither_shared_nor_blocking()
     {
-        _tree.Function("0000:05:06.0", config: SyntheticPci.Config(length: 4096));
-        _tree.Function("0000:05:07.0", config: SyntheticPci.Config(length: 4096), driver: "e1000e");
-        Assert.False(Assert.Single(Lines()).BlocksPassthrough);
+        Handlers(11, "");
+        _tree.Function("0000:05:06.0", config: Conventional);
+        _tree.Function("0000:05:07.0", config: Conventional);
+        var line = Assert.Single(Lines());
+        Assert.Empty(line.Handlers);
+        Assert.Empty(line.Users);
+        Assert.False(line.Shared);
+        Assert.False(line.Blocks);
+        Assert.StartsWith("IRQ 11 has no handler (/sys/kernel/irq/11/actions)", line.Reason);
     }
 
     [Fact]
-    public void An_idle_vfio_sharer_does_not_hold_the_line()
+    public void An_unbound_function_that_cannot_mask_INTx_is_blocked_by_another_function_s_handler()
     {
-        _tree.Function("0000:05:06.0", config: SyntheticPci.Config(length: 256));
-        _tree.Function("0000:05:07.0", config: SyntheticPci.Config(length: 256), driver: "vfio-pci", enable: 0);
-        Assert.False(Assert.Single(Lines()).BlocksPassthrough);
+        Handlers(11, "eth0");
+        _tree.Function("0000:05:06.0", config: Conventional);
+        _tree.Function("0000:05:07.0", config: Conventional, driver: "e1000");
+        var line = Assert.Single(Lines());
+        Assert.True(line.Shared); // the unbound one would use INTx on a line eth0 holds
+        Assert.True(line.Blocks);
+        Assert.Equal(new[] { "0000:05:06.0" }, line.BlockedAddress);
+        Assert.Contains("0000:05:06.0 cannot mask INTx", line.Reason);
+        Assert.Equal(1, CountOf(line.Reason, "IRQ 11")); // said once, no repetition
+    }
+
+    [Fact]
+    public void An_unbound_function_that_can_mask_INTx_shares_the_line_without_blocking()
+    {
+        Handlers(11, "eth0");
+        _tree.Function("0000:05:06.0", config: Express);
+        _tree.Function("0000:05:07.0", config: Express, driver: "e1000e");
+        var line = Assert.Single(Lines());
+        Assert.True(line.Shared);
+        Assert.False(line.Blocks);
+    }
+
+    [Fact]
+    public void A_function_alone_on_its_line_with_its_own_handler_blocks_nothing()
+    {
+        Handlers(11, "eth0");
+        _tree.Function("0000:05:07.0", config: Conventional, driver: "e1000");
+        var line = Assert.Single(Lines());
+        Assert.False(line.Shared);
+        Assert.False(line.Blocks);
+    }
+
+    [Fact]
+    public void Handlers_come_from_proc_interrupts_when_sys_kernel_irq_is_missing()
+    {
+        _tree.File("/proc/interrupts", "           CPU0       CPU1\n  0:         45          0   IO-APIC   2-edge      timer\n"
+            + " 11:          0       1234   IO-APIC  11-fasteoi   uhci_hcd:usb1, eth1\nNMI:          0          0   Non-maskable interrupts\n");
+        _tree.Function("0000:05:06.0", config: Conventional);
+        var line = Assert.Single(Lines());
+        Assert.Equal(new[] { "uhci_hcd:usb1", "eth1" }, line.Handlers);
+        Assert.Equal("/proc/interrupts IRQ 11", line.HandlerSource);
+        Assert.True(line.Blocks);
+    }
+
+    [Fact]
+    public void Without_irq_files_the_handlers_are_inferred_from_the_drivers_and_say_so()
+    {
+        _tree.Function("0000:05:06.0", config: Conventional);
+        _tree.Function("0000:05:07.0", config: Conventional, driver: "e1000");
+        var line = Assert.Single(Lines());
+        Assert.Equal(new[] { "e1000" }, line.Handlers);
+        Assert.StartsWith("inferred from drivers", line.HandlerSource);
+        Assert.True(line.Blocks);
+    }
+
+    [Fact]
+    public void An_idle_vfio_function_holds_no_handler()
+    {
+        Handlers(11, "");
+        _tree.Function("0000:05:06.0", config: Conventional);
+        _tree.Function("0000:05:07.0", config: Conventional, driver: "vfio-pci", enable: 0);
+        var line = Assert.Single(Lines());
+        Assert.Empty(line.Users);
+        Assert.False(line.Blocks);
     }
 
     [Fact]
@@ -63,14 +143,47 @@ public sealed class PciIrqShareReaderTests : IDisposable
     }
 
     [Fact]
-    public void The_captured_ich9_functions_share_irq_10_without_blocking()
+    public void The_real_proc_interrupts_of_this_machine_parse_to_what_sys_kernel_irq_says()
+    {
+        if (!Directory.Exists("/sys/kernel/irq") || !File.Exists("/proc/interrupts")) return; // nothing to compare here
+        var fromProc = KernelIrqHandlers.ParseProcInterrupts(File.ReadAllText("/proc/interrupts"));
+        foreach (var dir in Directory.GetDirectories("/sys/kernel/irq"))
+        {
+            var irq = int.Parse(Path.GetFileName(dir), System.Globalization.CultureInfo.InvariantCulture);
+            var actions = File.Exists(dir + "/actions") ? File.ReadAllText(dir + "/actions").Trim() : "";
+            if (actions.Contains(' ', StringComparison.Ordinal)) continue; // a name with a space cannot round-trip through the column
+            var expected = actions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            // /proc/interrupts lists only IRQs with a handler or an allocated descriptor; compare those it lists.
+            if (fromProc.On(irq).Count == 0 && expected.Length == 0) continue;
+            Assert.Equal(expected, fromProc.On(irq));
+        }
+    }
+
+    [Fact]
+    public void On_this_machine_each_line_s_handlers_are_what_its_actions_file_says()
+    {
+        foreach (var line in new PciIrqShareReader(SystemRoot.Live).GetLines())
+        {
+            var actions = $"/sys/kernel/irq/{line.Irq}/actions";
+            if (!File.Exists(actions)) continue; // a kernel before 4.11: /proc/interrupts, compared above
+            Assert.Equal(File.ReadAllText(actions).Trim().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), line.Handlers);
+            if (line.Handlers.Length > 1) Assert.True(line.Shared, line.Reason);
+        }
+    }
+
+    [Fact]
+    public void The_captured_ich9_functions_on_irq_10_are_not_shared_as_no_driver_holds_the_line()
     {
         var lines = new PciIrqShareReader(new SystemRoot(CapturedFixture.Shared)).GetLines();
         Assert.Equal(new[] { 10, 21, 22, 23 }, lines.Select(l => l.Irq));
-        var shared = Assert.Single(lines, l => l.IsShared);
-        Assert.Equal(new[] { "0000:00:1f.2", "0000:00:1f.3" }, shared.Address);
-        Assert.False(shared.BlocksPassthrough); // neither has a driver holding the line
+        var line10 = Assert.Single(lines, l => l.Irq == 10);
+        Assert.Equal(new[] { "0000:00:1f.2", "0000:00:1f.3" }, line10.Address);
+        Assert.Empty(line10.Handlers);
+        Assert.False(line10.Shared);
+        Assert.False(line10.Blocks);
     }
+
+    private static int CountOf(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
 
     public void Dispose() => _tree.Dispose();
 }
