@@ -9,6 +9,7 @@ public static class PciErrors
     public const string AddressInvalidId = "PciAddressInvalid";
     public const string IdInvalidId = "PciIdInvalid";
     public const string ClassInvalidId = "PciClassInvalid";
+    public const string BridgeNotPassableId = "PciBridgeNotPassable";
     public const string IommuGroupNotFoundId = "IommuGroupNotFound";
 
     public static VirtToolsException DeviceNotFound(string input) => new(DeviceNotFoundId, FailureKind.NotFound,
@@ -27,6 +28,11 @@ public static class PciErrors
             ? "Give the class as hex (0x02 network, 0x0c03 USB), or install pci.ids (Debian: apt install pci.ids) to match by name."
             : "Give the class as hex, a name such as 'Ethernet controller', or a wildcard such as '*Ethernet*'.",
         input);
+
+    public static VirtToolsException BridgeNotPassable(string address, string kind) => new(BridgeNotPassableId, FailureKind.InvalidArgument,
+        $"{address} is {kind}: the host needs it to reach everything behind it, and no VM can use it (vfio-pci itself refuses PCI-PCI bridges).",
+        "Pass through the endpoint functions behind it instead (Get-IommuGroup shows them); a bridge in their group stays on its driver.",
+        address);
 
     /// <summary>The warning for a -Driver name that no PCI driver registered: the filter can only match nothing.</summary>
     public static string NoSuchDriver(string driver) =>

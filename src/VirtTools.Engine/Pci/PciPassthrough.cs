@@ -35,6 +35,7 @@ public sealed class PciPassthrough
     public PassthroughPlan PlanSet(string address, string driver = VfioPci, bool includeIommuGroup = false, bool persist = false, bool force = false)
     {
         var target = RequireFunction(address);
+        if (BridgeKind(target) is { } bridge) throw PciErrors.BridgeNotPassable(target.Address, bridge);
         var warnings = new List<string>();
 
         if (target.IommuGroup is null)
@@ -265,6 +266,15 @@ public sealed class PciPassthrough
             .Where(line => line.BlockedAddress.Any(addresses.Contains))
             .Select(line => line.Reason);
     }
+
+    /// <summary>What kind of bridge the function is, by class (host 06 00, ISA 06 01) or header type; null for an endpoint.</summary>
+    private static string? BridgeKind(PassthroughFunction function) => (function.ClassCode >> 8) switch
+    {
+        0x0600 => "a host bridge",
+        0x0601 => "an ISA bridge (the LPC controller: firmware, keyboard controller, TPM, clocks)",
+        _ when function.IsBridge => "a PCI bridge",
+        _ => null,
+    };
 
     /// <summary>Group members that make the group unusable for vfio: bound to a driver that is not a stub, and not bridges.</summary>
     internal IEnumerable<PassthroughFunction> GroupBlockers(PassthroughFunction target)

@@ -157,6 +157,16 @@ public sealed class PciPassthroughTests : IDisposable
         Assert.DoesNotContain(Engine.PlanSet(Disk).Warnings, w => w.Contains("swap", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("0000:00:00.0", "a host bridge")]
+    [InlineData("0000:00:1f.0", "an ISA bridge")]
+    public void A_host_or_ISA_bridge_is_refused_up_front_even_with_Force(string address, string kind)
+    {
+        var refused = Assert.Throws<VirtTools.Diagnostics.VirtToolsException>(() => Engine.PlanSet(address, force: true));
+        Assert.Equal(PciErrors.BridgeNotPassableId, refused.ErrorId);
+        Assert.Contains(kind, refused.Message);
+    }
+
     [Fact]
     public void A_shared_INTx_line_the_function_cannot_avoid_is_a_warning_not_a_refusal()
     {
