@@ -90,9 +90,9 @@ public static class UsbIpClient
                 if (UsbIpDeviceRecordCheck.FindProblem(device) is { } problem)
                     throw new UsbIpProtocolException(UsbIpProtocolException.InvalidDevice,
                         $"The device it returned for the import of {busId} cannot be attached: {problem}.");
-                if (device.BusId != busId)
+                if (device.BusId != busId) // checked above: a bus id, safe to show as it is
                     throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
-                        $"It answered the import of {busId} with device {UsbIpPeerText.Quote(device.BusId)}.");
+                        $"The import of {busId} was answered with device {device.BusId}.");
                 return new UsbIpSocketImport(socket, device);
             }
             catch
