@@ -14,9 +14,7 @@ public static partial class UsbIpBusIdText
     /// <summary>SYSFS_BUS_ID_SIZE less the terminating NUL.</summary>
     public const int MaxLength = UsbIpProtocol.BusIdFieldSize - 1;
 
-    public static bool IsValid(string? text) => text is not null && FindProblem(text) is null;
-
-    /// <summary>Why <paramref name="text"/> is not a bus id, as a clause for a message ("is 32 bytes long..."); null when it is one.</summary>
+    /// <summary>Why <paramref name="text"/> is not a bus id, as a clause for a message ("is 32 characters long..."); null when it is one.</summary>
     public static string? FindProblem(string text)
     {
         if (text.Length == 0) return "is empty";
