@@ -2,6 +2,7 @@ using System.Globalization;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
 using VirtTools.UsbIp.Client;
+using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Vhci;
 
 namespace VirtTools.Config;
@@ -9,23 +10,28 @@ namespace VirtTools.Config;
 /// <summary>
 /// A profile's attachment applied the way Connect-UsbIpDevice does it (import, vhci attach, the /run/vhci_hcd record).
 /// A rule that names the device by ids rather than bus id asks the server's device list first: the list carries
-/// vendor and product but no serial, so a serial is checked on the attached device by the next drift reading.
+/// vendor and product but no serial, so a serial is checked on the attached device by the next drift reading. A
+/// record the server listed but the client left out (UsbIpInvalidDeviceRecord) that fits the rule fails the attach:
+/// it may be the very device the rule means, so neither it nor another match is taken.
 /// </summary>
 public sealed class UsbIpAttachmentApplier : IUsbIpAttachmentApplier
 {
     public TimeSpan Timeout { get; init; } = UsbIpClient.DefaultTimeout;
 
-    public void Attach(SystemRoot root, UsbIpAttachmentRule rule, CancellationToken cancellation)
-    {
-        var busId = rule.Match.BusId ?? FindOnServer(rule, cancellation);
-        new VhciAttacher(root, UsbIpClient.Importer)
-            .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, Timeout, cancellation).GetAwaiter().GetResult();
-    }
+    public void Attach(SystemRoot root, UsbIpAttachmentRule rule, CancellationToken cancellation) =>
+        ApplierBoundary.Run($"Attaching {rule.Match} from {UsbIpClient.Describe(rule.ComputerName, rule.TcpPort)}", rule.ComputerName, cancellation, () =>
+        {
+            var busId = rule.Match.BusId ?? FindOnServer(rule, cancellation);
+            new VhciAttacher(root, UsbIpClient.Importer)
+                .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, Timeout, cancellation).GetAwaiter().GetResult();
+        });
 
     private string FindOnServer(UsbIpAttachmentRule rule, CancellationToken cancellation)
     {
         var offered = UsbIpClient.ListDevicesAsync(rule.ComputerName, rule.TcpPort, Timeout, cancellation).GetAwaiter().GetResult();
-        var matching = offered.Where(device => Fits(rule.Match.VendorId, device.VendorId) && Fits(rule.Match.ProductId, device.ProductId)).ToList();
+        bool Wanted(UsbIpDeviceRecord device) => Fits(rule.Match.VendorId, device.VendorId) && Fits(rule.Match.ProductId, device.ProductId);
+        if (offered.Refused.FirstOrDefault(refused => Wanted(refused.Record)) is { } unusable) throw unusable.Problem;
+        var matching = offered.Where(Wanted).ToList();
         var server = UsbIpClient.Describe(rule.ComputerName, rule.TcpPort);
         return matching.Count switch
         {

@@ -6,9 +6,10 @@ namespace VirtTools.Config;
 /// <summary>A profile's export applied the way Export-UsbIpDevice does it: the same exporter, checks and rollback.</summary>
 public sealed class UsbIpExportApplier : IUsbIpExportApplier
 {
-    public void Export(SystemRoot root, string busId, CancellationToken cancellation)
-    {
-        var exporter = new UsbIpExporter(root);
-        exporter.Export(exporter.PlanExport(busId));
-    }
+    public void Export(SystemRoot root, string busId, CancellationToken cancellation) =>
+        ApplierBoundary.Run($"Exporting {busId}", busId, cancellation, () =>
+        {
+            var exporter = new UsbIpExporter(root);
+            exporter.Export(exporter.PlanExport(busId));
+        });
 }

@@ -36,14 +36,18 @@ public sealed class VirtHostAgent
     }
 
     /// <summary>
-    /// Compares the profile with the host and applies what this pass may apply. Never throws for what the host
-    /// or the profile does: a profile that cannot be applied as a whole (an export match that fits several
-    /// devices) is logged and tried again on the next pass. Returns the drift after the pass.
+    /// Compares the profile with the host and applies what this pass may apply. Never throws for what the host,
+    /// the profile or a peer does: this is the agent's one boundary. An item that fails is logged against the item
+    /// and backs off on its own; a pass that fails as a whole (a profile that cannot be applied as a whole, such as
+    /// an export match that fits several devices, or anything a reading of the host throws) is logged and backs off
+    /// as one item, the start-up items still owed. Only the caller's cancellation ends a pass early. Returns the
+    /// drift after the pass.
     /// </summary>
     public IReadOnlyList<VirtHostDrift> Pass(CancellationToken cancellation = default)
     {
         if (_config is not { } config) return Array.Empty<VirtHostDrift>();
         var now = _time.GetUtcNow();
+        if (!Backoff.IsDue(PassKey, now)) return Array.Empty<VirtHostDrift>();
         var first = _firstPass;
         _firstPass = false;
         var reconnecting = (config.UsbIp?.Attachments ?? Array.Empty<UsbIpAttachmentRule>())
@@ -54,12 +58,16 @@ public sealed class VirtHostAgent
         {
             after = _sync.Sync(config, (drift, _) => MayApply(drift, first, reconnecting, now), cancellation);
         }
-        catch (VirtToolsException refused)
+        catch (Exception failure) when (!(failure is OperationCanceledException && cancellation.IsCancellationRequested))
         {
-            _log($"profile not applied: {refused.Message}");
+            var wait = Backoff.Failed(PassKey, now);
+            _log(failure is VirtToolsException refused
+                ? $"profile not applied: {refused.Message} (next try in {wait.TotalSeconds:0.#} s)"
+                : $"pass failed: {failure.GetType().Name}: {failure.Message} (next try in {wait.TotalSeconds:0.#} s)");
             if (first) _firstPass = true; // nothing was applied: the start-up items are still owed
             return Array.Empty<VirtHostDrift>();
         }
+        Backoff.Succeeded(PassKey);
         foreach (var item in after) Record(item, now);
         return after;
     }
@@ -91,6 +99,9 @@ public sealed class VirtHostAgent
                 break;
         }
     }
+
+    /// <summary>The backoff key of a pass that failed as a whole; item keys are profile locations ("host.yaml:4:7") or "Area Item".</summary>
+    private const string PassKey = "(pass)";
 
     private static string Key(VirtHostDrift drift) => drift.Location ?? $"{drift.Area} {drift.Item}";
 }

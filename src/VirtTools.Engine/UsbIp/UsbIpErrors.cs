@@ -16,6 +16,9 @@ public static class UsbIpErrors
     public const string BindFailedId = "UsbIpBindFailed";
     public const string UnexportFailedId = "UsbIpUnexportFailed";
     public const string NotGivenBackId = "UsbIpDeviceNotGivenBack";
+    public const string InvalidBusIdId = "UsbIpInvalidBusId";
+    public const string ConnectionLostId = "UsbIpConnectionLost";
+    public const string UnexpectedFailureId = "UsbIpUnexpectedFailure";
 
     /// <summary>The size of usbip-host's match_busid table (MAX_BUSID in stub_main.c).</summary>
     public const int MatchTableSize = 16;
@@ -54,4 +57,23 @@ public static class UsbIpErrors
             : string.Create(CultureInfo.InvariantCulture, $"There is no vhci_hcd port {port}: the vhci-hcd driver is not loaded."),
         vhciLoaded ? "Run Get-UsbIpPort to see the ports every vhci_hcd controller has." : "Load the driver with 'modprobe vhci-hcd'.",
         port);
+
+    /// <summary>A bus id given to the client that no server could hold; refused before anything is sent.</summary>
+    public static VirtToolsException InvalidBusId(string busId, string problem) => new(InvalidBusIdId, FailureKind.InvalidArgument,
+        $"The bus id {Protocol.UsbIpPeerText.Quote(busId)} {problem}.",
+        "Give the bus id as Get-UsbIpDevice lists it (such as 1-1.2).", busId);
+
+    /// <summary>The connection to a server broke while the client waited for its reply (a reset, a network error).</summary>
+    public static VirtToolsException ConnectionLost(string server, string computerName, Exception cause) => new(ConnectionLostId, FailureKind.ConnectionError,
+        $"The connection to the USB/IP server {server} broke before its reply was complete: {cause.Message}.",
+        $"Try again; if it keeps happening, look at the server's log on {server} and at the network between the two hosts.", computerName, cause);
+
+    /// <summary>
+    /// What an applier throws for an exception that is not a VirtToolsException (a bug, or a library refusing what a
+    /// peer sent in a way nobody foresaw), so the item is recorded as failed and retried instead of ending the agent.
+    /// </summary>
+    public static VirtToolsException UnexpectedFailure(string action, object? target, Exception cause) => new(UnexpectedFailureId, FailureKind.OperationFailed,
+        $"{action} failed unexpectedly: {cause.GetType().Name}: {cause.Message}",
+        "This is a fault in VirtTools or a peer it did not foresee: report the message with the server or device involved; the agent tries again with its backoff.",
+        target, cause);
 }

@@ -12,8 +12,12 @@ public static class UsbIpClient
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>OP_REQ_DEVLIST to host:port; the records as the server sent them.</summary>
-    public static Task<IReadOnlyList<UsbIpDeviceRecord>> ListDevicesAsync(string computerName, int tcpPort, TimeSpan timeout,
+    /// <summary>
+    /// OP_REQ_DEVLIST to host:port. A reply whose framing cannot be trusted (another version or operation, a count
+    /// past the protocol's limits, a truncated record) fails as a whole; a record that is framed right but carries
+    /// a value that cannot be used is left out and reported in <see cref="UsbIpDeviceList{T}.Refused"/>.
+    /// </summary>
+    public static Task<UsbIpDeviceList<UsbIpDeviceRecord>> ListDevicesAsync(string computerName, int tcpPort, TimeSpan timeout,
         CancellationToken cancellation = default) =>
         WithDeadlineAsync(computerName, tcpPort, timeout, cancellation, async deadline =>
         {
@@ -28,8 +32,10 @@ public static class UsbIpClient
             if (op.Status != UsbIpReplyStatus.Ok) throw UsbIpReplyStatusMessages.ToFailure(op.Status, Describe(computerName, tcpPort), null);
             var count = UsbIpManagementCodec.ReadDeviceCount(header.AsSpan(UsbIpProtocol.OpCommonSize));
 
-            // The list grows as records arrive: a count alone never sizes an allocation.
+            // The lists grow as records arrive: a count alone never sizes an allocation. Whatever follows the
+            // last announced record is never read, so a server that keeps sending costs nothing more.
             var devices = new List<UsbIpDeviceRecord>();
+            var refused = new List<UsbIpRefusedDevice>();
             var record = new byte[UsbIpProtocol.DeviceRecordSize];
             var interfaceBytes = new byte[UsbIpProtocol.InterfaceRecordSize * UsbIpProtocol.MaxInterfaces];
             for (var i = 0; i < count; i++)
@@ -41,19 +47,29 @@ public static class UsbIpClient
                 await socket.ReceiveExactlyAsync(block, "interface records", deadline).ConfigureAwait(false);
                 for (var j = 0; j < interfaces.Length; j++)
                     interfaces[j] = UsbIpManagementCodec.ReadInterface(block.Span.Slice(j * UsbIpProtocol.InterfaceRecordSize, UsbIpProtocol.InterfaceRecordSize));
-                devices.Add(UsbIpManagementCodec.WithInterfaces(device, interfaces));
+                device = UsbIpManagementCodec.WithInterfaces(device, interfaces);
+                if (UsbIpDeviceRecordCheck.FindProblem(device) is { } problem)
+                    refused.Add(new UsbIpRefusedDevice(device, new UsbIpProtocolException(UsbIpProtocolException.InvalidDevice,
+                        $"The USB/IP server {Describe(computerName, tcpPort)} listed a device that was left out (record {i + 1} of {count}, {device.VendorId:x4}:{device.ProductId:x4}): {problem}.",
+                        computerName)));
+                else
+                    devices.Add(device);
             }
-            return (IReadOnlyList<UsbIpDeviceRecord>)devices;
+            return new UsbIpDeviceList<UsbIpDeviceRecord>(devices, refused);
         });
 
     /// <summary>
     /// OP_REQ_IMPORT of one busid, as <c>usbip attach</c> asks: on success the server has handed its end to its
     /// kernel, and the returned import holds this end, open, for vhci_hcd to take. A refusal is the status's own
-    /// failure (UsbIpDeviceBusy...); a reply about another busid is refused as usbip refuses it.
+    /// failure (UsbIpDeviceBusy...); a reply about another busid is refused as usbip refuses it, and so is a device
+    /// record that vhci_hcd could not be given (see <see cref="UsbIpDeviceRecordCheck"/>). A bus id that is not one
+    /// is UsbIpInvalidBusId before anything is sent.
     /// </summary>
     public static Task<UsbIpSocketImport> ImportAsync(string computerName, int tcpPort, string busId, TimeSpan timeout,
-        CancellationToken cancellation = default) =>
-        WithDeadlineAsync(computerName, tcpPort, timeout, cancellation, async deadline =>
+        CancellationToken cancellation = default)
+    {
+        if (UsbIpBusIdText.FindProblem(busId) is { } invalid) return Task.FromException<UsbIpSocketImport>(UsbIpErrors.InvalidBusId(busId, invalid));
+        return WithDeadlineAsync(computerName, tcpPort, timeout, cancellation, async deadline =>
         {
             var request = new byte[UsbIpManagementCodec.ImportRequestSize];
             UsbIpManagementCodec.WriteImportRequest(request, busId);
@@ -71,9 +87,12 @@ public static class UsbIpClient
                 var body = reply.AsMemory(UsbIpProtocol.OpCommonSize);
                 await socket.ReceiveExactlyAsync(body, "imported device record", deadline).ConfigureAwait(false);
                 var device = UsbIpManagementCodec.ReadDevice(body.Span);
-                if (device.BusId != busId)
+                if (UsbIpDeviceRecordCheck.FindProblem(device) is { } problem)
+                    throw new UsbIpProtocolException(UsbIpProtocolException.InvalidDevice,
+                        $"The device it returned for the import of {busId} cannot be attached: {problem}.");
+                if (device.BusId != busId) // checked above: a bus id, safe to show as it is
                     throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
-                        $"The USB/IP server {Describe(computerName, tcpPort)} answered the import of {busId} with device {device.BusId}.");
+                        $"The import of {busId} was answered with device {device.BusId}.");
                 return new UsbIpSocketImport(socket, device);
             }
             catch
@@ -82,11 +101,16 @@ public static class UsbIpClient
                 throw;
             }
         });
+    }
 
     /// <summary>The real importer: TCP to the server, as <see cref="ImportAsync"/>.</summary>
     public static IUsbIpImporter Importer { get; } = new TcpImporter();
 
-    /// <summary>Runs one request under a deadline; running out of time is UsbIpServerTimeout, Ctrl+C stays a cancellation.</summary>
+    /// <summary>
+    /// Runs one request under a deadline, and is the one place a server's failings become the client's errors:
+    /// running out of time is UsbIpServerTimeout (Ctrl+C stays a cancellation), a broken connection
+    /// UsbIpConnectionLost, and every protocol error names the server that sent what was refused.
+    /// </summary>
     private static async Task<T> WithDeadlineAsync<T>(string computerName, int tcpPort, TimeSpan timeout, CancellationToken cancellation,
         Func<CancellationToken, Task<T>> request)
     {
@@ -95,6 +119,14 @@ public static class UsbIpClient
         try
         {
             return await request(deadline.Token).ConfigureAwait(false);
+        }
+        catch (UsbIpProtocolException refused)
+        {
+            throw new UsbIpProtocolException(refused.ErrorId, $"USB/IP server {Describe(computerName, tcpPort)}: {refused.Message}", computerName);
+        }
+        catch (SocketException broken)
+        {
+            throw UsbIpErrors.ConnectionLost(Describe(computerName, tcpPort), computerName, broken);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
@@ -106,11 +138,11 @@ public static class UsbIpClient
     }
 
     /// <summary>The device list as objects, with vendor, product and class names from usb.ids when one is installed.</summary>
-    public static async Task<IReadOnlyList<UsbIpRemoteDevice>> GetDevicesAsync(string computerName, int tcpPort, TimeSpan timeout,
+    public static async Task<UsbIpDeviceList<UsbIpRemoteDevice>> GetDevicesAsync(string computerName, int tcpPort, TimeSpan timeout,
         IdsDatabase? names, CancellationToken cancellation = default)
     {
         var records = await ListDevicesAsync(computerName, tcpPort, timeout, cancellation).ConfigureAwait(false);
-        return records.Select(r => ToRemoteDevice(r, computerName, tcpPort, names)).ToList();
+        return records.ConvertAll(r => ToRemoteDevice(r, computerName, tcpPort, names));
     }
 
     public static UsbIpRemoteDevice ToRemoteDevice(UsbIpDeviceRecord record, string computerName, int tcpPort, IdsDatabase? names) => new()

@@ -16,6 +16,9 @@ internal static class UsbIpDecoderSweep
         accepted += Try(bytes, static b => UsbIpManagementCodec.DecodeImportRequest(b));
         accepted += Try(bytes, static b => UsbIpManagementCodec.DecodeImportReply(b));
         accepted += Try(bytes, static b => UsbIpManagementCodec.ReadDevice(b[..Math.Min(b.Length, UsbIpProtocol.DeviceRecordSize)]));
+        // The checks a client applies to what it decoded answer with a reason, never an exception.
+        accepted += Try(bytes, static b => UsbIpDeviceRecordCheck.FindProblem(UsbIpManagementCodec.ReadDevice(b[..Math.Min(b.Length, UsbIpProtocol.DeviceRecordSize)])));
+        accepted += Try(bytes, static b => UsbIpBusIdText.FindProblem(UsbIpManagementCodec.ReadImportRequestBusId(b[..Math.Min(b.Length, UsbIpProtocol.BusIdFieldSize)])));
         accepted += Try(bytes, static b => UsbIpUrbCodec.ReadBasic(b));
         accepted += Try(bytes, static b => UsbIpUrbCodec.ReadSubmitCommand(b));
         accepted += Try(bytes, static b => UsbIpUrbCodec.ReadSubmitReply(b));

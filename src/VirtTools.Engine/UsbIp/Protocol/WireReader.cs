@@ -35,12 +35,17 @@ internal ref struct WireReader
     public uint U32() => BinaryPrimitives.ReadUInt32BigEndian(Take(4));
     public int S32() => BinaryPrimitives.ReadInt32BigEndian(Take(4));
 
-    /// <summary>A fixed-size char[] field: the text up to its first NUL (or the whole field when a peer filled it).</summary>
+    /// <summary>
+    /// A fixed-size char[] field: the text up to its first NUL (or the whole field when a peer filled it), one char
+    /// per byte (Latin-1), so nothing a peer sent is lost or grows on the way: a field with no NUL comes out one
+    /// character too long, and bytes that are not ASCII stay visible for <see cref="UsbIpDeviceRecordCheck"/> and
+    /// <see cref="UsbIpBusIdText"/> to refuse.
+    /// </summary>
     public string FixedString(int size)
     {
         var field = Take(size);
         var end = field.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
+        return Encoding.Latin1.GetString(end < 0 ? field : field[..end]);
     }
 
     /// <summary>A message must be exactly as long as its fields: extra bytes mean we misread the peer.</summary>

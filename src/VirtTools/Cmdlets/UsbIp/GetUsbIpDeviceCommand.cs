@@ -5,7 +5,10 @@ using VirtTools.UsbIp.Client;
 
 namespace VirtTools.Commands.UsbIp;
 
-/// <summary>Get-UsbIpDevice: the devices a USB/IP server exports (OP_REQ_DEVLIST), names from usb.ids under -Root.</summary>
+/// <summary>
+/// Get-UsbIpDevice: the devices a USB/IP server exports (OP_REQ_DEVLIST), names from usb.ids under -Root; a record
+/// the client left out (UsbIpInvalidDeviceRecord) is a warning, the other devices are still listed.
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "UsbIpDevice")]
 [OutputType(typeof(UsbIpRemoteDevice))]
 public sealed class GetUsbIpDeviceCommand : UsbIpClientCmdlet
@@ -22,6 +25,7 @@ public sealed class GetUsbIpDeviceCommand : UsbIpClientCmdlet
             var devices = UsbIpClient.GetDevicesAsync(ComputerName, TcpPort, Timeout, IdsDatabase.ForUsb(SystemRoot), Cancellation)
                 .GetAwaiter().GetResult();
             foreach (var device in devices) WriteObject(device);
+            foreach (var warning in devices.Warnings) WriteWarning(warning);
         }
         catch (VirtToolsException failure)
         {
