@@ -59,7 +59,7 @@ public sealed class IommuGroupReader
     /// </summary>
     public static string? ViabilityProblem(PciDevice member)
     {
-        if (member.Driver is null || member.IsVfioBound || member.Driver == "pci-stub" || member.IsBridge) return null;
+        if (VfioGroupViability.AllowsGroup(member.Driver, member.IsVfioBound, member.IsBridge)) return null;
         var what = member.DeviceName ?? member.ClassName ?? "function";
         return $"{member.Address} ({what}) is bound to {member.Driver}; unbind it or bind it to vfio-pci as well.";
     }
@@ -68,7 +68,7 @@ public sealed class IommuGroupReader
     private static string? ForeignMemberProblem(SysfsDirectory group, string member)
     {
         var driver = group.Child("devices/" + member).LinkName("driver");
-        return driver is null || driver.Contains("vfio", StringComparison.Ordinal)
+        return VfioGroupViability.AllowsGroup(driver)
             ? null
             : $"{member} (not a PCI function) is bound to {driver}; unbind it.";
     }

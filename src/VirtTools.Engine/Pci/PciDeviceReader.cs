@@ -103,7 +103,7 @@ public sealed class PciDeviceReader
             ResetMethods = device.String("reset_method")?.Split(' ', StringSplitOptions.RemoveEmptyEntries),
             HeaderType = headerType,
             IsBridge = headerType is int h ? h is 1 or 2 : (classValue >> 8) is 0x0604 or 0x0607,
-            IsVfioBound = device.Has("vfio-dev") || (driver?.Contains("vfio", StringComparison.Ordinal) ?? false),
+            IsVfioBound = VfioGroupViability.IsVfioBound(device, driver),
             IsEnabled = device.Int("enable") is int enable ? enable > 0 : null,
             IsPciExpress = config?.IsPciExpress,
             IntxDisabled = config?.IntxDisabled,

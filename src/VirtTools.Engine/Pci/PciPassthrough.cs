@@ -276,17 +276,33 @@ public sealed class PciPassthrough
         _ => null,
     };
 
-    /// <summary>Group members that make the group unusable for vfio: bound to a driver that is not a stub, and not bridges.</summary>
+    /// <summary>
+    /// Group members that keep the group from being viable (the rule in VfioGroupViability, as Get-IommuGroup judges
+    /// it). A member that is no PCI function cannot be moved with the group, so one on a host driver is a refusal.
+    /// </summary>
     internal IEnumerable<PassthroughFunction> GroupBlockers(PassthroughFunction target)
     {
         if (target.IommuGroup is not int group) yield break;
-        foreach (var member in _root.Directory($"/sys/kernel/iommu_groups/{group}/devices").EntryNames())
+        var devices = _root.Directory($"/sys/kernel/iommu_groups/{group}/devices");
+        foreach (var member in devices.EntryNames())
         {
-            if (member == target.Address || Function(member) is not { } function) continue;
-            bool viable = function.Driver is null or VfioPci or PciStub || function.Device.Has("vfio-dev") || function.IsBridge;
-            if (!viable) yield return function;
+            if (member == target.Address) continue;
+            if (Function(member) is not { } function)
+            {
+                var driver = devices.Child(member).LinkName("driver");
+                if (!VfioGroupViability.AllowsGroup(driver)) throw ForeignMemberBlocks(target, member, driver!);
+                continue;
+            }
+            if (!VfioGroupViability.AllowsGroup(function.Driver, VfioGroupViability.IsVfioBound(function.Device, function.Driver), function.IsBridge))
+                yield return function;
         }
     }
+
+    private static VirtToolsException ForeignMemberBlocks(PassthroughFunction target, string member, string driver) =>
+        new("IommuGroupNotViable", FailureKind.ResourceUnavailable,
+            $"IOMMU group {target.IommuGroup} of {target.Address} is not viable: {member} (not a PCI function) is bound to {driver}, and only PCI functions can be moved with the group.",
+            $"Unbind {member} from {driver} (echo {member} > /sys/bus/*/drivers/{driver}/unbind), or move the card to a slot with its own group.",
+            target.Address);
 
     private static VirtToolsException GroupNotViable(PassthroughFunction target, IReadOnlyList<PassthroughFunction> blockers, string driver) =>
         new("IommuGroupNotViable", FailureKind.ResourceUnavailable,

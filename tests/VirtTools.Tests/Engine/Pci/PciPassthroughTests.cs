@@ -157,6 +157,21 @@ public sealed class PciPassthroughTests : IDisposable
         Assert.DoesNotContain(Engine.PlanSet(Disk).Warnings, w => w.Contains("swap", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_group_member_that_is_no_PCI_function_on_a_host_driver_is_refused_even_with_the_group()
+    {
+        // A platform device in the virtio disk's group, bound to a host driver: Get-IommuGroup and Set-PciPassthrough agree.
+        _kernel.Tree.Directory("/sys/devices/platform/soc-dma.0").Directory("/sys/bus/platform/drivers/soc-dma")
+            .Link("/sys/devices/platform/soc-dma.0/driver", "../../../bus/platform/drivers/soc-dma")
+            .Link("/sys/kernel/iommu_groups/3/devices/soc-dma.0", "../../../../devices/platform/soc-dma.0");
+        var refused = Assert.Throws<VirtTools.Diagnostics.VirtToolsException>(() => Engine.PlanSet(Disk, includeIommuGroup: true, force: true));
+        Assert.Equal("IommuGroupNotViable", refused.ErrorId);
+        Assert.Contains("soc-dma.0 (not a PCI function) is bound to soc-dma", refused.Message);
+        var group = new IommuGroupReader(_kernel.Root).Find(3)!;
+        Assert.False(group.IsViable);
+        Assert.Contains(group.Problems, p => p.Contains("soc-dma.0 (not a PCI function)", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("0000:00:00.0", "a host bridge")]
     [InlineData("0000:00:1f.0", "an ISA bridge")]
