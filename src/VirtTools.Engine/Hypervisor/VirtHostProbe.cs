@@ -1,5 +1,6 @@
 using VirtTools.Ksm;
 using VirtTools.Sysfs;
+using VirtTools.UsbIp.Vhci;
 
 namespace VirtTools.Hypervisor;
 
@@ -14,8 +15,7 @@ public static class VirtHostProbe
         var xen = ReadXenRole(root);
         var detection = HypervisorDetector.Detect(root, cpu, xen);
         var iommuGroups = IommuGroupCount(root);
-        var vhci = root.Directory("/sys/devices/platform/vhci_hcd.0");
-        var (highSpeed, superSpeed) = VhciPortsBySpeed(vhci);
+        var vhci = new VhciReader(root).GetCapacity();
         KsmStats? ksm = KsmReader.IsAvailable(root) ? KsmReader.ReadStats(root) : null;
         return new VirtHost
         {
@@ -37,10 +37,10 @@ public static class VirtHostProbe
             RunningUnderEvidence = detection.Evidence,
             UsbIpHostLoaded = UsbIpHostLoaded(root),
             VhciHcdLoaded = VhciHcdLoaded(root),
-            VhciControllers = root.Directory("/sys/devices/platform").EntryNames().Count(n => n.StartsWith("vhci_hcd.", StringComparison.Ordinal)),
-            VhciPorts = vhci.Int("nports"),
-            VhciHighSpeedPorts = highSpeed,
-            VhciSuperSpeedPorts = superSpeed,
+            VhciControllers = vhci.Controllers,
+            VhciPorts = vhci.PortCount,
+            VhciHighSpeedPorts = vhci.IsAvailable ? vhci.HighSpeedPorts : null,
+            VhciSuperSpeedPorts = vhci.IsAvailable ? vhci.SuperSpeedPorts : null,
             KsmAvailable = ksm is not null,
             KsmRun = ksm?.Run,
             KsmSavedBytes = ksm?.SavedBytes,
@@ -128,23 +128,4 @@ public static class VirtHostProbe
 
     public static bool VhciHcdLoaded(SystemRoot root) =>
         root.Exists("/sys/module/vhci_hcd") || root.Exists("/sys/bus/platform/drivers/vhci_hcd");
-
-    /// <summary>Counts the "hs" and "ss" rows of vhci_hcd.0's status files (status, status.1...: one per controller).</summary>
-    private static (int? HighSpeed, int? SuperSpeed) VhciPortsBySpeed(SysfsDirectory vhci)
-    {
-        int hs = 0, ss = 0;
-        bool any = false;
-        foreach (var name in vhci.EntryNames().Where(n => n == "status" || n.StartsWith("status.", StringComparison.Ordinal)))
-        {
-            var text = vhci.Text(name);
-            if (text is null) continue;
-            any = true;
-            foreach (var line in text.Split('\n'))
-            {
-                if (line.StartsWith("hs ", StringComparison.Ordinal)) hs++;
-                else if (line.StartsWith("ss ", StringComparison.Ordinal)) ss++;
-            }
-        }
-        return any ? (hs, ss) : (null, null);
-    }
 }

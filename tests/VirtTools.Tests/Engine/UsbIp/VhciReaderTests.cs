@@ -104,7 +104,7 @@ public sealed class VhciReaderTests
     public void Capacity_counts_controllers_nports_and_free_ports_per_hub()
     {
         var capacity = Captured.GetCapacity();
-        Assert.Equal(new VhciCapacity(8, 240, 120, 119, 1), capacity);
+        Assert.Equal(new VhciCapacity(8, 240, 120, 120, 120, 119, 1), capacity);
         Assert.True(capacity.IsAvailable);
     }
 
