@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using VirtTools.Diagnostics;
 using VirtTools.Ksm;
+using VirtTools.UsbIp.Server;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -109,8 +110,8 @@ public static partial class VirtHostConfigParser
             foreach (var (value, at) in addresses.Where(a => !IPAddress.TryParse(a.Value, out _)))
                 Problems.Add($"{Where(at)}: '{value}' is not an IP address");
             var allow = Strings(map, "allow", "usbip.server.allow");
-            foreach (var (value, at) in allow.Where(a => !IsAddressOrCidr(a.Value)))
-                Problems.Add($"{Where(at)}: '{value}' is neither an IP address nor a CIDR (10.0.0.0/8)");
+            foreach (var (value, at) in allow)
+                if (ClientAllowList.Check(value) is { } problem) Problems.Add($"{Where(at)}: allowed client {problem}");
             return new UsbIpServerProfile
             {
                 Address = addresses.Select(a => a.Value).ToList(),
@@ -313,8 +314,5 @@ public static partial class VirtHostConfigParser
                 else Problems.Add($"{Where(item)}: each item of {what} must be a mapping");
             }
         }
-
-        private static bool IsAddressOrCidr(string text) =>
-            text.Contains('/') ? IPNetwork.TryParse(text, out _) : IPAddress.TryParse(text, out _);
     }
 }
