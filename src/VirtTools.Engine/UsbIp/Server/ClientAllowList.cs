@@ -61,7 +61,11 @@ public sealed class ClientAllowList
         }
         var slash = text.IndexOf('/');
         var address = IPAddressText.Parse(slash < 0 ? text : text[..slash], out problem);
-        if (address is null) return null;
+        if (address is null)
+        {
+            if (slash >= 0) problem = $"'{text}' is not a network: {problem}";
+            return null;
+        }
         var bits = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
         var prefix = bits;
         if (slash >= 0 && !TryPrefix(text[(slash + 1)..], bits, out prefix))

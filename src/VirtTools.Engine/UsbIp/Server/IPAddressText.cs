@@ -19,7 +19,7 @@ public static class IPAddressText
         if (parts.Length != 4 || parts.Any(p => p.Length == 0))
         {
             problem = parts.All(p => p.Length > 0 && p.All(char.IsAsciiDigit))
-                ? $"'{text}' is not a whole IPv4 address: write all four parts (as in 10.0.0.0 or 192.0.2.7)"
+                ? $"'{text}' is not a whole IPv4 address; write all four parts (as in 10.0.0.0 or 192.0.2.7)"
                 : $"'{text}' is not an IP address (192.0.2.7, 2001:db8::7)";
             return null;
         }
@@ -34,13 +34,13 @@ public static class IPAddressText
             }
             if (part.Length > 1 && part[0] == '0')
             {
-                problem = $"'{text}' has a part with a leading zero ('{part}'), which some tools read as octal: write it without";
+                problem = $"'{text}' has a part with a leading zero ('{part}'), which some tools read as octal; write it without";
                 return null;
             }
             var value = int.Parse(part, NumberStyles.None, CultureInfo.InvariantCulture);
             if (value > 255)
             {
-                problem = $"'{text}' is not an IPv4 address: '{part}' is above 255";
+                problem = $"'{text}' is not an IPv4 address; '{part}' is above 255";
                 return null;
             }
             bytes[i] = (byte)value;
@@ -50,18 +50,18 @@ public static class IPAddressText
 
     private static IPAddress? ParseIPv6(string text, out string? problem)
     {
+        var tail = text[(text.LastIndexOf(':') + 1)..];
+        if (tail.Contains('.') && Parse(tail, out _) is null)
+        {
+            problem = $"'{text}' is not an IPv6 address; its IPv4 part '{tail}' is not four decimal parts";
+            return null;
+        }
         problem = null;
         // Hex digits, colons and an embedded dotted IPv4 tail only: no zone ("%eth0"), brackets or port.
         if (!text.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.')
             || !IPAddress.TryParse(text, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
         {
             problem = $"'{text}' is not an IP address (192.0.2.7, 2001:db8::7)";
-            return null;
-        }
-        var tail = text[(text.LastIndexOf(':') + 1)..];
-        if (tail.Contains('.') && Parse(tail, out _) is null)
-        {
-            problem = $"'{text}' is not an IPv6 address: its IPv4 part '{tail}' is not four decimal parts";
             return null;
         }
         return address;
