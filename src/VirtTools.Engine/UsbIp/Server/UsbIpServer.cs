@@ -139,6 +139,7 @@ public sealed partial class UsbIpServer : IAsyncDisposable
         try
         {
             socket.Bind(new IPEndPoint(address, port));
+            DeferAcceptUntilData(socket);
             socket.Listen(ListenBacklog);
             _listeners.Add(socket);
             return socket;
@@ -163,6 +164,18 @@ public sealed partial class UsbIpServer : IAsyncDisposable
                     $"Cannot listen on {endpoint}: {e.Message}.", "Check that the address belongs to this host (ip address).", endpoint, e),
             };
         }
+    }
+
+    /// <summary>
+    /// TCP_DEFER_ACCEPT: the kernel hands us a connection only once its first bytes arrived (or, for a silent one,
+    /// after about the request deadline). usbip sends its request right after connecting, so clients come with their
+    /// request in hand, while silent connections wait in the kernel's queue instead of in our slots.
+    /// </summary>
+    private void DeferAcceptUntilData(Socket listener)
+    {
+        const int IpProtoTcp = 6, TcpDeferAccept = 9;
+        var seconds = (int)Math.Max(1, Math.Ceiling(_options.RequestTimeout.TotalSeconds));
+        listener.SetRawSocketOption(IpProtoTcp, TcpDeferAccept, BitConverter.GetBytes(seconds));
     }
 
     private async Task AcceptLoopAsync(Socket listener)

@@ -179,21 +179,23 @@ public sealed class UsbIpServerTests
     }
 
     /// <summary>
-    /// Connects from <paramref name="source"/> and waits for the server to close: true when it did, whether the reset
-    /// came before our side saw the connection complete or after.
+    /// Connects from <paramref name="source"/>, asks for the device list as usbip does (the kernel hands the server a
+    /// connection once its first bytes are in), and waits for the server to close: true when it did, with no reply.
     /// </summary>
     internal static async Task<bool> ClosedAtOnceAsync(IPAddress source, int port)
     {
-        Socket socket;
         try
         {
-            socket = await ConnectFromAsync(source, port);
+            using var socket = await ConnectFromAsync(source, port);
+            var request = new byte[UsbIpProtocol.OpCommonSize];
+            UsbIpManagementCodec.WriteOpCommon(request, UsbIpOperation.RequestDeviceList, UsbIpReplyStatus.Ok);
+            await socket.SendAsync(request, SocketFlags.None);
+            return await ClosedByPeerAsync(socket);
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown)
         {
             return true;
         }
-        using (socket) return await ClosedByPeerAsync(socket);
     }
 
     /// <summary>A loopback client whose source address is <paramref name="source"/> (any of 127.0.0.0/8 works on Linux).</summary>
