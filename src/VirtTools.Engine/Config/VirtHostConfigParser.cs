@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text.RegularExpressions;
 using VirtTools.Diagnostics;
 using VirtTools.Ksm;
@@ -107,8 +106,8 @@ public static partial class VirtHostConfigParser
             if (map is null) return null;
             Keys(map, "usbip.server", "address", "tcpPort", "allow");
             var addresses = Strings(map, "address", "usbip.server.address");
-            foreach (var (value, at) in addresses.Where(a => !IPAddress.TryParse(a.Value, out _)))
-                Problems.Add($"{Where(at)}: '{value}' is not an IP address");
+            foreach (var (value, at) in addresses)
+                if (IPAddressText.Parse(value, out var problem) is null) Problems.Add($"{Where(at)}: address {problem}");
             var allow = Strings(map, "allow", "usbip.server.allow");
             foreach (var (value, at) in allow)
                 if (ClientAllowList.Check(value) is { } problem) Problems.Add($"{Where(at)}: allowed client {problem}");

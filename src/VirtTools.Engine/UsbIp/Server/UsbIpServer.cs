@@ -9,10 +9,11 @@ namespace VirtTools.UsbIp.Server;
 /// <summary>
 /// A managed usbipd: answers OP_REQ_DEVLIST from the devices bound to usbip-host and hands the socket of an
 /// OP_REQ_IMPORT to the kernel. Asynchronous throughout (no thread per connection), one request per connection
-/// as the protocol has it. Built to keep serving its clients under attack: the allow-list is checked at accept and a
-/// denied peer is closed at once, without a slot or a read; allowed connections take slots bounded per client and in
-/// all (<see cref="ConnectionSlots"/>), each with a short deadline; peer text is escaped and repeated events are
-/// counted in the log (<see cref="ServerLog"/>). The object is also what Start-UsbIpServer returns: its counters are live.
+/// as the protocol has it. Built to keep serving its clients under attack: connections that send nothing stay in the
+/// kernel's queue (TCP_DEFER_ACCEPT); the allow-list is checked at accept and a denied peer is closed at once, without
+/// a slot or a read; allowed connections take slots bounded per client and in all (<see cref="ConnectionSlots"/>),
+/// each with a short deadline; peer text is escaped and repeated events are counted in the log (<see cref="ServerLog"/>).
+/// The object is also what Start-UsbIpServer returns: its counters are live.
 /// </summary>
 public sealed partial class UsbIpServer : IAsyncDisposable
 {
@@ -89,7 +90,7 @@ public sealed partial class UsbIpServer : IAsyncDisposable
 
     public string Root { get; }
 
-    /// <summary>Binds every address, then starts accepting. Binding failures (port in use, no permission) throw.</summary>
+    /// <summary>Binds every address (loopback when none is given), then starts accepting. Binding failures (port in use, no permission) throw.</summary>
     public static UsbIpServer Start(IExportedDeviceSource devices, IUsbIpSocketHandoff handoff, UsbIpServerOptions options)
     {
         var server = new UsbIpServer(devices, handoff, options);

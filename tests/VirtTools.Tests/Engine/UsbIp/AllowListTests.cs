@@ -139,11 +139,12 @@ public sealed class AllowListTests
     }
 
     [Fact]
-    public void A_profiles_allow_entries_follow_the_same_grammar_with_their_position()
+    public void A_profiles_allow_entries_and_addresses_follow_the_same_grammar_with_their_position()
     {
         var failure = Assert.Throws<VirtToolsException>(() => VirtHostConfigParser.Parse(
-            "usbip:\n  server:\n    allow: [127.0.0.1, 10.0.0.1/8, 10/8]\n", "host.yaml"));
-        Assert.Contains("host.yaml:3:24: allowed client '10.0.0.1/8' has host bits set: the network is 10.0.0.0/8", failure.Message);
-        Assert.Contains("host.yaml:3:36: allowed client '10/8' is not a network: '10' is not a whole IPv4 address", failure.Message);
+            "usbip:\n  server:\n    address: [\"3240\"]\n    allow: [127.0.0.1, 10.0.0.1/8, 10/8]\n", "host.yaml"));
+        Assert.Contains("host.yaml:3:15: address '3240' is not a whole IPv4 address", failure.Message);
+        Assert.Contains("host.yaml:4:24: allowed client '10.0.0.1/8' has host bits set: the network is 10.0.0.0/8", failure.Message);
+        Assert.Contains("host.yaml:4:36: allowed client '10/8' is not a network: '10' is not a whole IPv4 address", failure.Message);
     }
 }
