@@ -136,9 +136,11 @@ public sealed partial class UsbIpServer : IAsyncDisposable
     /// <summary>A listening socket; null only for an optional address this host does not have.</summary>
     private Socket? Bind(IPAddress address, int port, bool optional)
     {
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        Socket? socket = null;
         try
         {
+            // Inside the try: without IPv6 in the kernel, even creating the socket fails.
+            socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             socket.Bind(new IPEndPoint(address, port));
             DeferAcceptUntilData(socket);
             socket.Listen(ListenBacklog);
@@ -147,12 +149,12 @@ public sealed partial class UsbIpServer : IAsyncDisposable
         }
         catch (SocketException e) when (optional && e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.AddressNotAvailable)
         {
-            socket.Dispose();
+            socket?.Dispose();
             return null;
         }
         catch (SocketException e)
         {
-            socket.Dispose();
+            socket?.Dispose();
             var endpoint = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
             throw e.SocketErrorCode switch
             {
