@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Net;
 using System.Text.RegularExpressions;
 using VirtTools.Diagnostics;
 using VirtTools.Ksm;
+using VirtTools.UsbIp.Server;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -106,11 +106,11 @@ public static partial class VirtHostConfigParser
             if (map is null) return null;
             Keys(map, "usbip.server", "address", "tcpPort", "allow");
             var addresses = Strings(map, "address", "usbip.server.address");
-            foreach (var (value, at) in addresses.Where(a => !IPAddress.TryParse(a.Value, out _)))
-                Problems.Add($"{Where(at)}: '{value}' is not an IP address");
+            foreach (var (value, at) in addresses)
+                if (IPAddressText.Parse(value, out var problem) is null) Problems.Add($"{Where(at)}: address {problem}");
             var allow = Strings(map, "allow", "usbip.server.allow");
-            foreach (var (value, at) in allow.Where(a => !IsAddressOrCidr(a.Value)))
-                Problems.Add($"{Where(at)}: '{value}' is neither an IP address nor a CIDR (10.0.0.0/8)");
+            foreach (var (value, at) in allow)
+                if (ClientAllowList.Check(value) is { } problem) Problems.Add($"{Where(at)}: allowed client {problem}");
             return new UsbIpServerProfile
             {
                 Address = addresses.Select(a => a.Value).ToList(),
@@ -313,8 +313,5 @@ public static partial class VirtHostConfigParser
                 else Problems.Add($"{Where(item)}: each item of {what} must be a mapping");
             }
         }
-
-        private static bool IsAddressOrCidr(string text) =>
-            text.Contains('/') ? IPNetwork.TryParse(text, out _) : IPAddress.TryParse(text, out _);
     }
 }

@@ -19,6 +19,7 @@ public static class UsbIpErrors
     public const string InvalidBusIdId = "UsbIpInvalidBusId";
     public const string ConnectionLostId = "UsbIpConnectionLost";
     public const string UnexpectedFailureId = "UsbIpUnexpectedFailure";
+    public const string InvalidAllowedClientId = "UsbIpInvalidAllowedClient";
 
     /// <summary>The size of usbip-host's match_busid table (MAX_BUSID in stub_main.c).</summary>
     public const int MatchTableSize = 16;
@@ -50,6 +51,10 @@ public static class UsbIpErrors
             : $"The USB device '{busId}' is not exported: the usbip-host driver is not loaded, so nothing is.",
         driverLoaded ? "Export it with Export-UsbIpDevice, or run Get-UsbIpExport to see what is exported." : "Load the driver with 'modprobe usbip-host', then export the device with Export-UsbIpDevice.",
         busId);
+
+    public static VirtToolsException InvalidAllowedClient(string entry, string problem) => new(InvalidAllowedClientId, FailureKind.InvalidArgument,
+        $"The allowed client {problem}.",
+        "Give addresses (192.0.2.7, ::1) or networks with no host bits set (10.0.0.0/8, fd00::/8), or 'any' to serve every client.", entry);
 
     public static VirtToolsException NoPort(int port, bool vhciLoaded) => new(PortNotFound, FailureKind.NotFound,
         vhciLoaded

@@ -17,9 +17,10 @@ internal static class UsbIpDaemonCommand
     public const string Usage =
         """
         usage: virttools usbipd [--address A]... [--port N] [--allow ADDR|CIDR|any]... [--root DIR]
-          --address A   listen on this address (repeatable); default: every IPv4 and IPv6 address
+          --address A   listen on this address (repeatable); default: loopback only (127.0.0.1 and ::1)
           --port N      TCP port (default 3240; 0 picks a free one)
-          --allow X     clients that may list and import (repeatable); default: loopback only
+          --allow X     clients that may list and import (repeatable): an address, or a network with no
+                        host bits set (10.0.0.0/8); default: loopback only
           --root DIR    read /sys under DIR instead of / (a captured tree)
 
         """;
@@ -82,7 +83,7 @@ internal static class UsbIpDaemonCommand
             switch (name)
             {
                 case "--address" or "-a":
-                    if (!IPAddress.TryParse(value, out var address)) return Fail(error, $"'{value}' is not an IP address.");
+                    if (IPAddressText.Parse(value, out var problem) is not { } address) return Fail(error, $"--address {problem}.");
                     addresses.Add(address);
                     break;
                 case "--port" or "-p" or "--tcp-port" or "-t":
@@ -115,7 +116,8 @@ internal static class UsbIpDaemonCommand
         }
         catch (VirtToolsException failure)
         {
-            return Fail(error, failure.Message);
+            var fix = failure.RecommendedAction is { } action ? $"{Environment.NewLine}  Fix: {action}" : "";
+            return Fail(error, $"{failure.Message} [{failure.ErrorId}]{fix}");
         }
     }
 

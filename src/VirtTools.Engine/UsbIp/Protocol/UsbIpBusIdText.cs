@@ -23,7 +23,7 @@ public static partial class UsbIpBusIdText
         return Form().IsMatch(text) ? null : "is not a USB bus id of the form BUS-PORT[.PORT]... (such as 1-1.2)";
     }
 
-    // \z, not $: "$" also matches before a final newline.
-    [GeneratedRegex(@"\A[0-9]+-[0-9]+(\.[0-9]+)*\z", RegexOptions.CultureInvariant)]
+    // \z, not $: "$" also matches before a final newline. Buses and ports count from 1.
+    [GeneratedRegex(@"\A[1-9][0-9]*-[1-9][0-9]*(\.[1-9][0-9]*)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex Form();
 }

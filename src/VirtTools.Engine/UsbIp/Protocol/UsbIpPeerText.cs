@@ -18,15 +18,21 @@ public static class UsbIpPeerText
     }
 
     /// <summary>The text quoted for a message: "1-1", "\xff\xff...".</summary>
-    public static string Quote(string text)
+    public static string Quote(string text) => "\"" + Escape(text, MaxShown) + "\"";
+
+    /// <summary>
+    /// The text as it may be shown, unquoted, cut after <paramref name="max"/> characters. Wire strings are read one
+    /// byte a character (Latin-1), so \xNN is the byte the peer sent.
+    /// </summary>
+    public static string Escape(string text, int max)
     {
-        var shown = new StringBuilder("\"");
-        foreach (var c in text.Length > MaxShown ? text[..MaxShown] : text)
+        var shown = new StringBuilder();
+        foreach (var c in text.Length > max ? text[..max] : text)
         {
             if (c is >= ' ' and <= '~' and not '"' and not '\\') shown.Append(c);
             else shown.Append(@"\x").Append(((int)c).ToString(c > 0xff ? "x4" : "x2", System.Globalization.CultureInfo.InvariantCulture));
         }
-        if (text.Length > MaxShown) shown.Append("...");
-        return shown.Append('"').ToString();
+        if (text.Length > max) shown.Append("...");
+        return shown.ToString();
     }
 }

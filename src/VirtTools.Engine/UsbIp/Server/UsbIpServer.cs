@@ -8,12 +8,25 @@ namespace VirtTools.UsbIp.Server;
 /// <summary>
 /// A managed usbipd: answers OP_REQ_DEVLIST from the devices bound to usbip-host and hands the socket of an
 /// OP_REQ_IMPORT to the kernel. Asynchronous throughout (no thread per connection), one request per connection
-/// as the protocol has it, a deadline on every request, a cap on connections served at once, and an allow-list.
+/// as the protocol has it. Built to keep serving its clients under attack: connections that send nothing stay in the
+/// kernel's queue (TCP_DEFER_ACCEPT); the allow-list is checked at accept and a denied peer is closed at once, without
+/// a slot or a read; allowed connections take slots bounded per client and in all (<see cref="ConnectionSlots"/>),
+/// each with a short deadline; peer text is escaped and repeated events are counted in the log (<see cref="ServerLog"/>).
 /// The object is also what Start-UsbIpServer returns: its counters are live.
 /// </summary>
 public sealed class UsbIpServer : IAsyncDisposable
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LogWindow = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Connections the kernel completes and queues before we accept them (it caps this at net.core.somaxconn).
+    /// Deep, so a burst of connections is queued rather than refused while the accept loop works through it.
+    /// </summary>
+    private const int ListenBacklog = 4096;
+
+    /// <summary>A port-0 server picks its port on the first address; another process may hold it on the next.</summary>
+    private const int PortPicks = 3;
 
     private readonly IExportedDeviceSource _devices;
     private readonly IUsbIpSocketHandoff _handoff;
@@ -21,19 +34,22 @@ public sealed class UsbIpServer : IAsyncDisposable
     private readonly List<Socket> _listeners = new();
     private readonly List<Task> _acceptLoops = new();
     private readonly CancellationTokenSource _stopping = new();
-    private long _connections, _imports, _refused, _protocolErrors, _timeouts, _overCapacity;
-    private int _active;
+    private readonly ConnectionSlots _slots;
+    private readonly ServerLog _log;
+    private long _connections, _imports, _refused, _protocolErrors, _timeouts, _overCapacity, _evicted;
 
     private UsbIpServer(IExportedDeviceSource devices, IUsbIpSocketHandoff handoff, UsbIpServerOptions options)
     {
         _devices = devices;
         _handoff = handoff;
         _options = options;
+        _slots = new ConnectionSlots(options.MaxConnections, options.ReservedConnections, options.MaxConnectionsPerClient);
+        _log = new ServerLog(options.Log, LogWindow);
         AllowedClient = options.AllowedClients.Entries.ToArray();
         Root = options.Root;
     }
 
-    /// <summary>The addresses listened on ("::" and "0.0.0.0" for the default dual-stack socket).</summary>
+    /// <summary>The addresses listened on (by default "127.0.0.1" and "::1").</summary>
     public string[] Address { get; private set; } = Array.Empty<string>();
 
     /// <summary>The TCP port listened on (the one the system picked when 0 was asked).</summary>
@@ -49,7 +65,7 @@ public sealed class UsbIpServer : IAsyncDisposable
     /// <summary>Devices handed to the kernel since the start.</summary>
     public long Imports => Interlocked.Read(ref _imports);
 
-    /// <summary>Requests from clients outside the allow-list.</summary>
+    /// <summary>Connections from clients outside the allow-list, closed at accept.</summary>
     public long RefusedClients => Interlocked.Read(ref _refused);
 
     public long ProtocolErrors => Interlocked.Read(ref _protocolErrors);
@@ -57,74 +73,87 @@ public sealed class UsbIpServer : IAsyncDisposable
     /// <summary>Connections closed because the request did not arrive in time.</summary>
     public long Timeouts => Interlocked.Read(ref _timeouts);
 
-    /// <summary>Connections closed at accept because <see cref="UsbIpServerOptions.MaxConnections"/> were being served.</summary>
+    /// <summary>
+    /// Connections closed at accept because their client (<see cref="UsbIpServerOptions.MaxConnectionsPerClient"/>)
+    /// or the server (<see cref="UsbIpServerOptions.MaxConnections"/>) had no slot, and no silent connection to replace.
+    /// </summary>
     public long OverCapacity => Interlocked.Read(ref _overCapacity);
 
-    /// <summary>Connections being served right now.</summary>
-    public int ActiveConnections => Volatile.Read(ref _active);
+    /// <summary>Connections closed before sending anything, to make room for a newer one.</summary>
+    public long Evicted => Interlocked.Read(ref _evicted);
+
+    /// <summary>Connections being served right now (waiting for their request or being answered).</summary>
+    public int ActiveConnections => _slots.Held;
 
     public bool IsRunning => !_stopping.IsCancellationRequested;
 
     public string Root { get; }
 
-    /// <summary>Binds every address, then starts accepting. Binding failures (port in use, no permission) throw.</summary>
+    /// <summary>Binds every address (loopback when none is given), then starts accepting. Binding failures (port in use, no permission) throw.</summary>
     public static UsbIpServer Start(IExportedDeviceSource devices, IUsbIpSocketHandoff handoff, UsbIpServerOptions options)
     {
         var server = new UsbIpServer(devices, handoff, options);
-        try
+        for (var pick = 1; ; pick++)
         {
-            server.Listen();
-        }
-        catch
-        {
-            server.CloseListeners();
-            throw;
+            try
+            {
+                server.Listen();
+                break;
+            }
+            catch (VirtToolsException e) when (options.TcpPort == 0 && e.ErrorId == "UsbIpPortInUse" && pick < PortPicks)
+            {
+                server.CloseListeners();
+            }
+            catch
+            {
+                server.CloseListeners();
+                server._log.Dispose();
+                throw;
+            }
         }
         server.StartTime = DateTime.Now;
         foreach (var listener in server._listeners) server._acceptLoops.Add(server.AcceptLoopAsync(listener));
-        server.Log($"listening on {string.Join(", ", server._listeners.Select(l => l.LocalEndPoint))}, serving {string.Join(", ", server.AllowedClient)}");
+        server._log.Write($"listening on {string.Join(", ", server._listeners.Select(l => l.LocalEndPoint))}, serving {string.Join(", ", server.AllowedClient)}");
         return server;
     }
 
     private void Listen()
     {
+        var explicitly = _options.Addresses.Count > 0;
+        var addresses = explicitly ? _options.Addresses : new[] { IPAddress.Loopback, IPAddress.IPv6Loopback };
         var port = _options.TcpPort;
-        if (_options.Addresses.Count == 0)
+        foreach (var address in addresses)
         {
-            var dualStack = Bind(IPAddress.IPv6Any, port, dualMode: true) ?? Bind(IPAddress.Any, port, dualMode: false)!;
-            TcpPort = ((IPEndPoint)dualStack.LocalEndPoint!).Port;
-            Address = dualStack.AddressFamily == AddressFamily.InterNetworkV6 ? new[] { "::", "0.0.0.0" } : new[] { "0.0.0.0" };
-            return;
-        }
-        foreach (var address in _options.Addresses)
-        {
+            // ::1 is there unless IPv6 is off on this host; then loopback is 127.0.0.1 alone.
+            if (Bind(address, port, optional: !explicitly && address.Equals(IPAddress.IPv6Loopback)) is not { } listener) continue;
             // With port 0 the first socket picks the port and the others join it, so the server has one port.
-            Bind(address, port, dualMode: false);
-            port = TcpPort = ((IPEndPoint)_listeners[^1].LocalEndPoint!).Port;
+            port = TcpPort = ((IPEndPoint)listener.LocalEndPoint!).Port;
         }
-        Address = _options.Addresses.Select(a => a.ToString()).ToArray();
+        Address = _listeners.Select(l => ((IPEndPoint)l.LocalEndPoint!).Address.ToString()).ToArray();
     }
 
-    /// <summary>A listening socket; null only when a dual-stack socket is impossible (IPv6 disabled), to fall back to IPv4.</summary>
-    private Socket? Bind(IPAddress address, int port, bool dualMode)
+    /// <summary>A listening socket; null only for an optional address this host does not have.</summary>
+    private Socket? Bind(IPAddress address, int port, bool optional)
     {
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        Socket? socket = null;
         try
         {
-            if (dualMode) socket.DualMode = true;
+            // Inside the try: without IPv6 in the kernel, even creating the socket fails.
+            socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             socket.Bind(new IPEndPoint(address, port));
-            socket.Listen(1024);
+            DeferAcceptUntilData(socket);
+            socket.Listen(ListenBacklog);
             _listeners.Add(socket);
             return socket;
         }
-        catch (SocketException e) when (dualMode && e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.AddressNotAvailable)
+        catch (SocketException e) when (optional && e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.AddressNotAvailable)
         {
-            socket.Dispose();
+            socket?.Dispose();
             return null;
         }
         catch (SocketException e)
         {
-            socket.Dispose();
+            socket?.Dispose();
             var endpoint = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
             throw e.SocketErrorCode switch
             {
@@ -137,6 +166,18 @@ public sealed class UsbIpServer : IAsyncDisposable
                     $"Cannot listen on {endpoint}: {e.Message}.", "Check that the address belongs to this host (ip address).", endpoint, e),
             };
         }
+    }
+
+    /// <summary>
+    /// TCP_DEFER_ACCEPT: the kernel hands us a connection only once its first bytes arrived (or, for a silent one,
+    /// after about the request deadline). usbip sends its request right after connecting, so clients come with their
+    /// request in hand, while silent connections wait in the kernel's queue instead of in our slots.
+    /// </summary>
+    private void DeferAcceptUntilData(Socket listener)
+    {
+        const int IpProtoTcp = 6, TcpDeferAccept = 9;
+        var seconds = (int)Math.Max(1, Math.Ceiling(_options.RequestTimeout.TotalSeconds));
+        listener.SetRawSocketOption(IpProtoTcp, TcpDeferAccept, BitConverter.GetBytes(seconds));
     }
 
     private async Task AcceptLoopAsync(Socket listener)
@@ -152,42 +193,66 @@ public sealed class UsbIpServer : IAsyncDisposable
             catch (SocketException e)
             {
                 // Out of file descriptors and the like: say so, breathe, go on.
-                Log($"accept failed: {e.Message}");
+                _log.Write($"accept failed: {e.Message}");
                 try { await Task.Delay(100, _stopping.Token).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
                 continue;
             }
             Interlocked.Increment(ref _connections);
-            if (Interlocked.Increment(ref _active) > _options.MaxConnections)
-            {
-                Interlocked.Decrement(ref _active);
-                Interlocked.Increment(ref _overCapacity);
-                client.Dispose();
-                continue;
-            }
-            _ = ServeAsync(client);
+            if (Admit(client) is { } admitted) _ = ServeAsync(client, admitted.Peer, admitted);
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    /// <summary>The connection's slot, or null when it was closed at once: denied, or no slot for it.</summary>
+    private ConnectionSlots.Slot? Admit(Socket client)
     {
-        var peer = PeerOf(socket);
+        var peer = PeerOf(client);
+        if (peer is null || !_options.AllowedClients.Allows(peer))
+        {
+            Interlocked.Increment(ref _refused);
+            _log.Peer(peer, PeerEvent.Denied, "not an allowed client; connection closed at once.");
+            CloseAtOnce(client);
+            return null;
+        }
+        var slot = _slots.TryTake(peer, () => HasReceived(client), out var evicted, out var refusal);
+        if (evicted is not null)
+        {
+            Interlocked.Increment(ref _evicted);
+            _log.Peer(evicted.Peer, PeerEvent.Evicted, "a connection that sent nothing was closed to make room for a new one.");
+            evicted.Eviction.Cancel();
+        }
+        if (slot is null)
+        {
+            Interlocked.Increment(ref _overCapacity);
+            _log.Peer(peer, refusal, refusal == PeerEvent.ClientLimit
+                ? $"already {_slots.PerClient} connections being served for this client; connection closed."
+                : $"all {_slots.Total} connection slots are serving requests; connection closed.");
+            CloseAtOnce(client);
+        }
+        return slot;
+    }
+
+    private async Task ServeAsync(Socket socket, IPAddress peer, ConnectionSlots.Slot slot)
+    {
         try
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, slot.Eviction.Token);
             deadline.CancelAfter(_options.RequestTimeout);
+            // Wait for the first bytes without taking them: while they sit in the socket the slot is not silent,
+            // and no newer connection can make this one give way before it is marked as serving.
+            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+            if (!_slots.StartServing(slot)) return;
             var request = new byte[UsbIpManagementCodec.ImportRequestSize];
             await socket.ReceiveExactlyAsync(request.AsMemory(0, UsbIpProtocol.OpCommonSize), "request header", deadline.Token).ConfigureAwait(false);
             var header = UsbIpManagementCodec.ReadOpCommon(request.AsSpan(0, UsbIpProtocol.OpCommonSize));
-            var allowed = peer is not null && _options.AllowedClients.Allows(peer);
             switch (header.Code)
             {
                 case UsbIpOperation.RequestDeviceList:
-                    await SendDeviceListAsync(socket, peer, allowed, deadline.Token).ConfigureAwait(false);
+                    await SendDeviceListAsync(socket, deadline.Token).ConfigureAwait(false);
                     break;
                 case UsbIpOperation.RequestImport:
                     await socket.ReceiveExactlyAsync(request.AsMemory(UsbIpProtocol.OpCommonSize), "import request", deadline.Token).ConfigureAwait(false);
                     var busId = UsbIpManagementCodec.ReadImportRequestBusId(request.AsSpan(UsbIpProtocol.OpCommonSize));
-                    await ImportAsync(socket, peer, busId, allowed, deadline.Token).ConfigureAwait(false);
+                    await ImportAsync(socket, peer, busId, deadline.Token).ConfigureAwait(false);
                     break;
                 default:
                     throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
@@ -197,49 +262,46 @@ public sealed class UsbIpServer : IAsyncDisposable
         catch (UsbIpProtocolException e)
         {
             Interlocked.Increment(ref _protocolErrors);
-            Log($"{peer}: {e.Message} Connection closed.");
+            _log.Peer(peer, PeerEvent.ProtocolError, $"{e.Message} Connection closed.");
         }
-        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (slot.Eviction.IsCancellationRequested || _stopping.IsCancellationRequested)
+        {
+            // Made room for a newer connection (logged there), or the server is stopping.
+        }
+        catch (OperationCanceledException)
         {
             Interlocked.Increment(ref _timeouts);
-            Log($"{peer}: no complete request within {_options.RequestTimeout.TotalSeconds:0.#} s. Connection closed.");
+            _log.Peer(peer, PeerEvent.Timeout, $"no complete request within {_options.RequestTimeout.TotalSeconds:0.#} s; connection closed.");
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
-            // The peer went away, or the server is stopping: nothing to answer.
+            // The peer went away: nothing to answer.
         }
         catch (Exception e)
         {
-            Log($"{peer}: internal error, connection closed: {e}");
+            _log.Write($"{peer}: internal error, connection closed: {e}");
         }
         finally
         {
             // After a hand-off this closes only our descriptor: usbip-host holds its own reference to the socket.
             // No operation is pending here, so .NET closes the fd plainly (no shutdown, no abortive reset).
             socket.Dispose();
-            Interlocked.Decrement(ref _active);
+            _slots.Release(slot);
         }
     }
 
-    private async Task SendDeviceListAsync(Socket socket, IPAddress? peer, bool allowed, CancellationToken cancellation)
+    private async Task SendDeviceListAsync(Socket socket, CancellationToken cancellation)
     {
-        IReadOnlyList<UsbIpDeviceRecord> offered = Array.Empty<UsbIpDeviceRecord>();
-        if (allowed)
-            // As recent usbipd: a device another client already uses is not offered.
-            offered = _devices.ReadExportedDevices().Where(d => d.Status == UsbIpStatus.Available).Select(d => d.Record).ToList();
-        else
-        {
-            Interlocked.Increment(ref _refused);
-            Log($"{peer}: not an allowed client; sent an empty device list.");
-        }
+        // As recent usbipd: a device another client already uses is not offered.
+        var offered = _devices.ReadExportedDevices().Where(d => d.Status == UsbIpStatus.Available).Select(d => d.Record).ToList();
         var reply = new byte[UsbIpManagementCodec.DeviceListReplySize(offered)];
         UsbIpManagementCodec.WriteDeviceListReply(reply, offered);
         await socket.SendAsync(reply, SocketFlags.None, cancellation).ConfigureAwait(false);
     }
 
-    private async Task ImportAsync(Socket socket, IPAddress? peer, string busId, bool allowed, CancellationToken cancellation)
+    private async Task ImportAsync(Socket socket, IPAddress peer, string busId, CancellationToken cancellation)
     {
-        var (status, device) = Decide(peer, busId, allowed);
+        var (status, device) = Decide(peer, busId);
         if (status == UsbIpReplyStatus.Ok)
         {
             try
@@ -247,12 +309,12 @@ public sealed class UsbIpServer : IAsyncDisposable
                 PrepareForKernel(socket);
                 _handoff.HandOver(busId, socket);
                 Interlocked.Increment(ref _imports);
-                Log($"{peer}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); the connection now belongs to usbip-host.");
+                _log.Write($"{peer}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); the connection now belongs to usbip-host.");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
             {
                 // usbipd answers ST_NA when usbip-host refuses the socket.
-                Log($"{peer}: import of {busId} failed, usbip-host refused the socket: {e.Message}");
+                _log.Write($"{peer}: import of {busId} failed, usbip-host refused the socket: {e.Message}");
                 status = UsbIpReplyStatus.NotAvailable;
             }
         }
@@ -262,13 +324,13 @@ public sealed class UsbIpServer : IAsyncDisposable
         await socket.SendAsync(reply.AsMemory(0, length), SocketFlags.None, cancellation).ConfigureAwait(false);
     }
 
-    private (UsbIpReplyStatus, ExportedDevice?) Decide(IPAddress? peer, string busId, bool allowed)
+    private (UsbIpReplyStatus, ExportedDevice?) Decide(IPAddress peer, string busId)
     {
-        if (!allowed)
+        // Checked where it enters: what goes on is a bus id, never a path, a newline or a second log line.
+        if (UsbIpBusIdText.FindProblem(busId) is { } problem)
         {
-            Interlocked.Increment(ref _refused);
-            Log($"{peer}: refused import of {busId}: not an allowed client.");
-            return (UsbIpReplyStatus.NotAvailable, null);
+            _log.Peer(peer, PeerEvent.ImportRefused, $"import of \"{ServerLog.Escape(busId)}\" refused: the bus id {problem}.");
+            return (UsbIpReplyStatus.NoDevice, null);
         }
         var device = _devices.ReadExportedDevices().FirstOrDefault(d => d.Record.BusId == busId);
         var status = device?.Status switch
@@ -279,7 +341,7 @@ public sealed class UsbIpServer : IAsyncDisposable
             UsbIpStatus.Error => UsbIpReplyStatus.DeviceError,
             _ => UsbIpReplyStatus.NotAvailable,
         };
-        if (status != UsbIpReplyStatus.Ok) Log($"{peer}: import of {busId} refused: {status}.");
+        if (status != UsbIpReplyStatus.Ok) _log.Peer(peer, PeerEvent.ImportRefused, $"import of {busId} refused: {status}.");
         return (status, device);
     }
 
@@ -303,7 +365,26 @@ public sealed class UsbIpServer : IAsyncDisposable
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { return null; }
     }
 
-    private void Log(string line) => _options.Log?.Invoke(line);
+    /// <summary>Whether bytes wait to be read: the client has started its request.</summary>
+    private static bool HasReceived(Socket socket)
+    {
+        try
+        {
+            return socket.Available > 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { return false; }
+    }
+
+    /// <summary>Closes with a reset: the peer learns at once, and no TIME_WAIT state stays behind on this side.</summary>
+    private static void CloseAtOnce(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        socket.Dispose();
+    }
 
     /// <summary>Stops accepting, ends the requests in progress, and waits (briefly) for them.</summary>
     public async Task StopAsync()
@@ -314,12 +395,14 @@ public sealed class UsbIpServer : IAsyncDisposable
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (ActiveConnections > 0 && waited.Elapsed < DrainTimeout) await Task.Delay(10).ConfigureAwait(false);
-        Log($"stopped after {Connections} connections and {Imports} imports");
+        _log.Write($"stopped after {Connections} connections and {Imports} imports");
+        _log.Dispose();
     }
 
     private void CloseListeners()
     {
         foreach (var listener in _listeners) listener.Dispose();
+        _listeners.Clear();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

@@ -6,7 +6,10 @@ namespace VirtTools.UsbIp.Server;
 /// <summary>How a <see cref="UsbIpServer"/> listens and whom it serves.</summary>
 public sealed class UsbIpServerOptions
 {
-    /// <summary>Addresses to listen on; empty: every address, IPv4 and IPv6 (one dual-stack socket).</summary>
+    /// <summary>
+    /// Addresses to listen on; empty: loopback only, 127.0.0.1 and ::1 (IPv4 alone where IPv6 is off), as the
+    /// default allow-list serves loopback clients only. Listening on a network is a decision, made here.
+    /// </summary>
     public IReadOnlyList<IPAddress> Addresses { get; init; } = Array.Empty<IPAddress>();
 
     /// <summary>TCP port; 0 picks a free port (the server reports the one it got).</summary>
@@ -14,11 +17,23 @@ public sealed class UsbIpServerOptions
 
     public ClientAllowList AllowedClients { get; init; } = ClientAllowList.LoopbackOnly;
 
-    /// <summary>How long a client has to send its whole request (8 or 40 bytes), so a silent peer cannot hold a slot.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a client has from connecting to the end of its request (8 or 40 bytes) and our reply. usbip sends
+    /// its request at once, so a few seconds are plenty, and a silent peer holds a slot no longer than this.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>Connections served at once; more are closed at accept. Requests are tiny, so this is rarely reached.</summary>
+    /// <summary>Connections served at once (waiting for their request or being answered).</summary>
     public int MaxConnections { get; init; } = 1024;
+
+    /// <summary>
+    /// Of <see cref="MaxConnections"/>, the slots connections still waiting for their request may not take, so
+    /// requests that did arrive are served while silent connections flood the rest.
+    /// </summary>
+    public int ReservedConnections { get; init; } = 64;
+
+    /// <summary>Connections one client address may hold at once; its oldest silent one gives way to a new one.</summary>
+    public int MaxConnectionsPerClient { get; init; } = 16;
 
     /// <summary>Where the log lines go (imports, refusals, protocol errors); null: nowhere.</summary>
     public Action<string>? Log { get; init; }

@@ -14,7 +14,7 @@ namespace VirtTools.Commands.UsbIp;
 [OutputType(typeof(UsbIpServer))]
 public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
 {
-    /// <summary>Addresses to listen on; none: every IPv4 and IPv6 address.</summary>
+    /// <summary>Addresses to listen on; none: loopback only (127.0.0.1 and ::1), as the default allow-list.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
     public string[]? Address { get; set; }
@@ -36,7 +36,7 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
         {
             var addresses = (Address ?? Array.Empty<string>()).Select(ParseAddress).ToList();
             var allowed = AllowedClient is null ? ClientAllowList.LoopbackOnly : ClientAllowList.Parse(AllowedClient);
-            var where = addresses.Count == 0 ? "every address" : string.Join(", ", addresses);
+            var where = addresses.Count == 0 ? "loopback (127.0.0.1, ::1)" : string.Join(", ", addresses);
             if (!ShouldProcess($"TCP port {TcpPort} on {where}, for {string.Join(", ", allowed.Entries)}", "Start USB/IP server")) return;
             var root = SystemRoot;
             var server = UsbIpServer.Start(new SysfsExportedDeviceSource(root), new SysfsSocketHandoff(root), new UsbIpServerOptions
@@ -59,8 +59,7 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
         }
     }
 
-    private static IPAddress ParseAddress(string text) => IPAddress.TryParse(text, out var address)
-        ? address
-        : throw new VirtToolsException("UsbIpInvalidAddress", FailureKind.InvalidArgument, $"'{text}' is not an IP address.",
-            "Give addresses of this host such as 0.0.0.0, ::, 127.0.0.1 or 192.0.2.10; leave -Address out to listen on all of them.", text);
+    private static IPAddress ParseAddress(string text) => IPAddressText.Parse(text, out var problem)
+        ?? throw new VirtToolsException("UsbIpInvalidAddress", FailureKind.InvalidArgument, $"-Address {problem}.",
+            "Give addresses of this host such as 0.0.0.0, ::, 127.0.0.1 or 192.0.2.10; leave -Address out to listen on loopback only.", text);
 }

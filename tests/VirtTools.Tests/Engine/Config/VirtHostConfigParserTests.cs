@@ -84,7 +84,7 @@ public sealed class VirtHostConfigParserTests
         Assert.Contains("host.yaml:2:8: ksm.run is 'Sometimes'", message);
         Assert.Contains("host.yaml:3:19: ksm.maxPageSharing is 1; it must be between 2", message);
         Assert.Contains("usbip.server.tcpPort is 70000", message);
-        Assert.Contains("'10.0.0.0/33' is neither an IP address nor a CIDR", message);
+        Assert.Contains("allowed client '10.0.0.0/33' has no valid prefix length", message);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ internal sealed class UsbIpServerFixture : IAsyncDisposable
 {
     public UsbIpServerFixture(bool available = true, ClientAllowList? allowed = null, TimeSpan? requestTimeout = null,
         IUsbIpSocketHandoff? handoff = null, IReadOnlyList<IPAddress>? addresses = null, bool privateCopy = false,
-        int maxConnections = 1024)
+        int maxConnections = 1024, int maxConnectionsPerClient = 16)
     {
         IExportedDeviceSource source;
         if (privateCopy)
@@ -42,6 +42,7 @@ internal sealed class UsbIpServerFixture : IAsyncDisposable
             AllowedClients = allowed ?? ClientAllowList.LoopbackOnly,
             RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(5),
             MaxConnections = maxConnections,
+            MaxConnectionsPerClient = maxConnectionsPerClient,
             Log = Log.Enqueue,
             Root = Root.Path,
         });

@@ -33,12 +33,15 @@ public sealed class UsbIpServerTests
     }
 
     [Fact]
-    public async Task A_client_outside_the_allow_list_gets_an_empty_list_and_the_refusal_is_logged()
+    public async Task A_client_outside_the_allow_list_is_closed_at_accept_without_a_slot_and_the_refusal_is_logged()
     {
-        await using var server = new UsbIpServerFixture(allowed: ClientAllowList.Parse(new[] { "192.0.2.0/24" }));
-        Assert.Empty(await UsbIpClient.ListDevicesAsync("127.0.0.1", server.Port, Timeout));
-        Assert.Contains(server.Log, line => line.Contains("127.0.0.1") && line.Contains("not an allowed client"));
-        Assert.Equal(1, server.Server.RefusedClients);
+        await using var server = new UsbIpServerFixture(allowed: ClientAllowList.Parse(new[] { "127.0.0.1" }));
+        // Reset before the server read anything: the request the client had not even sent is moot.
+        Assert.True(await ClosedAtOnceAsync(IPAddress.Parse("127.0.0.2"), server.Port));
+        await WaitUntil(() => server.Server.RefusedClients == 1);
+        Assert.Equal(0, server.Server.ActiveConnections);
+        Assert.Contains(server.Log, line => line == "127.0.0.2: not an allowed client; connection closed at once.");
+        Assert.Single(await UsbIpClient.ListDevicesAsync("127.0.0.1", server.Port, Timeout));
     }
 
     [Fact]
@@ -64,11 +67,39 @@ public sealed class UsbIpServerTests
     }
 
     [Fact]
-    public async Task Import_from_a_client_outside_the_allow_list_is_refused_and_logged()
+    public async Task Import_from_a_client_outside_the_allow_list_is_never_read()
     {
         await using var server = new UsbIpServerFixture(allowed: ClientAllowList.Parse(new[] { "10.0.0.0/8" }));
-        Assert.Equal(UsbIpReplyStatus.NotAvailable, (await ImportAsync(server.Port, "2-3")).Status);
-        Assert.Contains(server.Log, line => line.Contains("refused import of 2-3"));
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, server.Port);
+            await client.SendAsync(ImportRequest("2-3"), SocketFlags.None);
+            Assert.True(await ClosedByPeerAsync(client));
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown)
+        {
+            // Reset by the server before the request went out.
+        }
+        await WaitUntil(() => server.Server.RefusedClients == 1);
+        Assert.Empty(((UsbIpServerFixture.RecordingHandoff)server.Handoff).HandedOver);
+        Assert.DoesNotContain(server.Log, line => line.Contains("2-3"));
+    }
+
+    [Theory]
+    [InlineData("\n10.0.0.9: imported 1-1", "\"\\x0a10.0.0.9: imported 1-1\"")]
+    [InlineData("../../../../etc/passwd", "\"../../../../etc/passwd\"")]
+    [InlineData("2-3\n", "\"2-3\\x0a\"")]
+    [InlineData("2-3/usbip_sockfd", "\"2-3/usbip_sockfd\"")]
+    [InlineData("0-3", "\"0-3\"")]
+    [InlineData("\u00ff\u00ff2-3", "\"\\xc3\\xbf\\xc3\\xbf2-3\"")]
+    public async Task An_import_bus_id_that_is_not_one_is_refused_with_NoDevice_in_one_escaped_log_line(string busId, string logged)
+    {
+        await using var server = new UsbIpServerFixture();
+        Assert.Equal((UsbIpReplyStatus.NoDevice, (UsbIpDeviceRecord?)null), await ImportAsync(server.Port, busId));
+        var line = Assert.Single(server.Log, line => line.Contains("refused: the bus id"));
+        Assert.StartsWith($"127.0.0.1: import of {logged} refused: the bus id ", line);
+        Assert.DoesNotContain('\n', line);
         Assert.Empty(((UsbIpServerFixture.RecordingHandoff)server.Handoff).HandedOver);
     }
 
@@ -121,27 +152,71 @@ public sealed class UsbIpServerTests
     }
 
     [Fact]
-    public async Task Default_addresses_listen_on_IPv4_and_IPv6_loopback_alike()
+    public async Task With_no_address_the_server_listens_on_loopback_only_in_both_families()
     {
         await using var server = new UsbIpServerFixture(addresses: Array.Empty<IPAddress>());
+        // ::1 exists unless IPv6 is off on the machine; then 127.0.0.1 alone is the promised loopback.
+        Assert.Equal("127.0.0.1", server.Server.Address[0]);
+        Assert.Subset(new HashSet<string> { "127.0.0.1", "::1" }, server.Server.Address.ToHashSet());
         Assert.Single(await UsbIpClient.ListDevicesAsync("127.0.0.1", server.Port, Timeout));
-        Assert.Single(await UsbIpClient.ListDevicesAsync("::1", server.Port, Timeout));
+        if (server.Server.Address.Contains("::1")) Assert.Single(await UsbIpClient.ListDevicesAsync("::1", server.Port, Timeout));
+        // A wildcard socket would accept on every loopback address; one bound to 127.0.0.1 refuses 127.0.0.2.
+        using var other = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var refused = await Assert.ThrowsAsync<SocketException>(async () => await other.ConnectAsync(IPAddress.Parse("127.0.0.2"), server.Port));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        Assert.Contains(server.Log, line => line.StartsWith($"listening on 127.0.0.1:{server.Port}", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Allow_list_matches_addresses_networks_and_IPv4_clients_seen_through_IPv6()
+    public async Task A_denied_flood_is_logged_as_one_line_and_counted()
     {
-        var list = ClientAllowList.Parse(new[] { "192.0.2.7", "10.0.0.0/8", "fd00::/8" });
-        Assert.True(list.Allows(IPAddress.Parse("10.1.2.3")));
-        Assert.True(list.Allows(IPAddress.Parse("::ffff:192.0.2.7")));
-        Assert.True(list.Allows(IPAddress.Parse("fd12::1")));
-        Assert.False(list.Allows(IPAddress.Parse("192.0.2.8")));
-        Assert.False(ClientAllowList.LoopbackOnly.Allows(IPAddress.Parse("192.0.2.8")));
-        Assert.Equal("UsbIpInvalidAllowedClient", Assert.Throws<VirtTools.Diagnostics.VirtToolsException>(() => ClientAllowList.Parse(new[] { "10.0.0.0/33" })).ErrorId);
+        await using var server = new UsbIpServerFixture(allowed: ClientAllowList.Parse(new[] { "127.0.0.1" }));
+        for (var i = 0; i < 200; i++) Assert.True(await ClosedAtOnceAsync(IPAddress.Parse("127.0.0.2"), server.Port));
+        await WaitUntil(() => server.Server.RefusedClients == 200);
+        await server.Server.StopAsync();
+        Assert.Single(server.Log, line => line == "127.0.0.2: not an allowed client; connection closed at once.");
+        Assert.Contains("127.0.0.2: 200 connections denied in the last 10 s", server.Log);
+    }
+
+    /// <summary>
+    /// Connects from <paramref name="source"/>, asks for the device list as usbip does (the kernel hands the server a
+    /// connection once its first bytes are in), and waits for the server to close: true when it did, with no reply.
+    /// </summary>
+    internal static async Task<bool> ClosedAtOnceAsync(IPAddress source, int port)
+    {
+        try
+        {
+            using var socket = await ConnectFromAsync(source, port);
+            var request = new byte[UsbIpProtocol.OpCommonSize];
+            UsbIpManagementCodec.WriteOpCommon(request, UsbIpOperation.RequestDeviceList, UsbIpReplyStatus.Ok);
+            await socket.SendAsync(request, SocketFlags.None);
+            return await ClosedByPeerAsync(socket);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>A loopback client whose source address is <paramref name="source"/> (any of 127.0.0.0/8 works on Linux).</summary>
+    internal static async Task<Socket> ConnectFromAsync(IPAddress source, int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(source, 0));
+            await socket.ConnectAsync(IPAddress.Loopback, port);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>True when the peer closed (FIN, or a reset because our unread bytes were discarded).</summary>
-    private static async Task<bool> ClosedByPeerAsync(Socket socket)
+    internal static async Task<bool> ClosedByPeerAsync(Socket socket)
     {
         using var limit = new CancellationTokenSource(Timeout);
         try
