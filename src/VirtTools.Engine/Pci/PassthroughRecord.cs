@@ -1,3 +1,5 @@
+using VirtTools.State;
+
 namespace VirtTools.Pci;
 
 /// <summary>One function VirtTools handed to a stub driver: where it came from, so it can go back from any shell.</summary>
@@ -17,4 +19,11 @@ public sealed record PassthroughRecord
 
     /// <summary>True when -Persist wrote a modprobe.d line for it.</summary>
     public bool Persisted { get; init; }
+
+    /// <summary>What is wrong with a field, or null: every field ends up in a sysfs path or a modprobe.d line.</summary>
+    public string? Problem() =>
+        RecordField.PciAddress("address", Address) ?? RecordField.DriverName("driver", Driver)
+        ?? (OriginalDriver is null ? null : RecordField.DriverName("originalDriver", OriginalDriver))
+        ?? (VendorId is null ? null : RecordField.HexId("vendorId", VendorId))
+        ?? (DeviceId is null ? null : RecordField.HexId("deviceId", DeviceId));
 }

@@ -16,6 +16,7 @@ public static class UsbIpErrors
     public const string BindFailedId = "UsbIpBindFailed";
     public const string UnexportFailedId = "UsbIpUnexportFailed";
     public const string NotGivenBackId = "UsbIpDeviceNotGivenBack";
+    public const string ExportRecordInvalidId = "UsbIpExportRecordInvalid";
 
     /// <summary>The size of usbip-host's match_busid table (MAX_BUSID in stub_main.c).</summary>
     public const int MatchTableSize = 16;
