@@ -11,7 +11,7 @@ internal static partial class Libc
 {
     public const int ORdOnly = 0, OWrOnly = 1, ORdWr = 2, OCreat = 0x40, OExcl = 0x80, OCloexec = 0x80000;
     public const int LockExclusive = 2, LockNonBlocking = 4;
-    public const int EINTR = 4, ENOENT = 2, EAGAIN = 11, EACCES = 13, EPERM = 1, EEXIST = 17, EINVAL = 22;
+    public const int EINTR = 4, ENOENT = 2, EAGAIN = 11, EACCES = 13, EPERM = 1, EEXIST = 17, ELOOP = 40;
 
     private static readonly bool Arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
 

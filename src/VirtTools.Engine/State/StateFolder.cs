@@ -56,6 +56,7 @@ internal sealed class StateFolder : IDisposable
     private SafeFileHandle OpenFile(string name, int flags, UnixFileMode mode)
     {
         int fd = Libc.OpenAt(Fd, name, flags | Libc.ONoFollow | Libc.OCloexec, (uint)mode);
+        if (fd < 0 && Libc.LastError == Libc.ELOOP) throw StateErrors.FileIsSymlink(Combine(name));
         if (fd < 0) throw Libc.Failure("Cannot create", Combine(name));
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         if (Libc.Fchmod(fd, (uint)mode) != 0)
