@@ -21,10 +21,11 @@ public static class ModprobePersistence
     public static IReadOnlyList<string> Lines(string stubDriver, IEnumerable<PassthroughRecord> records)
     {
         RequireDriverName(stubDriver);
-        var persisted = records.Where(r => r.Persisted && r.Driver == stubDriver).ToList();
-        foreach (var record in persisted)
+        var all = records.ToList();
+        foreach (var record in all)
             if (record.Problem() is { } problem)
                 throw PciErrors.PassthroughRecordInvalid(record.Address, problem);
+        var persisted = all.Where(r => r.Persisted && r.Driver == stubDriver).ToList();
         if (persisted.Count == 0) return Array.Empty<string>();
         var ids = persisted.Where(r => r.VendorId is not null && r.DeviceId is not null)
             .Select(r => $"{r.VendorId}:{r.DeviceId}").Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);

@@ -27,11 +27,11 @@ public static class PciErrors
         FailureKind.NotFound, message, "Run Get-IommuGroup to list the groups this host has.", input);
 
     public static VirtToolsException DriverNameInvalid(string input) => new(DriverNameInvalidId, FailureKind.InvalidArgument,
-        $"'{input}' is not a driver name: driver names are letters, digits, '_', '-' and '.', as under /sys/bus/pci/drivers.",
+        $"'{State.RecordField.Printable(input)}' is not a driver name: driver names are letters, digits, '_', '-' and '.', as under /sys/bus/pci/drivers.",
         "Give the stub driver by its name: vfio-pci or pci-stub.", input);
 
     public static VirtToolsException PassthroughRecordInvalid(string address, string problem) => new(PassthroughRecordInvalidId,
-        FailureKind.InvalidArgument, $"Refusing to record {address} for passthrough: {problem}.",
+        FailureKind.InvalidArgument, $"Refusing to record {State.RecordField.Printable(address)} for passthrough: {problem}.",
         "Nothing was written. Such a name cannot go into a sysfs path or a modprobe.d line safely; check the device and its driver.", address);
 
     /// <summary>Said once when /sys/kernel/iommu_groups is empty: every group question has the same answer.</summary>

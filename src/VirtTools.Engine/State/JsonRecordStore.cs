@@ -78,7 +78,7 @@ public sealed class JsonRecordStore<TRecord> where TRecord : class
             foreach (var record in records.Values)
                 if (_problem(record) is { } problem)
                     throw new VirtToolsException(_invalidErrorId, FailureKind.InvalidArgument,
-                        $"Refusing to record {_key(record)} in {SystemPath}: {problem}.",
+                        $"Refusing to record {RecordField.Printable(_key(record) ?? "")} in {SystemPath}: {problem}.",
                         "Nothing was written. Such a name cannot go into a sysfs path or a config line safely.", _key(record));
             var list = records.Values.OrderBy(r => _key(r), StringComparer.Ordinal).ToList();
             if (list.Count == 0) AtomicFile.Delete(path);
@@ -111,7 +111,7 @@ public sealed class JsonRecordStore<TRecord> where TRecord : class
             {
                 if (record is null || _key(record) is not { } key) continue;
                 // A record that fails its grammar was not written by VirtTools: say so rather than act on it.
-                if (_problem(record) is { } problem) throw Corrupt($"the record for {key} is not valid: {problem}", null);
+                if (_problem(record) is { } problem) throw Corrupt($"the record for {RecordField.Printable(key)} is not valid: {problem}", null);
                 byKey[key] = record;
             }
             return byKey;

@@ -23,13 +23,13 @@ public static partial class RecordField
 
     /// <summary>A USB bus id as sysfs names devices: 1-1, 3-2.4.1 (at most 31 characters, the protocol's limit).</summary>
     public static string? UsbBusId(string field, string? value) =>
-        value is { Length: > 31 } ? $"{field} '{Shown(value)}' is longer than a USB bus id can be" : Check(field, value, UsbBusIdPattern(), "a USB bus id (1-1, 3-2.4)");
+        value is { Length: > 31 } ? $"{field} '{Printable(value)}' is longer than a USB bus id can be" : Check(field, value, UsbBusIdPattern(), "a USB bus id (1-1, 3-2.4)");
 
     private static string? Check(string field, string? value, Regex grammar, string what) =>
-        value is null ? $"{field} is missing" : grammar.IsMatch(value) ? null : $"{field} '{Shown(value)}' is not {what}";
+        value is null ? $"{field} is missing" : grammar.IsMatch(value) ? null : $"{field} '{Printable(value)}' is not {what}";
 
     /// <summary>The value as an error can show it: control characters escaped so the message stays one honest line.</summary>
-    private static string Shown(string value)
+    public static string Printable(string value)
     {
         var cut = value.Length > 80 ? value[..80] + "..." : value;
         return string.Concat(cut.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
