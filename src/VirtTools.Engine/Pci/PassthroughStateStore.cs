@@ -26,11 +26,6 @@ public sealed class PassthroughStateStore
 
     public PassthroughRecord? Find(string address) => _file.Find(address);
 
-    /// <summary>Adds or replaces the record for its address.</summary>
-    public void Save(PassthroughRecord record) => _file.Save(record);
-
-    public void Remove(string address) => _file.Remove(address);
-
     /// <summary>
     /// Saves and removes records and regenerates the modprobe.d file of each of <paramref name="modprobeDrivers"/>
     /// from the records that result, all under the store's one lock: two shells (or a shell and the agent)

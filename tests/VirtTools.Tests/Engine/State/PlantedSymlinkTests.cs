@@ -31,6 +31,8 @@ public sealed class PlantedSymlinkTests : IDisposable
         Address = address, Driver = "vfio-pci", OriginalDriver = "xhci_hcd", VendorId = "1b36", DeviceId = "000d", Persisted = true,
     };
 
+    private void Save(PassthroughRecord record) => new PassthroughStateStore(Root).Commit(new[] { record }, Array.Empty<string>(), Array.Empty<string>());
+
     private void AssertVictimUntouched() => Assert.Equal("untouched\n", File.ReadAllText(Victim));
 
     [Theory]
@@ -71,10 +73,11 @@ public sealed class PlantedSymlinkTests : IDisposable
     [Fact]
     public void Deleting_the_last_record_through_a_link_at_the_state_file_is_refused_too()
     {
-        new PassthroughStateStore(Root).Save(Record());
+        Save(Record());
         File.Delete(_tree.Resolve(PassthroughStateStore.SystemPath));
         _tree.Link(PassthroughStateStore.SystemPath, Victim);
-        Assert.Equal(StateErrors.FileIsSymlinkId, Assert.Throws<VirtToolsException>(() => new PassthroughStateStore(Root).Remove("0000:00:01.0")).ErrorId);
+        var remove = () => new PassthroughStateStore(Root).Commit(Array.Empty<PassthroughRecord>(), new[] { "0000:00:01.0" }, Array.Empty<string>());
+        Assert.Equal(StateErrors.FileIsSymlinkId, Assert.Throws<VirtToolsException>(remove).ErrorId);
         AssertVictimUntouched();
     }
 
@@ -82,7 +85,7 @@ public sealed class PlantedSymlinkTests : IDisposable
     public void A_state_folder_that_links_out_of_the_root_is_refused_as_PathOutsideRoot()
     {
         _tree.Link("/var/lib/virttools", "../../../" + Path.GetRelativePath(_tree.Path, _outside.Path));
-        var error = Assert.Throws<VirtToolsException>(() => new PassthroughStateStore(Root).Save(Record()));
+        var error = Assert.Throws<VirtToolsException>(() => Save(Record()));
         Assert.Equal(RootConfinement.PathOutsideRootId, error.ErrorId);
         Assert.Equal(new[] { "victim" }, Directory.GetFileSystemEntries(_outside.Path).Select(Path.GetFileName));
     }
@@ -91,7 +94,7 @@ public sealed class PlantedSymlinkTests : IDisposable
     public void A_state_folder_that_is_an_absolute_link_lands_inside_the_root()
     {
         _tree.Link("/var/lib/virttools", _outside.Path);
-        new PassthroughStateStore(Root).Save(Record());
+        Save(Record());
         Assert.Equal(new[] { "victim" }, Directory.GetFileSystemEntries(_outside.Path).Select(Path.GetFileName));
         Assert.True(File.Exists(_tree.Resolve(_outside.Path + "/passthrough.json")));
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using VirtTools.Diagnostics;
+using VirtTools.Pci;
 using VirtTools.State;
 using VirtTools.Sysfs;
 using VirtTools.Tests.Support;
@@ -33,6 +34,27 @@ public sealed class RecordLockTests : IDisposable
         writers.ForEach(w => w.Start());
         Assert.All(writers, w => Assert.True(w.Join(Deadline)));
         Assert.Equal(Threads * Each, UsbIpExportRecord.Store(Root).Load().Count);
+    }
+
+    [Fact]
+    public void Threads_persisting_functions_at_once_leave_every_one_in_the_state_file_and_in_modprobe_d()
+    {
+        const int Threads = 8;
+        using var start = new Barrier(Threads);
+        var writers = Enumerable.Range(1, Threads).Select(t => new Thread(() =>
+        {
+            var record = new PassthroughRecord
+            {
+                Address = $"0000:0{t}:00.0", Driver = "vfio-pci", OriginalDriver = "nvme", VendorId = "144d", DeviceId = $"a80{t}", Persisted = true,
+            };
+            start.SignalAndWait(Deadline);
+            new PassthroughStateStore(Root).Commit(new[] { record }, Array.Empty<string>(), new[] { "vfio-pci" });
+        })).ToList();
+        writers.ForEach(w => w.Start());
+        Assert.All(writers, w => Assert.True(w.Join(Deadline)));
+        Assert.Equal(Threads, new PassthroughStateStore(Root).Load().Count);
+        var options = _tree.Read(ModprobePersistence.FilePath("vfio-pci"))!.Split('\n').Single(l => l.StartsWith("options ", StringComparison.Ordinal));
+        Assert.Equal("options vfio-pci ids=" + string.Join(",", Enumerable.Range(1, Threads).Select(t => $"144d:a80{t}")), options);
     }
 
     [Fact]
