@@ -15,12 +15,12 @@ public static class ModprobePersistence
 {
     private const string Folder = "/etc/modprobe.d";
 
-    public static string FilePath(string stubDriver) => $"{Folder}/virttools-{RequireDriverName(stubDriver)}.conf";
+    public static string FilePath(string stubDriver) => $"{Folder}/virttools-{PassthroughRecord.RequireDriverName(stubDriver)}.conf";
 
     /// <summary>The file's lines for <paramref name="stubDriver"/>; empty when nothing is persisted for it (delete the file).</summary>
     public static IReadOnlyList<string> Lines(string stubDriver, IEnumerable<PassthroughRecord> records)
     {
-        RequireDriverName(stubDriver);
+        PassthroughRecord.RequireDriverName(stubDriver);
         var all = records.ToList();
         foreach (var record in all)
             if (record.Problem() is { } problem)
@@ -54,8 +54,5 @@ public static class ModprobePersistence
 
     /// <summary>The stub driver whose file <paramref name="filePath"/> (from <see cref="FilePath"/>) is.</summary>
     public static string StubDriverOf(string filePath) =>
-        RequireDriverName(Path.GetFileName(filePath)["virttools-".Length..^".conf".Length]);
-
-    private static string RequireDriverName(string driver) =>
-        RecordField.DriverName("driver", driver) is null ? driver : throw PciErrors.DriverNameInvalid(driver);
+        PassthroughRecord.RequireDriverName(Path.GetFileName(filePath)["virttools-".Length..^".conf".Length]);
 }

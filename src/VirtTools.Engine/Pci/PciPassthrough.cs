@@ -34,7 +34,7 @@ public sealed class PciPassthrough
     /// </summary>
     public PassthroughPlan PlanSet(string address, string driver = VfioPci, bool includeIommuGroup = false, bool persist = false, bool force = false)
     {
-        if (State.RecordField.DriverName("driver", driver) is not null) throw PciErrors.DriverNameInvalid(driver);
+        PassthroughRecord.RequireDriverName(driver);
         var target = RequireFunction(address);
         var warnings = new List<string>();
 
