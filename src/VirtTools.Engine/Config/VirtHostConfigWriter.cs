@@ -1,6 +1,7 @@
 using System.Globalization;
 using VirtTools.Diagnostics;
 using VirtTools.Ksm;
+using VirtTools.State;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -29,13 +30,16 @@ public static class VirtHostConfigWriter
         return text.ToString().Replace("\n...\n", "\n", StringComparison.Ordinal);
     }
 
-    /// <summary>Writes the YAML to a file, creating its folder (/etc/virttools) when needed.</summary>
+    /// <summary>
+    /// Writes the YAML to a file, creating its folder (/etc/virttools) when needed, through <see cref="AtomicFile"/>:
+    /// mode 0644 whatever the umask (the agent reads it as root; nothing in a profile is secret), never through a
+    /// symlink, and the agent reloading at that moment reads the old profile or the new one, never half.
+    /// </summary>
     public static void Save(string path, string yaml)
     {
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            File.WriteAllText(path, yaml);
+            AtomicFile.WriteText(path, yaml, AtomicFile.Public);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

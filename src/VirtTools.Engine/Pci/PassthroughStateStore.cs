@@ -11,19 +11,36 @@ public sealed class PassthroughStateStore
 {
     public const string SystemPath = "/var/lib/virttools/passthrough.json";
 
+    private readonly SystemRoot _root;
     private readonly JsonRecordStore<PassthroughRecord> _file;
 
-    public PassthroughStateStore(SystemRoot root) =>
-        _file = new JsonRecordStore<PassthroughRecord>(root, SystemPath, r => r.Address, "PassthroughStateCorrupt",
-            "Remove-PciPassthrough falls back to reprobing for a host driver");
+    public PassthroughStateStore(SystemRoot root)
+    {
+        _root = root;
+        _file = new JsonRecordStore<PassthroughRecord>(root, SystemPath, r => r.Address, r => r.Problem(), "PassthroughStateCorrupt",
+            PciErrors.PassthroughRecordInvalidId, "Remove-PciPassthrough falls back to reprobing for a host driver");
+    }
 
     /// <summary>Every record, by address; empty when there is no file yet.</summary>
     public IReadOnlyDictionary<string, PassthroughRecord> Load() => _file.Load();
 
     public PassthroughRecord? Find(string address) => _file.Find(address);
 
-    /// <summary>Adds or replaces the record for its address.</summary>
-    public void Save(PassthroughRecord record) => _file.Save(record);
-
-    public void Remove(string address) => _file.Remove(address);
+    /// <summary>
+    /// Saves and removes records and regenerates the modprobe.d file of each of <paramref name="modprobeDrivers"/>
+    /// from the records that result, all under the store's one lock: two shells (or a shell and the agent)
+    /// persisting functions at once each see the other's records, in the state file and in modprobe.d.
+    /// </summary>
+    public void Commit(IReadOnlyCollection<PassthroughRecord> save, IReadOnlyCollection<string> remove, IReadOnlyCollection<string> modprobeDrivers)
+    {
+        if (save.Count == 0 && remove.Count == 0 && modprobeDrivers.Count == 0) return;
+        _file.Update(records =>
+        {
+            foreach (var record in save) records[record.Address] = record;
+            foreach (var address in remove) records.Remove(address);
+        }, records =>
+        {
+            foreach (var driver in modprobeDrivers) ModprobePersistence.Write(_root, driver, records.Values);
+        });
+    }
 }

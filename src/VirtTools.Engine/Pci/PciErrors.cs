@@ -11,6 +11,8 @@ public static class PciErrors
     public const string ClassInvalidId = "PciClassInvalid";
     public const string BridgeNotPassableId = "PciBridgeNotPassable";
     public const string IommuGroupNotFoundId = "IommuGroupNotFound";
+    public const string DriverNameInvalidId = "PciDriverNameInvalid";
+    public const string PassthroughRecordInvalidId = "PassthroughRecordInvalid";
 
     public static VirtToolsException DeviceNotFound(string input) => new(DeviceNotFoundId, FailureKind.NotFound,
         $"No PCI function '{input}' exists under /sys/bus/pci/devices.",
@@ -43,6 +45,14 @@ public static class PciErrors
 
     public static VirtToolsException IommuGroupNotFound(object input, string message) => new(IommuGroupNotFoundId,
         FailureKind.NotFound, message, "Run Get-IommuGroup to list the groups this host has.", input);
+
+    public static VirtToolsException DriverNameInvalid(string input) => new(DriverNameInvalidId, FailureKind.InvalidArgument,
+        $"'{State.RecordField.Printable(input)}' is not a driver name: driver names are letters, digits, '_', '-' and '.', as under /sys/bus/pci/drivers.",
+        "Give the stub driver by its name: vfio-pci or pci-stub.", input);
+
+    public static VirtToolsException PassthroughRecordInvalid(string address, string problem) => new(PassthroughRecordInvalidId,
+        FailureKind.InvalidArgument, $"Refusing to record {State.RecordField.Printable(address)} for passthrough: {problem}.",
+        "Nothing was written. Such a name cannot go into a sysfs path or a modprobe.d line safely; check the device and its driver.", address);
 
     /// <summary>Said once when /sys/kernel/iommu_groups is empty: every group question has the same answer.</summary>
     public const string IommuOffWarning =

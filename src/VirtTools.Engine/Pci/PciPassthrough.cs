@@ -34,6 +34,7 @@ public sealed class PciPassthrough
     /// </summary>
     public PassthroughPlan PlanSet(string address, string driver = VfioPci, bool includeIommuGroup = false, bool persist = false, bool force = false)
     {
+        PassthroughRecord.RequireDriverName(driver);
         var target = RequireFunction(address);
         if (BridgeKind(target) is { } bridge) throw PciErrors.BridgeNotPassable(target.Address, bridge);
         var warnings = new List<string>();
@@ -88,6 +89,8 @@ public sealed class PciPassthrough
             if (known is null || !known.Persisted)
                 records.Add((known ?? new PassthroughRecord { Address = target.Address, Driver = driver, VendorId = target.VendorId, DeviceId = target.DeviceId }) with { Persisted = true });
         }
+        // Checked before anything moves: a name that fails here would otherwise fail only after the moves, at the record.
+        if (records.Select(r => r.Problem()).OfType<string>().FirstOrDefault() is { } problem) throw PciErrors.PassthroughRecordInvalid(target.Address, problem);
         var modprobe = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         if (persist)
         {
@@ -183,9 +186,7 @@ public sealed class PciPassthrough
             }
         }
 
-        foreach (var record in plan.RecordsAfter) _store.Save(record);
-        foreach (var address in plan.RemovedRecords) _store.Remove(address);
-        foreach (var (path, lines) in plan.ModprobeFiles) WriteConfigFile(path, lines);
+        _store.Commit(plan.RecordsAfter, plan.RemovedRecords, plan.ModprobeFiles.Keys.Select(ModprobePersistence.StubDriverOf).ToList());
     }
 
     /// <summary>The function's state as sysfs shows it now; null when it is gone.</summary>
@@ -230,22 +231,6 @@ public sealed class PciPassthrough
                 : $"{move.Address} could NOT be put back on {move.FromDriver ?? "no driver"} (now {after?.Driver ?? "no driver"}; {string.Join("; ", errors)})");
         }
         return "Rolled back: " + string.Join("; ", outcome) + ".";
-    }
-
-    private void WriteConfigFile(string systemPath, IReadOnlyList<string> lines)
-    {
-        var path = _root.Resolve(systemPath);
-        try
-        {
-            if (lines.Count == 0) { File.Delete(path); return; }
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, string.Join("\n", lines) + "\n");
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new VirtToolsException("PermissionDenied", FailureKind.PermissionDenied, $"Cannot write {systemPath}: {e.Message}",
-                "Run as root (sudo).", systemPath, e);
-        }
     }
 
     private PassthroughFunction RequireFunction(string address)

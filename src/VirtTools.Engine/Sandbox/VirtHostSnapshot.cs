@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.Globalization;
 using System.IO.Compression;
 using VirtTools.Ksm;
+using VirtTools.State;
 using VirtTools.Sysfs;
 
 namespace VirtTools.Sandbox;
@@ -35,28 +36,22 @@ public sealed class VirtHostSnapshot
 
     public long Length => new FileInfo(Path).Length;
 
-    /// <summary>Captures <paramref name="source"/> into a new .tgz at <paramref name="archivePath"/> (replaced if it exists).</summary>
+    /// <summary>
+    /// Captures <paramref name="source"/> into a new .tgz at <paramref name="archivePath"/> (replaced if it exists),
+    /// through <see cref="AtomicFile"/>: never through a symlink, and mode 0600, since a host's state is its owner's to share.
+    /// </summary>
     public static VirtHostSnapshot Save(SystemRoot source, string archivePath)
     {
         var path = System.IO.Path.GetFullPath(archivePath);
-        var partial = path + ".partial";
-        try
+        VirtHostSnapshot? snapshot = null;
+        AtomicFile.Write(path, AtomicFile.OwnerOnly, file =>
         {
-            VirtHostSnapshot snapshot;
-            using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write))
-            using (var gzip = new GZipStream(file, CompressionLevel.Optimal))
-            using (var tar = new TarWriter(gzip, TarEntryFormat.Pax))
-            {
-                snapshot = new VirtHostSnapshot(source, tar, path);
-                snapshot.Capture();
-            }
-            File.Move(partial, path, overwrite: true);
-            return snapshot;
-        }
-        finally
-        {
-            if (File.Exists(partial)) File.Delete(partial);
-        }
+            using var gzip = new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true);
+            using var tar = new TarWriter(gzip, TarEntryFormat.Pax);
+            snapshot = new VirtHostSnapshot(source, tar, path);
+            snapshot.Capture();
+        });
+        return snapshot!;
     }
 
     private void Capture()

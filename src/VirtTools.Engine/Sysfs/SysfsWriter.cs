@@ -6,7 +6,8 @@ namespace VirtTools.Sysfs;
 /// Writes one value to a kernel attribute the way `echo value &gt; file` does (O_TRUNC, one write(2) of
 /// "value\n") through the root's <see cref="IKernelWriter"/>, and turns a refusal into a
 /// <see cref="KernelWriteException"/> that names the errno.
-/// On a captured or synthetic root the attributes are regular files, so a write there just replaces the file.
+/// On a captured or synthetic root the attributes are regular files, so a write there just replaces the file, and one
+/// whose symlinks lead outside the root is refused (<see cref="RootConfinement.PathOutsideRootId"/>).
 /// </summary>
 /// <remarks>
 /// How .NET reports the errno on Linux: EACCES, EPERM (and EBADF) become UnauthorizedAccessException, ENOENT

@@ -41,6 +41,13 @@ public sealed class SystemRoot : IEquatable<SystemRoot>
         return Path + "/" + absolutePath.TrimStart('/');
     }
 
+    /// <summary>
+    /// Where a write to <paramref name="absolutePath"/> lands: on the live root the path itself (the kernel resolves
+    /// it, as before); under any other root the path resolved inside the root by <see cref="RootConfinement"/>, which
+    /// refuses one whose symlinks lead outside (<see cref="RootConfinement.PathOutsideRootId"/>).
+    /// </summary>
+    public string ResolveForWrite(string absolutePath) => IsLive ? absolutePath : RootConfinement.Resolve(Path, absolutePath);
+
     /// <summary>Maps a path under this root back to the system path it stands for ("/sys/...").</summary>
     public string ToSystemPath(string resolvedPath)
     {

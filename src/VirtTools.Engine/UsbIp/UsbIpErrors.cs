@@ -20,6 +20,7 @@ public static class UsbIpErrors
     public const string ConnectionLostId = "UsbIpConnectionLost";
     public const string UnexpectedFailureId = "UsbIpUnexpectedFailure";
     public const string InvalidAllowedClientId = "UsbIpInvalidAllowedClient";
+    public const string ExportRecordInvalidId = "UsbIpExportRecordInvalid";
 
     /// <summary>The size of usbip-host's match_busid table (MAX_BUSID in stub_main.c).</summary>
     public const int MatchTableSize = 16;

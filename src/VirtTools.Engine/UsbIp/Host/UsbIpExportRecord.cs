@@ -20,6 +20,14 @@ public sealed record UsbIpExportRecord
 
     public string? ProductId { get; init; }
 
+    /// <summary>What is wrong with a field, or null: the bus id and the driver end up in sysfs paths.</summary>
+    public string? Problem() =>
+        RecordField.UsbBusId("busId", BusId)
+        ?? (OriginalDriver is null ? null : RecordField.DriverName("originalDriver", OriginalDriver))
+        ?? (VendorId is null ? null : RecordField.HexId("vendorId", VendorId))
+        ?? (ProductId is null ? null : RecordField.HexId("productId", ProductId));
+
     public static JsonRecordStore<UsbIpExportRecord> Store(SystemRoot root) =>
-        new(root, SystemPath, r => r.BusId, "UsbIpExportStateCorrupt", "Remove-UsbIpExport gives devices to whichever driver the kernel probes");
+        new(root, SystemPath, r => r.BusId, r => r.Problem(), "UsbIpExportStateCorrupt", UsbIpErrors.ExportRecordInvalidId,
+            "Remove-UsbIpExport gives devices to whichever driver the kernel probes");
 }

@@ -322,7 +322,7 @@ public sealed class PciPassthroughTests : IDisposable
     {
         var store = new PassthroughStateStore(_kernel.Root);
         var record = new PassthroughRecord { Address = Xhci, Driver = "vfio-pci", OriginalDriver = "xhci_hcd", VendorId = "1b36", DeviceId = "000d", Persisted = true };
-        store.Save(record);
+        store.Commit(new[] { record }, Array.Empty<string>(), Array.Empty<string>());
         Assert.Equal(record, new PassthroughStateStore(new SystemRoot(_kernel.RootPath)).Find(Xhci));
     }
 
