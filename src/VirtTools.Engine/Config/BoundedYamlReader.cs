@@ -27,7 +27,7 @@ internal static class BoundedYamlReader
         }
         catch (YamlException e)
         {
-            // What the model finds once the events are good: a duplicate key, an alias with no anchor.
+            // What the model finds in events the limits let through: a duplicate key.
             throw ConfigErrors.Invalid(source, new[] { $"{parser.Locate(e.Start)}: {Quote(e.Message)}" });
         }
         return stream;
@@ -94,6 +94,8 @@ internal static class BoundedYamlReader
             return ConfigErrors.At(_source, at.Line, at.Column);
         }
 
+        private string ScannerPlace => Locate(_scanner.CurrentPosition);
+
         /// <summary>
         /// The inner parser's next event; whatever it throws on the text is the file's problem, located. That is more
         /// than YamlException: YamlDotNet 16.3's scanner throws InvalidOperationException on an unclosed flow mapping
@@ -111,7 +113,7 @@ internal static class BoundedYamlReader
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                throw ConfigErrors.Invalid(_source, new[] { $"{Locate(Mark.Empty)}: the YAML is malformed here{UnclosedHint()}" });
+                throw ConfigErrors.Invalid(_source, new[] { $"{ScannerPlace}: the YAML is malformed here{UnclosedHint()}" });
             }
         }
 
@@ -143,8 +145,8 @@ internal static class BoundedYamlReader
             if (++_aliases > ProfileLimits.MaxAliases) throw ConfigErrors.TooManyAliases(_source, Locate(alias.Start));
             if (_open.Any(f => f.Anchor.Equals(alias.Value)))
                 throw ConfigErrors.Invalid(_source, new[] { $"{Locate(alias.Start)}: *{alias.Value} stands inside the &{alias.Value} it names (a cycle)" });
-            // An unknown anchor counts as one value here; the model reports it, located.
-            var anchored = _anchors.TryGetValue(alias.Value, out var known) ? known : new Anchored(1, IsCollection: false);
+            if (!_anchors.TryGetValue(alias.Value, out var anchored))
+                throw ConfigErrors.Invalid(_source, new[] { $"{Locate(alias.Start)}: *{alias.Value} names no &{alias.Value} above it" });
             Value(alias, anchored.Size, anchored.IsCollection);
         }
 

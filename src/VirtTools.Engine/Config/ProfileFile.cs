@@ -15,11 +15,16 @@ internal static class ProfileFile
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
             if (file.CanSeek && file.Length > ProfileLimits.MaxBytes) throw ConfigErrors.TooLarge(path, file.Length);
-            var bytes = new byte[ProfileLimits.MaxBytes + 1];
-            var read = 0;
-            for (int n; read < bytes.Length && (n = file.Read(bytes, read, bytes.Length - read)) > 0;) read += n;
-            if (read > ProfileLimits.MaxBytes) throw ConfigErrors.TooLarge(path, null);
-            return Decode(bytes, read);
+            var text = new MemoryStream(file.CanSeek ? (int)file.Length + 1 : 0); // a file's size is a hint: it may grow
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = file.Read(chunk, 0, (int)Math.Min(chunk.Length, ProfileLimits.MaxBytes + 1 - text.Length))) > 0)
+            {
+                text.Write(chunk, 0, read);
+                if (text.Length > ProfileLimits.MaxBytes) throw ConfigErrors.TooLarge(path, null);
+            }
+            text.Position = 0;
+            return Decode(text);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -32,9 +37,9 @@ internal static class ProfileFile
     }
 
     /// <summary>UTF-8, or what a byte order mark says: as File.ReadAllText decodes.</summary>
-    private static string Decode(byte[] bytes, int count)
+    private static string Decode(Stream bytes)
     {
-        using var reader = new StreamReader(new MemoryStream(bytes, 0, count), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        using var reader = new StreamReader(bytes, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         return reader.ReadToEnd();
     }
 }
