@@ -24,6 +24,12 @@ public sealed class ProfileSuite : BenchSuite
         var (read, readBytes) = Measure(() => VirtHostConfigParser.Load(good), runs);
         Report.Add(new Row(Name, $"read the captured host's profile ({new FileInfo(good).Length:N0} bytes)", Timing.Milliseconds(read.Median), "", "",
             $"{Kilobytes(readBytes)} allocated"));
+        var largest = Path.Combine(folder, "largest.yaml");
+        var exports = WriteLargestAccepted(largest);
+        var (worst, worstBytes) = Measure(() => VirtHostConfigParser.Load(largest), runs);
+        File.Delete(largest);
+        Report.Add(new Row(Name, $"read the largest profile the limits let through ({exports:N0} exports, each line padded by a comment to the size limit)",
+            Timing.Milliseconds(worst.Median), "goal: within 1 s", "", $"max {Timing.Milliseconds(worst.Max)}; {Kilobytes(worstBytes)} allocated"));
         foreach (var profile in HostileProfile.All.Where(p => Options.Selects(Name, p.Name)))
         {
             var path = Path.Combine(folder, "host.yaml");
@@ -38,6 +44,21 @@ public sealed class ProfileSuite : BenchSuite
             Report.Add(new Row(Name, $"reject: {profile.Name} ({profile.ErrorId})", Timing.Milliseconds(samples.Median), "goal: within 1 s", "",
                 errorId == profile.ErrorId ? $"max {Timing.Milliseconds(samples.Max)}; {Kilobytes(allocated)} allocated" : $"NOT REJECTED AS {profile.ErrorId}: {errorId ?? "accepted"}"));
         }
+    }
+
+    /// <summary>
+    /// As many exports as <see cref="ProfileLimits.MaxNodes"/> allows (5 values above them, 7 in each), every line
+    /// padded with a comment so the file is as close to <see cref="ProfileLimits.MaxBytes"/> as it may be.
+    /// </summary>
+    private static int WriteLargestAccepted(string path)
+    {
+        var exports = (ProfileLimits.MaxNodes - 5) / 7;
+        const string export = "    - match: {vendorId: \"46f4\", productId: \"0001\"} # ";
+        var padding = (ProfileLimits.MaxBytes - 20) / exports - export.Length - 1;
+        using var file = new StreamWriter(path);
+        file.Write("usbip:\n  exports:\n");
+        for (var i = 0; i < exports; i++) file.Write(export + new string('x', padding) + "\n");
+        return exports;
     }
 
     /// <summary>The samples, and the bytes the last run allocated on this thread.</summary>

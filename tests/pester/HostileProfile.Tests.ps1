@@ -27,7 +27,7 @@ Describe 'Get-VirtHostConfig on a hostile profile' {
             }
         }
         @{
-            Name = 'a 300 MB line'; ErrorId = 'VirtHostConfigTooLarge'; Where = 'host.yaml: 314,572,800 bytes, more than the 1,048,576 bytes'
+            Name = 'a 300 MB line'; ErrorId = 'VirtHostConfigTooLarge'; Where = 'host.yaml: 314,572,800 bytes, more than the 262,144 bytes'
             Write = {
                 param($path)
                 # sparse: no disk is spent, and a reader that reads it whole still pays 300 MB

@@ -1,3 +1,4 @@
+using VirtTools.Diagnostics;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -29,6 +30,11 @@ internal static class BoundedYamlReader
         {
             // What the model finds in events the limits let through: a duplicate key.
             throw ConfigErrors.Invalid(source, new[] { $"{parser.Locate(e.Start)}: {Quote(e.Message)}" });
+        }
+        catch (Exception e) when (e is not (VirtToolsException or OperationCanceledException))
+        {
+            // Anything else the library throws on a file's text (as its scanner does, see Advance) is the file's problem.
+            throw ConfigErrors.Invalid(source, new[] { $"{parser.ScannerPlace}: the YAML is malformed here" });
         }
         return stream;
     }
@@ -94,7 +100,7 @@ internal static class BoundedYamlReader
             return ConfigErrors.At(_source, at.Line, at.Column);
         }
 
-        private string ScannerPlace => Locate(_scanner.CurrentPosition);
+        public string ScannerPlace => Locate(_scanner.CurrentPosition);
 
         /// <summary>
         /// The inner parser's next event; whatever it throws on the text is the file's problem, located. That is more

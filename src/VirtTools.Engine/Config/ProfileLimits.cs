@@ -3,16 +3,17 @@ namespace VirtTools.Config;
 /// <summary>
 /// How much of a host profile is read at all. A profile is a few KB (the captured host's is 1 KB; 100 exports with
 /// comments make about 10 KB), and it comes from a file root owns but any typo, copy or editor accident can fill, so
-/// every limit leaves a hundred times that room and still keeps a hostile file to a moment and a few MB: the agent
+/// every limit leaves tens of times that room and still keeps a hostile file to a moment and a few MB: the agent
 /// reloads on SIGHUP and must never be the process that dies of a file.
 /// </summary>
 public static class ProfileLimits
 {
     /// <summary>
-    /// 1 MiB: checked on the file's size before it is read, then no more than this (plus one byte) is read. YamlDotNet's
-    /// model costs about 60 bytes of memory per byte of YAML, so this bounds a parse to tens of MB and well under a second.
+    /// 256 KiB: checked on the file's size before it is read, then no more than this (plus one byte) is read. The
+    /// slowest file within it, comments up to the limit, parses in about a quarter of a second; 1 MiB of YAML took
+    /// 0.2-1.2 s in YamlDotNet alone on the 2-core bench machine (bench/RESULTS.md, profile rows).
     /// </summary>
-    public const int MaxBytes = 1 << 20;
+    public const int MaxBytes = 256 << 10;
 
     /// <summary>
     /// The schema nests 6 levels (profile, usbip, attachments, an attachment, match, a value). YamlDotNet's model

@@ -15,7 +15,7 @@ public sealed class HostileProfileParserTests : IDisposable
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
 
     /// <summary>
-    /// Bytes a rejection may allocate: the 1 MiB read buffer, the text (100,000 "{a: " is 800 KB as UTF-16) and the
+    /// Bytes a rejection may allocate: the read buffer (256 KiB at most), the text (100,000 "{a: " is 800 KB as UTF-16) and the
     /// parser's first levels. The 50 MB and 300 MB files read whole would allocate their size at least.
     /// </summary>
     private const long AllocationBound = 16L << 20;
@@ -66,8 +66,8 @@ public sealed class HostileProfileParserTests : IDisposable
         var (failure, allocated) = Rejection(() => VirtHostConfigParser.Load("/dev/zero"));
 
         Assert.Equal((ConfigErrors.TooLargeId, FailureKind.LimitExceeded), (failure.ErrorId, failure.Kind));
-        Assert.Contains("/dev/zero: more than the 1,048,576 bytes", failure.Message);
-        // the 1 MiB read as a growing buffer: a few MB, where reading the device whole would never end
+        Assert.Contains($"/dev/zero: more than the {ProfileLimits.MaxBytes:N0} bytes", failure.Message);
+        // the limit read into a growing buffer: a few MB at most, where reading the device whole would never end
         Assert.True(allocated < 8L << 20, $"{allocated:N0} bytes allocated");
     }
 

@@ -31,8 +31,11 @@ public sealed record HostileProfile(string Name, string ErrorId, string Where, A
         // The profile's mapping is level 1, so the 32nd '[' (column 37) is the 33rd level.
         Text("100,000 nested [", ConfigErrors.TooDeepId, "FILE:1:37: lists and mappings nest more than 32 levels",
             "ksm: " + new string('[', Deep) + "\n"),
-        Text("100,000 nested {", ConfigErrors.TooDeepId, "FILE:1:130: lists and mappings nest more than 32 levels",
+        // 100,000 "{a: " are 400 KB, past the size limit; 60,000 fit in it and still overflowed the stack.
+        Text("100,000 nested {", ConfigErrors.TooLargeId, $"FILE: 400,006 bytes, more than the {ProfileLimits.MaxBytes:N0} bytes",
             "ksm: " + Repeat("{a: ", Deep) + "\n"),
+        Text("60,000 nested {", ConfigErrors.TooDeepId, "FILE:1:130: lists and mappings nest more than 32 levels",
+            "ksm: " + Repeat("{a: ", 60_000) + "\n"),
         // Block nesting by indentation: each "- " opens a sequence two columns deeper (on one line, or the file
         // would need 10 GB of spaces).
         Text("100,000 nested block sequences", ConfigErrors.TooDeepId, "FILE:1:65: lists and mappings nest more than 32 levels",
@@ -50,7 +53,7 @@ public sealed record HostileProfile(string Name, string ErrorId, string Where, A
             "ksm: &k {run: Run}\nusbip: [" + string.Join(", ", Enumerable.Repeat("*k", 101)) + "]\n"),
         Text("an alias inside its own anchor", ConfigErrors.InvalidId, "FILE:1:10: *a stands inside the &a it names",
             "ksm: &a [*a]\n"),
-        new("50 MB of exports", ConfigErrors.TooLargeId, "FILE: 52,428,800 bytes, more than the 1,048,576 bytes", path =>
+        new("50 MB of exports", ConfigErrors.TooLargeId, $"FILE: 52,428,800 bytes, more than the {ProfileLimits.MaxBytes:N0} bytes", path =>
         {
             var block = Encoding.UTF8.GetBytes(Repeat("    - match: {vendorId: \"46f4\", productId: \"0001\"}\n", 1024));
             using var file = File.Create(path);
@@ -59,7 +62,7 @@ public sealed record HostileProfile(string Name, string ErrorId, string Where, A
             file.Write(Encoding.UTF8.GetBytes(new string('#', (int)((50L << 20) - file.Length - 1)) + "\n"));
         }),
         // One line of 300 MB, sparse: it costs no disk, and a reader that reads it whole still pays 300 MB.
-        new("300 MB on one line", ConfigErrors.TooLargeId, "FILE: 314,572,800 bytes, more than the 1,048,576 bytes", path =>
+        new("300 MB on one line", ConfigErrors.TooLargeId, $"FILE: 314,572,800 bytes, more than the {ProfileLimits.MaxBytes:N0} bytes", path =>
         {
             using var file = File.Create(path);
             file.Write("ksm: "u8);
