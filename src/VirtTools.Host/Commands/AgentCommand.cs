@@ -42,7 +42,6 @@ internal static class AgentCommand
         }
 
         using var stopping = new CancellationTokenSource();
-        using var finished = new CancellationTokenSource();
         using var wake = new SemaphoreSlim(0);
         var reload = 0;
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
@@ -55,66 +54,59 @@ internal static class AgentCommand
         });
         using var external = stop?.Register(stopping.Cancel);
 
-        try
+        VirtHostConfig config;
+        try { config = VirtHostConfigParser.Load(path, root.Path, stopping.Token); }
+        catch (VirtToolsException failure)
         {
-            VirtHostConfig config;
-            try { config = VirtHostConfigParser.Load(path, root.Path, stopping.Token); }
-            catch (VirtToolsException failure)
-            {
-                Log($"{failure.Message} [{failure.ErrorId}]");
-                return 1;
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                Log("stopped");
-                return 0;
-            }
-
-            var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier(), Log);
-            var server = new AgentServer(root, Log);
-            try
-            {
-                Apply(config);
-                output.WriteLine($"virttools agent: keeping {path} true, a pass every {interval.TotalSeconds:0.#} s");
-                output.Flush();
-                while (!stopping.IsCancellationRequested)
-                {
-                    agent.Pass(stopping.Token);
-                    try { wake.Wait(interval, stopping.Token); }
-                    catch (OperationCanceledException) { break; }
-                    if (Interlocked.Exchange(ref reload, 0) == 1) Reload();
-                }
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested) { }
-            finally
-            {
-                server.Dispose();
-            }
+            Log($"{failure.Message} [{failure.ErrorId}]");
+            return 1;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
             Log("stopped");
             return 0;
+        }
 
-            void Apply(VirtHostConfig profile)
+        var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier(), Log);
+        var server = new AgentServer(root, Log);
+        try
+        {
+            Apply(config);
+            output.WriteLine($"virttools agent: keeping {path} true, a pass every {interval.TotalSeconds:0.#} s");
+            output.Flush();
+            while (!stopping.IsCancellationRequested)
             {
-                server.Serve(profile.UsbIp?.Server);
-                agent.Load(profile);
-            }
-
-            void Reload()
-            {
-                try
-                {
-                    Apply(VirtHostConfigParser.Load(path, root.Path, stopping.Token));
-                    Log($"reloaded {path}");
-                }
-                catch (VirtToolsException failure)
-                {
-                    Log($"kept the profile in force: {failure.Message} [{failure.ErrorId}]");
-                }
+                agent.Pass(stopping.Token);
+                try { wake.Wait(interval, stopping.Token); }
+                catch (OperationCanceledException) { break; }
+                if (Interlocked.Exchange(ref reload, 0) == 1) Reload();
             }
         }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested) { }
         finally
         {
-            finished.Cancel(); // no stop watchdog outlives Run: the tests run the agent in-process
+            server.Dispose();
+        }
+        Log("stopped");
+        return 0;
+
+        void Apply(VirtHostConfig profile)
+        {
+            server.Serve(profile.UsbIp?.Server);
+            agent.Load(profile);
+        }
+
+        void Reload()
+        {
+            try
+            {
+                Apply(VirtHostConfigParser.Load(path, root.Path, stopping.Token));
+                Log($"reloaded {path}");
+            }
+            catch (VirtToolsException failure)
+            {
+                Log($"kept the profile in force: {failure.Message} [{failure.ErrorId}]");
+            }
         }
 
         void Stop(PosixSignalContext context)
@@ -123,9 +115,9 @@ internal static class AgentCommand
             stopping.Cancel();
             // Cancellation reaches the parse and the pass; should a pass still not return (a call that ignores its
             // token), systemd must not wait for its SIGKILL: after a grace the process leaves without the clean stop.
-            Task.Delay(StopGrace, finished.Token).ContinueWith(waited =>
+            // A clean stop returns from Main first, and the pending delay (a background thread) goes with the process.
+            Task.Delay(StopGrace).ContinueWith(_ =>
             {
-                if (!waited.IsCompletedSuccessfully) return;
                 Log($"did not stop within {StopGrace.TotalSeconds:0} s of {context.Signal}; exiting without a clean stop");
                 Environment.Exit(StuckExitCode);
             }, TaskScheduler.Default);
