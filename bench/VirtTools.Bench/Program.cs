@@ -3,7 +3,7 @@ using VirtTools.Bench;
 using VirtTools.Bench.Enumeration;
 
 // One command runs every benchmark and prints one table of figures and ratios measured in the same run:
-//   dotnet run -c Release --project bench/VirtTools.Bench [-- --quick] [-- --filter enumeration|server|codec|startup|Get-PciDevice]
+//   dotnet run -c Release --project bench/VirtTools.Bench [-- --quick] [-- --filter enumeration|server|codec|startup|profile|Get-PciDevice]
 var options = BenchOptions.Parse(args);
 var report = new Report();
 var clock = Stopwatch.StartNew();
@@ -18,6 +18,7 @@ using (var shell = new BenchShell())
     if (options.Selects(ServerSuite.Name)) new ServerSuite(options, report, shell).Run();
 }
 if (options.Selects(CodecSuite.Name)) new CodecSuite(options, report).Run();
+if (options.Selects(ProfileSuite.Name)) new ProfileSuite(options, report).Run();
 
 Console.WriteLine();
 Console.WriteLine(report.Table());

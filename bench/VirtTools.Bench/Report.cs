@@ -84,6 +84,9 @@ public sealed class Report
         - **Server**: the managed server started with `Start-UsbIpServer -Address 127.0.0.1 -TcpPort 0` on the
           synthetic 100-device tree; clients are raw sockets in the same process, each round trip a new TCP
           connection with OP_REQ_DEVLIST and the whole OP_REP_DEVLIST read, as `usbip list -r` does.
+        - **Profile**: `VirtHostConfigParser.Load` in the bench process on each hostile profile of the test suite
+          (compiled in from tests/VirtTools.Tests/Engine/Config/HostileProfiles.cs), written to the temp folder;
+          median and max of 5 runs after one warm-up, and the bytes one more run allocated on its thread.
         - **Codec**: BenchmarkDotNet (in-process toolchain, short job, MemoryDiagnoser); the floor copies the same
           number of bytes.
         """;

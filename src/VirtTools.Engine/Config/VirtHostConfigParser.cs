@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using VirtTools.Diagnostics;
 using VirtTools.Ksm;
 using VirtTools.UsbIp.Server;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace VirtTools.Config;
@@ -11,46 +9,24 @@ namespace VirtTools.Config;
 /// <summary>
 /// Reads a YAML host profile strictly: unknown keys, wrong types and malformed values are all reported, each with
 /// the file, line and column, and a profile with any problem is rejected whole, so nothing half-valid is applied.
+/// The file is read and parsed within <see cref="ProfileLimits"/> (size, nesting, aliases), so no file can make the
+/// agent or a session run out of stack, memory or time.
 /// </summary>
 public static partial class VirtHostConfigParser
 {
-    public const string InvalidErrorId = "VirtHostConfigInvalid";
+    public static VirtHostConfig Load(string path, string root = "/", CancellationToken cancellation = default) =>
+        Parse(ProfileFile.Read(path), path, root, cancellation);
 
-    public static VirtHostConfig Load(string path, string root = "/")
+    public static VirtHostConfig Parse(string yaml, string sourceName, string root = "/", CancellationToken cancellation = default)
     {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new VirtToolsException("VirtHostConfigNotFound", FailureKind.NotFound, $"The host profile '{path}' does not exist.", null, path, e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new VirtToolsException("VirtHostConfigUnreadable", FailureKind.PermissionDenied, $"Cannot read the host profile '{path}': {e.Message}", "Run as root, or check the file's permissions.", path, e);
-        }
-        return Parse(text, path, root);
-    }
-
-    public static VirtHostConfig Parse(string yaml, string sourceName, string root = "/")
-    {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlException e)
-        {
-            throw Invalid(sourceName, new[] { $"{sourceName}:{e.Start.Line}:{e.Start.Column}: {e.Message}" });
-        }
+        var stream = BoundedYamlReader.Load(yaml, sourceName, cancellation);
         var reader = new Reader(sourceName);
         var config = stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" }
             ? new VirtHostConfig { Path = sourceName, Root = root }
             : reader.Profile(stream.Documents[0].RootNode, root);
-        if (reader.Problems.Count > 0) throw Invalid(sourceName, reader.Problems);
+        if (reader.Problems.Count > 0) throw ConfigErrors.Invalid(sourceName, reader.Problems);
         return config;
     }
-
-    private static VirtToolsException Invalid(string sourceName, IReadOnlyList<string> problems) =>
-        new(InvalidErrorId, FailureKind.InvalidData,
-            $"The host profile '{sourceName}' is not valid; nothing was applied:\n  " + string.Join("\n  ", problems),
-            "Fix the lines named above; see about_VirtTools_HostProfile for the schema.", sourceName);
 
     [GeneratedRegex(@"^[0-9]+-[0-9]+(\.[0-9]+)*$")]
     private static partial Regex BusIdPattern();
@@ -207,7 +183,7 @@ public static partial class VirtHostConfigParser
 
         // ---- typed access with located problems ----
 
-        private string Where(YamlNode node) => $"{_source}:{node.Start.Line}:{node.Start.Column}";
+        private string Where(YamlNode node) => ConfigErrors.At(_source, node.Start.Line, node.Start.Column);
 
         private YamlMappingNode? Mapping(YamlNode node, string what)
         {

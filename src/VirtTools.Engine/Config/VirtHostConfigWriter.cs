@@ -1,5 +1,4 @@
 using System.Globalization;
-using VirtTools.Diagnostics;
 using VirtTools.Ksm;
 using VirtTools.State;
 using YamlDotNet.Core;
@@ -43,8 +42,7 @@ public static class VirtHostConfigWriter
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new VirtToolsException("VirtHostConfigUnwritable", e is UnauthorizedAccessException ? FailureKind.PermissionDenied : FailureKind.OperationFailed,
-                $"Cannot write the host profile '{path}': {e.Message}", "Run as root for a file under /etc, or choose another -Path.", path, e);
+            throw ConfigErrors.Unwritable(path, e);
         }
     }
 

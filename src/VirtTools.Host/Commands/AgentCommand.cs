@@ -11,18 +11,25 @@ namespace VirtTools.Host.Commands;
 /// <summary>
 /// `virttools agent --config FILE [--root DIR] [--interval SECONDS]`: keeps a host profile true, for systemd. Serves
 /// the profile's exports (the managed usbipd) when it has a usbip.server section, runs a <see cref="VirtHostAgent"/>
-/// pass every interval, reloads the profile on SIGHUP (a broken file is reported and the old profile kept), and stops
-/// cleanly on SIGTERM or SIGINT. Logs to stderr.
+/// pass every interval, reloads the profile on SIGHUP (a broken or hostile file is reported with its position and the
+/// old profile kept), and stops cleanly on SIGTERM or SIGINT, within a bounded grace. Logs to stderr.
 /// </summary>
 internal static class AgentCommand
 {
+    /// <summary>How long a clean stop may take after SIGTERM or SIGINT (systemd's own limit is 90 s).</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>The exit code of a stop that had to leave a pass behind (a clean stop exits 0).</summary>
+    private const int StuckExitCode = 3;
+
     public const string Usage =
         """
         usage: virttools agent --config FILE [--root DIR] [--interval SECONDS]
           --config FILE     the host profile (YAML, see about_VirtTools_HostProfile)
           --root DIR        read and write /sys, /run... under DIR instead of / (a captured tree)
           --interval S      seconds between passes (default 2)
-        SIGHUP reloads the profile; SIGTERM or SIGINT stops.
+        SIGHUP reloads the profile (a bad one is logged and the old one kept);
+        SIGTERM or SIGINT stops: exit 0, or 3 when a pass would not stop within 10 s.
 
         """;
 
@@ -32,14 +39,6 @@ internal static class AgentCommand
         void Log(string line)
         {
             lock (error) { error.WriteLine("virttools agent: " + line); error.Flush(); }
-        }
-
-        VirtHostConfig config;
-        try { config = VirtHostConfigParser.Load(path, root.Path); }
-        catch (VirtToolsException failure)
-        {
-            Log($"{failure.Message} [{failure.ErrorId}]");
-            return 1;
         }
 
         using var stopping = new CancellationTokenSource();
@@ -54,6 +53,19 @@ internal static class AgentCommand
             wake.Release();
         });
         using var external = stop?.Register(stopping.Cancel);
+
+        VirtHostConfig config;
+        try { config = VirtHostConfigParser.Load(path, root.Path, stopping.Token); }
+        catch (VirtToolsException failure)
+        {
+            Log($"{failure.Message} [{failure.ErrorId}]");
+            return 1;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            Log("stopped");
+            return 0;
+        }
 
         var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier(), Log);
         var server = new AgentServer(root, Log);
@@ -88,7 +100,7 @@ internal static class AgentCommand
         {
             try
             {
-                Apply(VirtHostConfigParser.Load(path, root.Path));
+                Apply(VirtHostConfigParser.Load(path, root.Path, stopping.Token));
                 Log($"reloaded {path}");
             }
             catch (VirtToolsException failure)
@@ -101,6 +113,14 @@ internal static class AgentCommand
         {
             context.Cancel = true; // we stop ourselves, cleanly
             stopping.Cancel();
+            // Cancellation reaches the parse and the pass; should a pass still not return (a call that ignores its
+            // token), systemd must not wait for its SIGKILL: after a grace the process leaves without the clean stop.
+            // A clean stop returns from Main first, and the pending delay (a background thread) goes with the process.
+            Task.Delay(StopGrace).ContinueWith(_ =>
+            {
+                Log($"did not stop within {StopGrace.TotalSeconds:0} s of {context.Signal}; exiting without a clean stop");
+                Environment.Exit(StuckExitCode);
+            }, TaskScheduler.Default);
         }
     }
 

@@ -21,7 +21,7 @@ public abstract class VirtHostProfileCmdlet : VirtToolsCmdlet
         {
             try
             {
-                Process(VirtHostConfigParser.Load(GetUnresolvedProviderPathFromPSPath(path), SystemRoot.Path), path);
+                Process(VirtHostConfigParser.Load(GetUnresolvedProviderPathFromPSPath(path), SystemRoot.Path, Cancellation), path);
             }
             catch (VirtToolsException failure)
             {

@@ -99,7 +99,7 @@ public sealed class VirtHostConfigParserTests
     public void A_yaml_syntax_error_names_its_position()
     {
         var error = Assert.Throws<VirtToolsException>(() => VirtHostConfigParser.Parse("ksm: { run: Run\n", "host.yaml"));
-        Assert.Equal(VirtHostConfigParser.InvalidErrorId, error.ErrorId);
+        Assert.Equal(ConfigErrors.InvalidId, error.ErrorId);
         Assert.Matches(@"host\.yaml:\d+:\d+: ", error.Message);
     }
 
