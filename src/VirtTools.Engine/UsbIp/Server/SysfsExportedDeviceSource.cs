@@ -12,8 +12,8 @@ namespace VirtTools.UsbIp.Server;
 /// record fields from the device, and one interface record per "busid:config.n", n counting from 0 to bNumInterfaces
 /// (zeros where the interface directory is missing, as usbipd sends them). The path sent is the device's place in
 /// /sys/devices as seen inside the root, as usbipd sends udev's syspath: never the root's own folder, never a place
-/// outside it. A device that vanishes while it is read, or whose link leads out of the root, is left out; the others
-/// are still listed.
+/// outside it. A device that vanishes while it is read, or whose link leads out of the root (its attributes would be
+/// someone else's), is left out; the others are still listed.
 /// </summary>
 public sealed class SysfsExportedDeviceSource : IExportedDeviceSource
 {
@@ -54,8 +54,8 @@ public sealed class SysfsExportedDeviceSource : IExportedDeviceSource
     {
         try
         {
-            // The path inside the root, and the place the reader actually read: they differ when a link leads out of
-            // the root (its attributes would be someone else's) or the device went away between the two.
+            // The path inside the root, and the place the reader read: they differ when the device was replaced
+            // between the two; a device whose link leads out of the root has no path inside it and is not read.
             var path = DevicePathInsideRoot(busId);
             if (path is null || _devices.Find(busId) is not { } device || device.SysfsPath != path) return null;
             return ToRecord(device, path) is { } record
@@ -69,17 +69,21 @@ public sealed class SysfsExportedDeviceSource : IExportedDeviceSource
     }
 
     /// <summary>
-    /// Where /sys/bus/usb/devices/BUSID leads when an absolute link target means "from the root", as it would inside
-    /// a chroot of it; null when the link dangles or loops.
+    /// Where /sys/bus/usb/devices/BUSID leads, as a system path inside the root ("/sys/devices/..."), followed the way
+    /// the reader follows it; null when the link dangles or loops, or when under -Root it leads out of the root: an
+    /// absolute target (sysfs's own links are all relative, and the OS would follow it to this host's files) or
+    /// enough ".." to climb above it.
     /// </summary>
     private string? DevicePathInsideRoot(string busId)
     {
-        var path = UsbDeviceReader.DevicesPath + "/" + busId;
+        var path = Root.Resolve(UsbDeviceReader.DevicesPath + "/" + busId);
         for (var hop = 0; hop <= MaxLinkHops; hop++)
         {
-            var target = new FileInfo(Root.Resolve(path)).LinkTarget;
-            if (target is null) return Directory.Exists(Root.Resolve(path)) ? path : null;
-            path = Path.GetFullPath(target.StartsWith('/') ? target : path[..path.LastIndexOf('/')] + "/" + target);
+            var target = new FileInfo(path).LinkTarget;
+            if (target is null) return Directory.Exists(path) ? Root.ToSystemPath(path) : null;
+            if (target.StartsWith('/') && !Root.IsLive) return null;
+            path = Path.GetFullPath(target.StartsWith('/') ? target : Path.GetDirectoryName(path) + "/" + target);
+            if (!Root.IsLive && !path.StartsWith(Root.Path + "/", StringComparison.Ordinal)) return null;
         }
         return null;
     }
