@@ -13,7 +13,8 @@ namespace VirtTools.UsbIp.Server;
 /// <item>under -Root, where the kernel says nothing about the tree, and where uevents cannot be had: any change in the
 /// list of devices bound to usbip-host (one directory listing per request);</item>
 /// <item>in every case, age: a reading older than <see cref="DefaultMaxAge"/> is read again, in case a uevent was lost
-/// or an attribute changed without one.</item>
+/// or an attribute changed without one (while one request reads it again, the others are answered from the old
+/// reading rather than queue: it is old, not known to be wrong).</item>
 /// </list>
 /// usbip_status is read anew for every request (one small file per exported device): an import or a client going away
 /// changes it 1 → 2 → 1 and the kernel sends no uevent for that, and a device in use must never be offered.
@@ -69,27 +70,42 @@ public sealed class CachedExportedDeviceSource : IExportedDeviceSource, IDisposa
         // Without uevents the bound list is looked at each time: binding and unbinding are what a user of a tree does.
         var bound = listening ? null : _sysfs.BoundBusIds();
         var reading = Volatile.Read(ref _reading);
-        if (IsCurrent(reading, bound)) return reading!;
+        if (IsValid(reading, bound))
+        {
+            if (!IsOld(reading!)) return reading!;
+            // Only old, not known to be wrong: one request reads again, the others keep being answered meanwhile
+            // instead of queueing behind it.
+            if (!Monitor.TryEnter(_refill)) return reading!;
+            try { return Refill(bound); }
+            finally { Monitor.Exit(_refill); }
+        }
         lock (_refill)
         {
             // Another request may have read it while this one waited.
             reading = _reading;
-            if (IsCurrent(reading, bound)) return reading!;
-            // The generation is taken before sysfs is read: a uevent that arrives during the read makes the next
-            // request read again.
-            var generation = Interlocked.Read(ref _generation);
-            bound ??= _sysfs.BoundBusIds();
-            reading = new Reading(_sysfs.Read(bound), bound, generation, Stopwatch.GetTimestamp());
-            Volatile.Write(ref _reading, reading);
-            return reading;
+            return IsValid(reading, bound) && !IsOld(reading!) ? reading! : Refill(bound);
         }
     }
 
-    private bool IsCurrent(Reading? reading, IReadOnlyList<string>? boundNow) =>
+    /// <summary>Reads sysfs again; called holding <see cref="_refill"/>.</summary>
+    private Reading Refill(IReadOnlyList<string>? bound)
+    {
+        // The generation is taken before sysfs is read: a uevent that arrives during the read makes the next request
+        // read again.
+        var generation = Interlocked.Read(ref _generation);
+        bound ??= _sysfs.BoundBusIds();
+        var reading = new Reading(_sysfs.Read(bound), bound, generation, Stopwatch.GetTimestamp());
+        Volatile.Write(ref _reading, reading);
+        return reading;
+    }
+
+    /// <summary>Nothing said it changed: no uevent since it was read and (without uevents) the same devices bound.</summary>
+    private bool IsValid(Reading? reading, IReadOnlyList<string>? boundNow) =>
         reading is not null
         && reading.Generation == Interlocked.Read(ref _generation)
-        && Stopwatch.GetTimestamp() - reading.ReadAt < _maxAgeTicks
         && (boundNow is null || reading.Bound.SequenceEqual(boundNow, StringComparer.Ordinal));
+
+    private bool IsOld(Reading reading) => Stopwatch.GetTimestamp() - reading.ReadAt >= _maxAgeTicks;
 
     public void Dispose() => _uevents?.Dispose();
 
