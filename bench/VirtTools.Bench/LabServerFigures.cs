@@ -21,16 +21,44 @@ public static class LabServerFigures
         foreach (var file in files)
         {
             var kernel = Path.GetFileName(Path.GetDirectoryName(file))!;
-            var figures = File.ReadAllLines(file).Select(Parse).Where(f => f is not null).ToDictionary(f => f!.Value.Server, f => f!.Value.Values);
+            // One line per slice (the scenario takes each server in turns): summed here.
+            var figures = File.ReadAllLines(file).Select(Parse).OfType<(string Server, Dictionary<string, string> Values)>()
+                .GroupBy(f => f.Server).ToDictionary(g => g.Key, g => Sum(g.Select(f => f.Values).ToList()));
             if (!figures.TryGetValue("virttools", out var ours) || !figures.TryGetValue("usbipd", out var theirs)) continue;
             double oursRate = Number(ours, "per_second"), theirsRate = Number(theirs, "per_second");
             report.Add(new Row(ServerSuite.Name, $"device list (1 device), one sequential C client, QEMU lab guest (TCG), kernel {kernel}",
-                $"virttools usbipd {oursRate:0}/s, p50 {Number(ours, "p50_us") / 1000:0.#} ms",
-                $"kernel usbipd {theirsRate:0}/s, p50 {Number(theirs, "p50_us") / 1000:0.#} ms",
+                $"virttools usbipd {oursRate:0.#}/s, p50 {Number(ours, "p50_us") / 1000:0.#} ms",
+                $"kernel usbipd {theirsRate:0.#}/s, p50 {Number(theirs, "p50_us") / 1000:0.#} ms",
                 theirsRate > 0 ? $"{oursRate / theirsRate:0.#}× the kernel's rate" : "",
-                $"{ours.GetValueOrDefault("failures", "?")}/{theirs.GetValueOrDefault("failures", "?")} failures; replies {ours.GetValueOrDefault("bytes", "?")}/{theirs.GetValueOrDefault("bytes", "?")} bytes; file {File.GetLastWriteTimeUtc(file):yyyy-MM-dd HH:mm} UTC"));
+                $"{ours.GetValueOrDefault("failures", "?")}/{theirs.GetValueOrDefault("failures", "?")} failures in {ours["rounds"]}/{theirs["rounds"]} rounds ({ours["slices"]}/{theirs["slices"]} slices); replies {ours.GetValueOrDefault("bytes", "?")}/{theirs.GetValueOrDefault("bytes", "?")} bytes; file {File.GetLastWriteTimeUtc(file):yyyy-MM-dd HH:mm} UTC"));
         }
     }
+
+    /// <summary>
+    /// Slices as one figure: rounds and failures added, the rate over the slices' whole time, the median of their p50,
+    /// the worst p99, and how many slices there were.
+    /// </summary>
+    private static Dictionary<string, string> Sum(IReadOnlyList<Dictionary<string, string>> slices)
+    {
+        double rounds = 0, failures = 0, seconds = 0;
+        foreach (var slice in slices)
+        {
+            rounds += Number(slice, "rounds");
+            failures += Number(slice, "failures");
+            var rate = Number(slice, "per_second");
+            if (rate > 0) seconds += (Number(slice, "rounds") - Number(slice, "failures")) / rate;
+        }
+        var p50 = slices.Select(s => Number(s, "p50_us")).Order().ElementAt(slices.Count / 2);
+        return new Dictionary<string, string>
+        {
+            ["rounds"] = Text(rounds), ["failures"] = Text(failures), ["slices"] = Text(slices.Count),
+            ["per_second"] = Text(seconds > 0 ? (rounds - failures) / seconds : 0),
+            ["p50_us"] = Text(p50), ["p99_us"] = Text(slices.Max(s => Number(s, "p99_us"))),
+            ["bytes"] = slices[0].GetValueOrDefault("bytes", "?"),
+        };
+    }
+
+    private static string Text(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 
     /// <summary>"devlist usbipd rounds=300 failures=0 per_second=12 ..." → ("usbipd", {rounds: 300, ...}).</summary>
     private static (string Server, Dictionary<string, string> Values)? Parse(string line)

@@ -35,7 +35,7 @@ internal static class UsbIpDaemonCommand
         UsbIpServer server;
         try
         {
-            server = UsbIpServer.Start(new SysfsExportedDeviceSource(root), new SysfsSocketHandoff(root), options);
+            server = UsbIpServer.Start(CachedExportedDeviceSource.For(root, options.Log), new SysfsSocketHandoff(root), options);
         }
         catch (VirtToolsException failure)
         {

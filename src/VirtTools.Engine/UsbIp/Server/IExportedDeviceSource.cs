@@ -2,7 +2,11 @@ using VirtTools.UsbIp.Protocol;
 
 namespace VirtTools.UsbIp.Server;
 
-/// <summary>Where the server learns which devices it may offer: the devices bound to usbip-host, read anew per request.</summary>
+/// <summary>
+/// Where the server learns which devices it may offer: the devices bound to usbip-host, as current as the source
+/// can know them (<see cref="SysfsExportedDeviceSource"/> reads sysfs each time; <see cref="CachedExportedDeviceSource"/>
+/// keeps that reading until the kernel says something changed). Never throws for a device that vanishes meanwhile.
+/// </summary>
 public interface IExportedDeviceSource
 {
     IReadOnlyList<ExportedDevice> ReadExportedDevices();

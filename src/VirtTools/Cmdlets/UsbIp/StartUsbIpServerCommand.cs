@@ -39,7 +39,7 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
             var where = addresses.Count == 0 ? "loopback (127.0.0.1, ::1)" : string.Join(", ", addresses);
             if (!ShouldProcess($"TCP port {TcpPort} on {where}, for {string.Join(", ", allowed.Entries)}", "Start USB/IP server")) return;
             var root = SystemRoot;
-            var server = UsbIpServer.Start(new SysfsExportedDeviceSource(root), new SysfsSocketHandoff(root), new UsbIpServerOptions
+            var server = UsbIpServer.Start(CachedExportedDeviceSource.For(root), new SysfsSocketHandoff(root), new UsbIpServerOptions
             {
                 Addresses = addresses,
                 TcpPort = TcpPort,
