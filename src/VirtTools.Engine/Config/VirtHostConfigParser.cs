@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using VirtTools.Ksm;
+using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Server;
 using YamlDotNet.RepresentationModel;
 
@@ -28,8 +29,6 @@ public static partial class VirtHostConfigParser
         return config;
     }
 
-    [GeneratedRegex(@"^[0-9]+-[0-9]+(\.[0-9]+)*$")]
-    private static partial Regex BusIdPattern();
 
     [GeneratedRegex(@"^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-1][0-9a-fA-F])\.([0-7])$")]
     private static partial Regex PciAddressPattern();
@@ -123,8 +122,8 @@ public static partial class VirtHostConfigParser
             var vendor = Id(map, "vendorId", what);
             var product = Id(map, "productId", what);
             var serial = Scalar(map, "serial", what);
-            if (busId is not null && !BusIdPattern().IsMatch(busId))
-                Problems.Add($"{Where(Child(map, "busId")!)}: '{busId}' is not a USB bus id (a port path such as 1-1.2)");
+            if (busId is not null && UsbIpBusIdText.FindProblem(busId) is { } problem)
+                Problems.Add($"{Where(Child(map, "busId")!)}: the bus id {UsbIpPeerText.Quote(busId)} {problem}");
             if (busId is not null && (vendor ?? product ?? serial) is not null)
                 Problems.Add($"{Where(map)}: {what} names a device either by busId or by vendorId/productId/serial, not both");
             if (busId is null && vendor is null && product is null && serial is null)

@@ -183,7 +183,7 @@ internal static class AgentCommand
             if (profile is null) return;
             try
             {
-                _server = UsbIpServer.Start(new SysfsExportedDeviceSource(root), new SysfsSocketHandoff(root), new UsbIpServerOptions
+                _server = UsbIpServer.Start(CachedExportedDeviceSource.For(root, line => log("usbipd: " + line)), new SysfsSocketHandoff(root), new UsbIpServerOptions
                 {
                     Addresses = profile.Address.Select(IPAddress.Parse).ToList(),
                     TcpPort = profile.TcpPort,

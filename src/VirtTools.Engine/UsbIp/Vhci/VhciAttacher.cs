@@ -41,7 +41,7 @@ public sealed class VhciAttacher
         {
             new VhciPortRecord(computerName, tcpPort, busId).Write(Root, controller.RecordFileName(port));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Diagnostics.VirtToolsException)
         {
             // Without its record the attachment would be anonymous to usbip port and Get-UsbIpPort: undo it.
             SysfsWriter.Write(Root, controller.DetachPath, controller.ControllerPort(port).ToString(CultureInfo.InvariantCulture));

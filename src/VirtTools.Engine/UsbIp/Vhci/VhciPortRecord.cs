@@ -1,4 +1,5 @@
 using System.Globalization;
+using VirtTools.State;
 using VirtTools.Sysfs;
 
 namespace VirtTools.UsbIp.Vhci;
@@ -40,27 +41,23 @@ public sealed record VhciPortRecord(string Host, int? TcpPort, string BusId)
     public string ToFileText() => string.Create(CultureInfo.InvariantCulture, $"{Host} {TcpPort} {BusId}\n");
 
     /// <summary>
-    /// Writes the record as <c>usbip attach</c> does: the directory created with mode 0700, the file truncated and
-    /// created with mode 0700 (S_IRWXU). Throws IOException or UnauthorizedAccessException when that fails.
+    /// Writes the record as <c>usbip attach</c> does, the directory and the file with mode 0700 (S_IRWXU), but safely:
+    /// inside the root, through a new file renamed over the old, never through a planted symlink. Throws IOException,
+    /// UnauthorizedAccessException or a VirtToolsException (a symlink, a path out of the root) when that fails.
     /// </summary>
     public void Write(SystemRoot root, string fileName)
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("vhci_hcd records exist on Linux only.");
         const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        var directory = root.Resolve(WriteDirectory);
+        var directory = root.ResolveForWrite(WriteDirectory);
         if (!Directory.Exists(directory)) Directory.CreateDirectory(directory, OwnerOnly);
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = OwnerOnly };
-        using var writer = new StreamWriter(directory + "/" + fileName, System.Text.Encoding.ASCII, options);
-        writer.Write(ToFileText());
+        AtomicFile.WriteText(directory + "/" + fileName, ToFileText(), OwnerOnly);
     }
 
     /// <summary>Removes the record from every state directory, as <c>usbip detach</c> does; a missing file is no error.</summary>
     public static void Delete(SystemRoot root, string fileName)
     {
         foreach (var directory in StateDirectories)
-        {
-            var path = root.Resolve(directory + "/" + fileName);
-            if (File.Exists(path)) File.Delete(path);
-        }
+            AtomicFile.Delete(root.ResolveForWrite(directory + "/" + fileName));
     }
 }

@@ -91,7 +91,7 @@ public sealed class VirtHostConfigParserTests
     public void A_device_match_by_bus_id_and_by_identity_at_once_is_ambiguous()
     {
         Assert.Contains("either by busId or by vendorId/productId/serial", Problems("usbip:\n  exports:\n    - match: { busId: 1-1, vendorId: 046d }\n"));
-        Assert.Contains("'1-x' is not a USB bus id", Problems("usbip:\n  exports:\n    - match: { busId: 1-x }\n"));
+        Assert.Contains("the bus id \"1-x\" is not a USB bus id", Problems("usbip:\n  exports:\n    - match: { busId: 1-x }\n"));
         Assert.Contains("needs vendorId", Problems("usbip:\n  exports:\n    - match: { serial: ABC }\n"));
     }
 
