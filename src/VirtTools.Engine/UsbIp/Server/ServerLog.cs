@@ -16,6 +16,7 @@ internal enum PeerEvent
     Timeout,
     ProtocolError,
     ImportRefused,
+    ConnectionLost,
 }
 
 /// <summary>
@@ -134,6 +135,7 @@ internal sealed class ServerLog : IDisposable
             PeerEvent.Evicted => "silent connections closed to make room",
             PeerEvent.Timeout => "connections closed without a complete request in time",
             PeerEvent.ProtocolError => "protocol errors",
+            PeerEvent.ConnectionLost => "connections lost before the reply was sent",
             _ => "imports refused",
         };
     }

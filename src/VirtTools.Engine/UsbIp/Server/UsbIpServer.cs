@@ -275,7 +275,10 @@ public sealed class UsbIpServer : IAsyncDisposable
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
-            // The peer went away: nothing to answer.
+            // The peer went away: nothing to answer. Said (and counted under a flood), so a client that saw its
+            // connection closed with no reply can be matched with a cause on this side.
+            if (!_stopping.IsCancellationRequested)
+                _log.Peer(peer, PeerEvent.ConnectionLost, $"connection lost before the reply was sent ({e.GetType().Name}: {e.Message}).");
         }
         catch (Exception e)
         {
