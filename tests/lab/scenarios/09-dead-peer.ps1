@@ -13,6 +13,8 @@ $status = "/sys/bus/usb/devices/$busId/usbip_status"
 $timeout = 12
 $bound = 5 * $timeout
 Initialize-LabUsbIp
+# libcrc32c (under nf_tables) asks the crypto API for crc32c, a soft dependency busybox's modprobe does not follow.
+$null = Invoke-LabTool modprobe crc32c_generic
 $null = Invoke-LabTool modprobe nf_tables
 [IO.File]::WriteAllText('/tmp/dead-peer-client.yaml', @"
 usbip:
@@ -56,6 +58,8 @@ $server = $null; $client = $null
 try {
     $null = Invoke-LabTool nft add table ip lab
     $null = Invoke-LabTool nft add chain ip lab input '{ type filter hook input priority 0; }'
+    Assert-Lab ($LASTEXITCODE -eq 0) 'nft: an input filter chain to cut connections with'
+    if ($LASTEXITCODE -ne 0) { throw 'no netfilter: the peers cannot be silenced' }
     $null = Export-UsbIpDevice -BusId $busId -Confirm:$false
     Assert-LabEqual '1' (Read-LabFile $status) "kernel: $busId exported, usbip_status 1 (available)"
     $server = Start-LabVirtTools "usbipd --address 127.0.0.1 --port 3240 --dead-peer-timeout $timeout"
