@@ -7,7 +7,7 @@
 # the sockets before the hand-over (without them the system's keepalive waits over two hours). When the rule goes,
 # the agent attaches the stick again by itself. TCG is slow: the waits allow five times the timeout.
 . "$PSScriptRoot/_Lab.ps1"
-Assert-LabCommand 'Export-UsbIpDevice', 'Get-UsbIpPort', 'Remove-UsbIpExport'
+Assert-LabCommand 'Export-UsbIpDevice', 'Get-UsbIpDevice', 'Get-UsbIpPort'
 $busId = $script:LabSharedBusId
 $status = "/sys/bus/usb/devices/$busId/usbip_status"
 $timeout = 12
@@ -25,6 +25,8 @@ usbip:
       reconnect: true
 "@)
 function Test-LabImported { @(Get-LabImportedUsbDevice).Count -gt 0 }
+# Something listens on 127.0.0.1:3240 (/proc/net/tcp: local address 0100007F:0CA8, state 0A).
+function Test-LabListening { @([IO.File]::ReadAllLines('/proc/net/tcp') | Where-Object { $_ -match '^\s*\d+: 0100007F:0CA8 \S+ 0A ' }).Count -gt 0 }
 
 # Cuts the connection one way with a netfilter rule, checks both kernels let go within the bound, lifts the rule and
 # waits for the agent to attach again. $Match is the nft match of the packets dropped.
@@ -56,13 +58,18 @@ function Test-LabVanishedPeer([string] $Who, [string[]] $Match) {
 
 $server = $null; $client = $null
 try {
+    # The server starts first: its start-up under TCG overlaps the set-up below.
+    $server = Start-LabVirtTools "usbipd --address 127.0.0.1 --port 3240 --dead-peer-timeout $timeout"
     $null = Invoke-LabTool nft add table ip lab
     $null = Invoke-LabTool nft add chain ip lab input '{ type filter hook input priority 0; }'
     Assert-Lab ($LASTEXITCODE -eq 0) 'nft: an input filter chain to cut connections with'
     if ($LASTEXITCODE -ne 0) { throw 'no netfilter: the peers cannot be silenced' }
     $null = Export-UsbIpDevice -BusId $busId -Confirm:$false
     Assert-LabEqual '1' (Read-LabFile $status) "kernel: $busId exported, usbip_status 1 (available)"
-    $server = Start-LabVirtTools "usbipd --address 127.0.0.1 --port 3240 --dead-peer-timeout $timeout"
+    # One generous first list, so the agent's first attempt (10 s) does not meet a server still warming up.
+    Assert-Lab (Wait-Lab { Test-LabListening } 60) 'virttools usbipd listens on 127.0.0.1:3240'
+    $listed = @(Get-UsbIpDevice -ComputerName 127.0.0.1 -TimeoutSec 90 | Where-Object { $_.BusId -eq $busId })
+    Assert-LabEqual 1 $listed.Count "virttools usbipd lists $busId"
     $client = Start-LabAgent /tmp/dead-peer-client.yaml "--dead-peer-timeout $timeout"
     Assert-Lab (Wait-Lab { (Test-LabImported) -and (Read-LabFile $status) -eq '2' } 60) 'kernel: the client agent attached the stick through virttools usbipd'
 
