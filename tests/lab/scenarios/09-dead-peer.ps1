@@ -66,9 +66,15 @@ try {
     if ($LASTEXITCODE -ne 0) { throw 'no netfilter: the peers cannot be silenced' }
     $null = Export-UsbIpDevice -BusId $busId -Confirm:$false
     Assert-LabEqual '1' (Read-LabFile $status) "kernel: $busId exported, usbip_status 1 (available)"
-    # One generous first list, so the agent's first attempt (10 s) does not meet a server still warming up.
+    # The server's first list, before the agent starts: a server just started under TCG can take longer than its own
+    # 10 s request deadline over its first reply, and then closes the connection unanswered (reported to the lead, not
+    # this scenario's subject). The first try warms it; a few more, bounded, get the list.
     Assert-Lab (Wait-Lab { Test-LabListening } 60) 'virttools usbipd listens on 127.0.0.1:3240'
-    $listed = @(Get-UsbIpDevice -ComputerName 127.0.0.1 -TimeoutSec 90 | Where-Object { $_.BusId -eq $busId })
+    $listed = @()
+    for ($try = 1; $try -le 4 -and $listed.Count -eq 0; $try++) {
+        try { $listed = @(Get-UsbIpDevice -ComputerName 127.0.0.1 -TimeoutSec 30 | Where-Object { $_.BusId -eq $busId }) }
+        catch { Write-LabLine "  list $try against the new server: $_" }
+    }
     Assert-LabEqual 1 $listed.Count "virttools usbipd lists $busId"
     $client = Start-LabAgent /tmp/dead-peer-client.yaml "--dead-peer-timeout $timeout"
     Assert-Lab (Wait-Lab { (Test-LabImported) -and (Read-LabFile $status) -eq '2' } 60) 'kernel: the client agent attached the stick through virttools usbipd'
