@@ -4,9 +4,9 @@ namespace VirtTools.UsbIp;
 
 /// <summary>
 /// How soon the kernel gives up on a USB/IP peer that vanished without a FIN (network cut, suspend, power loss).
-/// usbip-host and vhci_hcd block in a read on the socket we hand them and never probe the peer themselves: with the
-/// system's defaults an idle connection to a dead peer lasts 2 h 11 min (keepalive) and one with unacknowledged data
-/// about 15 min (tcp_retries2), holding the export "in use" and the vhci port taken. These options, set on the socket
+/// usbip-host and vhci_hcd block in a read on the socket we hand them and never probe the peer themselves: an idle
+/// connection to a dead peer lasts forever without keepalive, 2 h 11 min with the system's keepalive defaults, and one
+/// with unacknowledged data about 15 min (tcp_retries2), holding the export "in use" and the vhci port taken. These options, set on the socket
 /// before the hand-over, make the socket fail with ETIMEDOUT instead; the kernel's reader then shuts the connection
 /// down: the export becomes available again (usbip_status 1) and the vhci port is freed.
 /// </summary>
