@@ -1,6 +1,7 @@
 using System.Globalization;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
+using VirtTools.UsbIp;
 using VirtTools.UsbIp.Client;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Vhci;
@@ -18,11 +19,14 @@ public sealed class UsbIpAttachmentApplier : IUsbIpAttachmentApplier
 {
     public TimeSpan Timeout { get; init; } = UsbIpClient.DefaultTimeout;
 
+    /// <summary>How soon a vanished server's port is freed, so the agent can notice and re-attach.</summary>
+    public UsbIpDeadPeerPolicy DeadPeer { get; init; } = UsbIpDeadPeerPolicy.Default;
+
     public void Attach(SystemRoot root, UsbIpAttachmentRule rule, CancellationToken cancellation) =>
         ApplierBoundary.Run($"Attaching {rule.Match} from {UsbIpClient.Describe(rule.ComputerName, rule.TcpPort)}", rule.ComputerName, cancellation, () =>
         {
             var busId = rule.Match.BusId ?? FindOnServer(rule, cancellation);
-            new VhciAttacher(root, UsbIpClient.Importer)
+            new VhciAttacher(root, UsbIpClient.Importer, DeadPeer)
                 .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, Timeout, cancellation).GetAwaiter().GetResult();
         });
 

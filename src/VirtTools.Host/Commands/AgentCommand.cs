@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using VirtTools.Config;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
+using VirtTools.UsbIp;
 using VirtTools.UsbIp.Server;
 
 namespace VirtTools.Host.Commands;
@@ -24,10 +25,13 @@ internal static class AgentCommand
 
     public const string Usage =
         """
-        usage: virttools agent --config FILE [--root DIR] [--interval SECONDS]
+        usage: virttools agent --config FILE [--root DIR] [--interval SECONDS] [--dead-peer-timeout SECONDS]
           --config FILE     the host profile (YAML, see about_VirtTools_HostProfile)
           --root DIR        read and write /sys, /run... under DIR instead of / (a captured tree)
           --interval S      seconds between passes (default 2)
+          --dead-peer-timeout S
+                            free an export or a vhci port whose peer vanished without a word after S seconds
+                            (5 to 43200; default 60)
         SIGHUP reloads the profile (a bad one is logged and the old one kept);
         SIGTERM or SIGINT stops: exit 0, or 3 when a pass would not stop within 10 s.
 
@@ -35,7 +39,7 @@ internal static class AgentCommand
 
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken? stop = null)
     {
-        if (!TryParse(args, error, out var path, out var root, out var interval)) return 2;
+        if (!TryParse(args, error, out var path, out var root, out var interval, out var deadPeer)) return 2;
         void Log(string line)
         {
             lock (error) { error.WriteLine("virttools agent: " + line); error.Flush(); }
@@ -67,8 +71,8 @@ internal static class AgentCommand
             return 0;
         }
 
-        var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier(), Log);
-        var server = new AgentServer(root, Log);
+        var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier { DeadPeer = deadPeer }, Log);
+        var server = new AgentServer(root, deadPeer, Log);
         try
         {
             Apply(config);
@@ -124,8 +128,10 @@ internal static class AgentCommand
         }
     }
 
-    private static bool TryParse(string[] args, TextWriter error, out string path, out SystemRoot root, out TimeSpan interval)
+    private static bool TryParse(string[] args, TextWriter error, out string path, out SystemRoot root, out TimeSpan interval,
+        out UsbIpDeadPeerPolicy deadPeer)
     {
+        deadPeer = UsbIpDeadPeerPolicy.Default;
         path = "";
         root = SystemRoot.Live;
         interval = TimeSpan.FromSeconds(2);
@@ -144,6 +150,9 @@ internal static class AgentCommand
                     if (!double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) || seconds < 0.1 || seconds > 3600)
                         return Fail(error, $"'{value}' is not an interval in seconds (0.1 to 3600).");
                     interval = TimeSpan.FromSeconds(seconds);
+                    break;
+                case DeadPeerOption.Name:
+                    if (!DeadPeerOption.TryParse(value, ref deadPeer, out var problem)) return Fail(error, problem);
                     break;
                 default: return Fail(error, $"unknown option '{name}'.");
             }
@@ -169,7 +178,7 @@ internal static class AgentCommand
     }
 
     /// <summary>The managed usbipd the profile's usbip.server section asks for, restarted when a reload changes it.</summary>
-    private sealed class AgentServer(SystemRoot root, Action<string> log) : IDisposable
+    private sealed class AgentServer(SystemRoot root, UsbIpDeadPeerPolicy deadPeer, Action<string> log) : IDisposable
     {
         private UsbIpServer? _server;
         private string? _settings;
@@ -183,7 +192,7 @@ internal static class AgentCommand
             if (profile is null) return;
             try
             {
-                _server = UsbIpServer.Start(CachedExportedDeviceSource.For(root, line => log("usbipd: " + line)), new SysfsSocketHandoff(root), new UsbIpServerOptions
+                _server = UsbIpServer.Start(CachedExportedDeviceSource.For(root, line => log("usbipd: " + line)), new SysfsSocketHandoff(root, deadPeer), new UsbIpServerOptions
                 {
                     Addresses = profile.Address.Select(IPAddress.Parse).ToList(),
                     TcpPort = profile.TcpPort,

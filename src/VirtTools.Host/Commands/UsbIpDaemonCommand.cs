@@ -3,6 +3,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
+using VirtTools.UsbIp;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Server;
 
@@ -16,18 +17,20 @@ internal static class UsbIpDaemonCommand
 {
     public const string Usage =
         """
-        usage: virttools usbipd [--address A]... [--port N] [--allow ADDR|CIDR|any]... [--root DIR]
+        usage: virttools usbipd [--address A]... [--port N] [--allow ADDR|CIDR|any]... [--dead-peer-timeout S] [--root DIR]
           --address A   listen on this address (repeatable); default: loopback only (127.0.0.1 and ::1)
           --port N      TCP port (default 3240; 0 picks a free one)
           --allow X     clients that may list and import (repeatable): an address, or a network with no
                         host bits set (10.0.0.0/8); default: loopback only
+          --dead-peer-timeout S
+                        free a device whose client vanished without a word after S seconds (5 to 43200; default 60)
           --root DIR    read /sys under DIR instead of / (a captured tree)
 
         """;
 
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken? stop = null)
     {
-        if (!TryParse(args, error, out var options, out var root)) return 2;
+        if (!TryParse(args, error, out var options, out var root, out var deadPeer)) return 2;
         using var stopping = new CancellationTokenSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
@@ -35,7 +38,7 @@ internal static class UsbIpDaemonCommand
         UsbIpServer server;
         try
         {
-            server = UsbIpServer.Start(CachedExportedDeviceSource.For(root, options.Log), new SysfsSocketHandoff(root), options);
+            server = UsbIpServer.Start(CachedExportedDeviceSource.For(root, options.Log), new SysfsSocketHandoff(root, deadPeer), options);
         }
         catch (VirtToolsException failure)
         {
@@ -62,8 +65,10 @@ internal static class UsbIpDaemonCommand
         }
     }
 
-    private static bool TryParse(string[] args, TextWriter error, out UsbIpServerOptions options, out SystemRoot root)
+    private static bool TryParse(string[] args, TextWriter error, out UsbIpServerOptions options, out SystemRoot root,
+        out UsbIpDeadPeerPolicy deadPeer)
     {
+        deadPeer = UsbIpDeadPeerPolicy.Default;
         var addresses = new List<IPAddress>();
         var allowed = new List<string>();
         var port = UsbIpProtocol.DefaultTcpPort;
@@ -92,6 +97,9 @@ internal static class UsbIpDaemonCommand
                     break;
                 case "--allow":
                     allowed.Add(value);
+                    break;
+                case DeadPeerOption.Name:
+                    if (!DeadPeerOption.TryParse(value, ref deadPeer, out var timeoutProblem)) return Fail(error, timeoutProblem);
                     break;
                 case "--root":
                     rootPath = value;

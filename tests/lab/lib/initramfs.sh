@@ -5,7 +5,7 @@
 # Modules loaded at boot by guest/init, and the ones scenarios load themselves; all are resolved with their
 # dependencies. Names that are built into a kernel resolve to nothing, which is fine.
 BOOT_MODULES="xhci-pci usb-storage sd_mod usbhid hid-generic e1000 virtio_pci virtio_blk"
-SCENARIO_MODULES="usbip-host vhci-hcd vfio-pci vfio_iommu_type1"
+SCENARIO_MODULES="usbip-host vhci-hcd vfio-pci vfio_iommu_type1 nf_tables"
 
 write_cpio() { # write_cpio DIR ARCHIVE
   (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$2"
@@ -26,6 +26,9 @@ build_common_cpio() { # build_common_cpio HOSTDIR ARCHIVE
   cp /bin/busybox "$root/bin/busybox"
   cp /usr/sbin/usbip /usr/sbin/usbipd "$root/usr/sbin/"
   copy_with_libraries "$root" /usr/sbin/usbip /usr/sbin/usbipd
+  # nft: scenario 09 cuts a connection with a drop rule (a peer that vanished without a FIN)
+  cp /usr/sbin/nft "$root/usr/sbin/"
+  copy_with_libraries "$root" /usr/sbin/nft
   cp -L /usr/share/misc/usb.ids /usr/share/misc/pci.ids "$root/usr/share/misc/"
   # getaddrinfo (usbip, .NET) reads these
   printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"

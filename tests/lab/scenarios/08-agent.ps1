@@ -20,14 +20,6 @@ usbip:
       match: { vendorId: "46f4", productId: "0001" }
       reconnect: true
 "@)
-function Start-LabAgent([string] $Config) {
-    $agent = [Diagnostics.Process]::Start('/opt/virttools/virttools', "agent --config $Config --interval 1")
-    Write-LabLine "  started agent $Config (pid $($agent.Id))"
-    return $agent
-}
-function Stop-LabAgent($Agent) {
-    if ($Agent -and -not $Agent.HasExited) { $Agent.Kill(); $null = $Agent.WaitForExit(5000) }
-}
 function Test-LabExported([string] $BusId) { (Get-LabLinkName "/sys/bus/usb/devices/$BusId/driver") -eq 'usbip-host' }
 function Test-LabImported { @(Get-LabImportedUsbDevice).Count -gt 0 }
 

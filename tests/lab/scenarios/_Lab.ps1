@@ -136,6 +136,22 @@ function Assert-LabSharedDeviceImported([string] $How) {
     return $imported
 }
 
+# ---- virttools daemons (scenarios 08, 09): started in the background, their log lines go to the scenario's output
+function Start-LabVirtTools([string] $Arguments) {
+    $process = [Diagnostics.Process]::Start('/opt/virttools/virttools', $Arguments)
+    Write-LabLine "  started virttools $Arguments (pid $($process.Id))"
+    return $process
+}
+
+# `virttools agent` keeping a profile true, a pass every second.
+function Start-LabAgent([string] $Config, [string] $Options = '') {
+    return Start-LabVirtTools "agent --config $Config --interval 1 $Options".TrimEnd()
+}
+
+function Stop-LabAgent($Agent) {
+    if ($Agent -and -not $Agent.HasExited) { $Agent.Kill(); $null = $Agent.WaitForExit(5000) }
+}
+
 # ---- hot-plug through QEMU's monitor (lib/qemu.sh carries out the request; only unplug-stick and plug-stick N exist)
 function Invoke-LabQemu([string] $Request) {
     Write-LabLine "LAB-QEMU $Request"

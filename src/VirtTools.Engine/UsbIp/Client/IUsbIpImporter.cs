@@ -21,4 +21,7 @@ public interface IUsbIpImport : IDisposable
     UsbIpDeviceRecord Device { get; }
 
     int SocketFd { get; }
+
+    /// <summary>Sets the socket options vhci_hcd will run the connection with; called before <see cref="SocketFd"/> is handed over.</summary>
+    void PrepareForKernel(UsbIpDeadPeerPolicy deadPeer);
 }

@@ -19,6 +19,9 @@ public sealed class UsbIpSocketImport : IUsbIpImport
     /// <summary>The descriptor number of the connected socket in this process, valid until <see cref="Dispose"/>.</summary>
     public int SocketFd => (int)_socket.SafeHandle.DangerousGetHandle();
 
+    /// <summary>vhci_hcd never probes the server itself: without these a vanished server leaves a ghost port until the system's 2-hour keepalive.</summary>
+    public void PrepareForKernel(UsbIpDeadPeerPolicy deadPeer) => deadPeer.ApplyTo(_socket);
+
     /// <summary>Closes this process's descriptor; no operation is pending, so no shutdown or reset reaches the peer.</summary>
     public void Dispose() => _socket.Dispose();
 }

@@ -10,17 +10,26 @@ namespace VirtTools.UsbIp.Server;
 /// socket and keeps its own reference to the file, then runs the URB traffic on it in kernel threads. So the fd
 /// must be one this process owns at the moment of the write, and afterwards the process may close its fd: that
 /// drops only our reference, the connection lives on in the kernel until the client detaches.
+/// Before the write the socket gets its <see cref="UsbIpDeadPeerPolicy"/>: usbip-host never probes the client itself,
+/// so a client gone without a FIN would hold the device "in use" until the system's 2-hour keepalive.
 /// </summary>
 public sealed class SysfsSocketHandoff : IUsbIpSocketHandoff
 {
     private readonly SystemRoot _root;
+    private readonly UsbIpDeadPeerPolicy _deadPeer;
 
-    public SysfsSocketHandoff(SystemRoot root) => _root = root;
+    public SysfsSocketHandoff(SystemRoot root, UsbIpDeadPeerPolicy? deadPeer = null)
+    {
+        _root = root;
+        _deadPeer = deadPeer ?? UsbIpDeadPeerPolicy.Default;
+    }
 
     public void HandOver(string busId, Socket socket)
     {
+        _deadPeer.ApplyTo(socket);
         var fd = socket.SafeHandle.DangerousGetHandle().ToInt64();
-        // One write of the whole line, as the kernel's store() parses exactly what one write(2) brings.
-        File.WriteAllText(_root.Resolve($"/sys/bus/usb/devices/{busId}/usbip_sockfd"), fd.ToString(CultureInfo.InvariantCulture) + "\n");
+        // One write of the whole line, as the kernel's store() parses exactly what one write(2) brings; under -Root
+        // never through a link that leads out of the tree.
+        File.WriteAllText(_root.ResolveForWrite($"/sys/bus/usb/devices/{busId}/usbip_sockfd"), fd.ToString(CultureInfo.InvariantCulture) + "\n");
     }
 }

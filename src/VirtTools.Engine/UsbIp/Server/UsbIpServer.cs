@@ -202,6 +202,13 @@ public sealed class UsbIpServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The request is in: from here the reply has its own bound (see ReplyTimeout).</summary>
+    private bool StartReply(CancellationTokenSource deadline)
+    {
+        deadline.CancelAfter(_options.ReplyTimeout);
+        return true;
+    }
+
     /// <summary>The connection's slot, or null when it was closed at once: denied, or no slot for it.</summary>
     private ConnectionSlots.Slot? Admit(Socket client)
     {
@@ -233,6 +240,7 @@ public sealed class UsbIpServer : IAsyncDisposable
 
     private async Task ServeAsync(Socket socket, IPAddress peer, ConnectionSlots.Slot slot)
     {
+        bool replying = false;
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, slot.Eviction.Token);
@@ -247,11 +255,13 @@ public sealed class UsbIpServer : IAsyncDisposable
             switch (header.Code)
             {
                 case UsbIpOperation.RequestDeviceList:
+                    replying = StartReply(deadline);
                     await SendDeviceListAsync(socket, deadline.Token).ConfigureAwait(false);
                     break;
                 case UsbIpOperation.RequestImport:
                     await socket.ReceiveExactlyAsync(request.AsMemory(UsbIpProtocol.OpCommonSize), "import request", deadline.Token).ConfigureAwait(false);
                     var busId = UsbIpManagementCodec.ReadImportRequestBusId(request.AsSpan(UsbIpProtocol.OpCommonSize));
+                    replying = StartReply(deadline);
                     await ImportAsync(socket, peer, busId, deadline.Token).ConfigureAwait(false);
                     break;
                 default:
@@ -271,7 +281,9 @@ public sealed class UsbIpServer : IAsyncDisposable
         catch (OperationCanceledException)
         {
             Interlocked.Increment(ref _timeouts);
-            _log.Peer(peer, PeerEvent.Timeout, $"no complete request within {_options.RequestTimeout.TotalSeconds:0.#} s; connection closed.");
+            _log.Peer(peer, PeerEvent.Timeout, replying
+                ? $"the reply was not sent within {_options.ReplyTimeout.TotalSeconds:0.#} s (the kernel was slow to show the exports); connection closed."
+                : $"no complete request within {_options.RequestTimeout.TotalSeconds:0.#} s; connection closed.");
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {

@@ -18,10 +18,16 @@ public sealed class UsbIpServerOptions
     public ClientAllowList AllowedClients { get; init; } = ClientAllowList.LoopbackOnly;
 
     /// <summary>
-    /// How long a client has from connecting to the end of its request (8 or 40 bytes) and our reply. usbip sends
+    /// How long a client has from connecting to the end of its request (8 or 40 bytes). usbip sends
     /// its request at once, so a few seconds are plenty, and a silent peer holds a slot no longer than this.
     /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// How long the reply may take once the request is in: reading the exports can wait on the kernel's USB device
+    /// lock while a device is bound or reset, so it gets its own bound rather than what is left of the request's.
+    /// </summary>
+    public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Connections served at once (waiting for their request or being answered).</summary>
     public int MaxConnections { get; init; } = 1024;

@@ -18,12 +18,14 @@ public sealed class VhciAttacher
 
     private readonly IUsbIpImporter _importer;
     private readonly VhciReader _reader;
+    private readonly UsbIpDeadPeerPolicy _deadPeer;
 
-    public VhciAttacher(SystemRoot root, IUsbIpImporter importer)
+    public VhciAttacher(SystemRoot root, IUsbIpImporter importer, UsbIpDeadPeerPolicy? deadPeer = null)
     {
         Root = root;
         _importer = importer;
         _reader = new VhciReader(root);
+        _deadPeer = deadPeer ?? UsbIpDeadPeerPolicy.Default;
     }
 
     public SystemRoot Root { get; }
@@ -36,6 +38,7 @@ public sealed class VhciAttacher
         if (Root.IsLive && !Environment.IsPrivilegedProcess) throw VhciErrors.NotRoot(busId);
 
         using var import = await _importer.ImportAsync(computerName, tcpPort, busId, timeout, cancellation).ConfigureAwait(false);
+        import.PrepareForKernel(_deadPeer);
         var (controller, port) = Attach(import, busId);
         try
         {

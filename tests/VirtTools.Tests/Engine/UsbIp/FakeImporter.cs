@@ -1,4 +1,5 @@
 using VirtTools.Usb;
+using VirtTools.UsbIp;
 using VirtTools.UsbIp.Client;
 using VirtTools.UsbIp.Protocol;
 
@@ -11,6 +12,11 @@ internal sealed class FakeImporter(UsbIpDeviceRecord device, int socketFd = 42) 
 
     /// <summary>Whether the attacher closed its end (disposed the import).</summary>
     public bool Closed { get; private set; }
+
+    /// <summary>The dead-peer policy the attacher set on the socket, and whether it did so before reading the descriptor to hand over.</summary>
+    public UsbIpDeadPeerPolicy? PreparedWith { get; private set; }
+
+    public bool PreparedBeforeHandOver { get; private set; }
 
     public Task<IUsbIpImport> ImportAsync(string computerName, int tcpPort, string busId, TimeSpan timeout, CancellationToken cancellation)
     {
@@ -38,7 +44,16 @@ internal sealed class FakeImporter(UsbIpDeviceRecord device, int socketFd = 42) 
     {
         public UsbIpDeviceRecord Device => owner.Record;
 
-        public int SocketFd => owner.SocketFd;
+        public int SocketFd
+        {
+            get
+            {
+                owner.PreparedBeforeHandOver = owner.PreparedWith is not null;
+                return owner.SocketFd;
+            }
+        }
+
+        public void PrepareForKernel(UsbIpDeadPeerPolicy deadPeer) => owner.PreparedWith = deadPeer;
 
         public void Dispose() => owner.Closed = true;
     }
