@@ -76,8 +76,6 @@ public static class UsbIpClient
             var socket = await ConnectAsync(computerName, tcpPort, deadline).ConfigureAwait(false);
             try
             {
-                // As usbip: keepalive, so the kernel notices a server that vanished while the device sits idle.
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
                 await socket.SendAsync(request, SocketFlags.None, deadline).ConfigureAwait(false);
                 var reply = new byte[UsbIpManagementCodec.ImportReplySize];
                 var header = reply.AsMemory(0, UsbIpProtocol.OpCommonSize);

@@ -360,15 +360,8 @@ public sealed class UsbIpServer : IAsyncDisposable
         return (status, device);
     }
 
-    /// <summary>As usbipd: no Nagle delay on URB traffic, and keepalive so a vanished client is noticed.</summary>
-    private static void PrepareForKernel(Socket socket)
-    {
-        socket.NoDelay = true;
-        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 10);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 1);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 5);
-    }
+    /// <summary>As usbipd: no Nagle delay on URB traffic. Keepalive is the hand-off's (its UsbIpDeadPeerPolicy).</summary>
+    private static void PrepareForKernel(Socket socket) => socket.NoDelay = true;
 
     private static IPAddress? PeerOf(Socket socket)
     {
