@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using VirtTools.Tests.Support;
 using Xunit;
+using static VirtTools.Tests.Support.ChildProcesses;
 
 namespace VirtTools.Tests.PowerShell;
 
@@ -17,23 +18,6 @@ public sealed class AgentDaemonTests : IDisposable
     public AgentDaemonTests() => _profile = Path.Combine(_fixture.Path, "host.yaml");
 
     private string? PagesToScan => _fixture.Read("/sys/kernel/mm/ksm/pages_to_scan")?.Trim();
-
-    private static bool WaitFor(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (condition()) return true;
-            Thread.Sleep(50);
-        }
-        return condition();
-    }
-
-    private static void Signal(Process process, string signal)
-    {
-        using var kill = Process.Start("kill", new[] { "-" + signal, process.Id.ToString(CultureInfo.InvariantCulture) })!;
-        kill.WaitForExit();
-    }
 
     [Fact]
     public async Task Agent_applies_the_profile_reloads_it_on_SIGHUP_and_stops_on_SIGTERM()

@@ -5,6 +5,7 @@ using VirtTools.Tests.Engine.UsbIp;
 using VirtTools.Tests.Support;
 using VirtTools.UsbIp.Protocol;
 using Xunit;
+using static VirtTools.Tests.Support.ChildProcesses;
 using static VirtTools.Tests.Engine.UsbIp.HostileReplies;
 using Double = VirtTools.Tests.KernelDouble.KernelDouble;
 
@@ -77,23 +78,6 @@ public sealed class HostilePeerAgentTests : IDisposable
         .Where(line => (line.StartsWith("virttools agent: rolled back: Attach", StringComparison.Ordinal) || line.StartsWith("virttools agent: failed: Attach", StringComparison.Ordinal))
             && line.Contains($"127.0.0.1:{port}", StringComparison.Ordinal) && line.Contains(phrase, StringComparison.Ordinal))
         .ToList();
-
-    private static bool WaitFor(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (condition()) return true;
-            Thread.Sleep(50);
-        }
-        return condition();
-    }
-
-    private static void Signal(Process process, string signal)
-    {
-        using var kill = Process.Start("kill", new[] { "-" + signal, process.Id.ToString(CultureInfo.InvariantCulture) })!;
-        kill.WaitForExit();
-    }
 
     public void Dispose() => _kernel.Dispose();
 }

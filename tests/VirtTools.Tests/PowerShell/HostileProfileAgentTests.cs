@@ -4,6 +4,7 @@ using System.Text;
 using VirtTools.Tests.Engine.Config;
 using VirtTools.Tests.Support;
 using Xunit;
+using static VirtTools.Tests.Support.ChildProcesses;
 
 namespace VirtTools.Tests.PowerShell;
 
@@ -28,23 +29,6 @@ public sealed class HostileProfileAgentTests : IDisposable
     public static TheoryData<string> Cases => new(HostileProfile.All.Select(p => p.Name));
 
     private string? PagesToScan => _fixture.Read("/sys/kernel/mm/ksm/pages_to_scan")?.Trim();
-
-    private static bool WaitFor(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (condition()) return true;
-            Thread.Sleep(50);
-        }
-        return condition();
-    }
-
-    private static void Signal(Process process, string signal)
-    {
-        using var kill = Process.Start("kill", new[] { "-" + signal, process.Id.ToString(CultureInfo.InvariantCulture) })!;
-        kill.WaitForExit();
-    }
 
     private static int Count(string text, string part)
     {
