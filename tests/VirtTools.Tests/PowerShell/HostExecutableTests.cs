@@ -188,16 +188,26 @@ public sealed partial class HostExecutableTests
     [InlineData(Signal.SIGTERM, 143)]
     public async Task A_signal_stops_the_running_pipeline_and_exits_with_128_plus_its_number(Signal signal, int expected)
     {
-        var start = new ProcessStartInfo(Launcher, new[] { "-c", "Write-Host started; Start-Sleep 600; 'never'" })
+        // Started with both signals at their default disposition: a test run launched in the background (bash "&")
+        // inherits SIGINT ignored, and a process that starts with a signal ignored rightly keeps ignoring it.
+        var start = new ProcessStartInfo("env", new[] { "--default-signal=INT,TERM", Launcher, "-c", "Write-Host started; Start-Sleep 600; 'never'" })
         { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.Equal("started", process.StandardOutput.ReadLine());
-        Assert.Equal(0, Kill(process.Id, (int)signal));
-        var rest = process.StandardOutput.ReadToEnd();
-        Assert.True(process.WaitForExit(120_000), "virttools did not stop");
-        Assert.Equal((expected, ""), (process.ExitCode, rest.Trim()));
-        Assert.Equal("", await error);
+        try
+        {
+            var error = process.StandardError.ReadToEndAsync();
+            Assert.Equal("started", await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(120)));
+            Assert.Equal(0, Kill(process.Id, (int)signal));
+            // Every wait is bounded: a process that ignores the signal fails the test instead of hanging the run.
+            var rest = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.True(process.WaitForExit(30_000), "virttools did not stop");
+            Assert.Equal((expected, ""), (process.ExitCode, rest.Trim()));
+            Assert.Equal("", await error.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill();
+        }
     }
 
     public enum Signal { SIGINT = 2, SIGTERM = 15 }
