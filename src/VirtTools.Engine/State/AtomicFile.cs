@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace VirtTools.State;
@@ -91,10 +90,12 @@ public static class AtomicFile
 
     private static string CreateTemporary(StateFolder folder, string name, UnixFileMode mode, out Microsoft.Win32.SafeHandles.SafeFileHandle handle)
     {
-        // 64 random bits: nobody can plant a link at a name they cannot guess, and O_EXCL refuses one anyway.
+        // 64 random bits: nobody can plant a link at a name they cannot guess, and O_EXCL|O_NOFOLLOW refuses one
+        // anyway. Random.Shared, not RandomNumberGenerator: that one needs OpenSSL, which a minimal hypervisor host
+        // (and the lab's guest) does not have, and .NET aborts the process when it cannot load it.
         for (int attempt = 1; ; attempt++)
         {
-            var temporary = $".{name}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant()}.tmp";
+            var temporary = $".{name}.{Random.Shared.NextInt64():x16}.tmp";
             try
             {
                 handle = folder.CreateNew(temporary, mode);

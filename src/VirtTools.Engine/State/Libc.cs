@@ -43,9 +43,6 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(int fd, int operation);
 
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
-
     /// <summary>The errno of the call that just failed, as the exception .NET's own file calls throw for it.</summary>
     public static Exception Failure(string what, string path)
     {
