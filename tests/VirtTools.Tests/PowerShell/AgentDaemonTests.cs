@@ -23,14 +23,9 @@ public sealed class AgentDaemonTests : IDisposable
     public async Task Agent_applies_the_profile_reloads_it_on_SIGHUP_and_stops_on_SIGTERM()
     {
         File.WriteAllText(_profile, "ksm: { pagesToScan: 1000 }\n");
-        var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "out", "virttools")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "agent", "--config", _profile, "--root", _fixture.Path, "--interval", "0.2" })
-            start.ArgumentList.Add(argument);
-        using var agent = Process.Start(start)!;
-        var log = new System.Text.StringBuilder();
-        agent.ErrorDataReceived += (_, line) => { lock (log) log.AppendLine(line.Data); };
-        agent.BeginErrorReadLine();
-        string Log() { lock (log) return log.ToString(); }
+        using var running = RunningAgent.Start(_profile, _fixture.Path);
+        var agent = running.Process;
+        string Log() => running.Log();
         try
         {
             var ready = await agent.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));

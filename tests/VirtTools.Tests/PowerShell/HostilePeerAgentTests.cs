@@ -42,14 +42,9 @@ public sealed class HostilePeerAgentTests : IDisposable
         await using var server = new HostileServer(HostileServer.Sends(reply));
         var profile = Path.Combine(_kernel.RootPath, "host.yaml");
         File.WriteAllText(profile, $"usbip:\n  attachments:\n    - computerName: 127.0.0.1\n      tcpPort: {server.Port}\n      match: {{ {match} }}\n      reconnect: true\n");
-        var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "out", "virttools")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "agent", "--config", profile, "--root", _kernel.RootPath, "--interval", "0.2" })
-            start.ArgumentList.Add(argument);
-        using var agent = Process.Start(start)!;
-        var log = new StringBuilder();
-        agent.ErrorDataReceived += (_, line) => { lock (log) log.AppendLine(line.Data); };
-        agent.BeginErrorReadLine();
-        string Log() { lock (log) return log.ToString(); }
+        using var running = RunningAgent.Start(profile, _kernel.RootPath);
+        var agent = running.Process;
+        string Log() => running.Log();
         try
         {
             var ready = await agent.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));

@@ -61,14 +61,9 @@ public sealed class HostileProfileAgentTests : IDisposable
     public async Task A_running_agent_keeps_its_profile_through_every_hostile_reload_and_still_stops_on_SIGTERM()
     {
         File.WriteAllText(_profile, "ksm: { pagesToScan: 1000 }\n");
-        var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "out", "virttools")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "agent", "--config", _profile, "--root", _fixture.Path, "--interval", "0.2" })
-            start.ArgumentList.Add(argument);
-        using var agent = Process.Start(start)!;
-        var log = new StringBuilder();
-        agent.ErrorDataReceived += (_, line) => { lock (log) log.AppendLine(line.Data); };
-        agent.BeginErrorReadLine();
-        string Log() { lock (log) return log.ToString(); }
+        using var running = RunningAgent.Start(_profile, _fixture.Path);
+        var agent = running.Process;
+        string Log() => running.Log();
         try
         {
             var ready = await agent.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));

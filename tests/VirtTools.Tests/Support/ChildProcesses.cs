@@ -25,3 +25,32 @@ internal static class ChildProcesses
         kill.WaitForExit();
     }
 }
+
+/// <summary>A real `out/virttools agent` on a profile and a root, its stderr log collected as it comes.</summary>
+internal sealed class RunningAgent : IDisposable
+{
+    private readonly System.Text.StringBuilder _log = new();
+
+    private RunningAgent(Process process)
+    {
+        Process = process;
+        process.ErrorDataReceived += (_, line) => { lock (_log) _log.AppendLine(line.Data); };
+        process.BeginErrorReadLine();
+    }
+
+    public Process Process { get; }
+
+    /// <summary>Everything the agent logged so far.</summary>
+    public string Log() { lock (_log) return _log.ToString(); }
+
+    /// <summary>Starts the agent passing every 0.2 s; stdout stays redirected for its "keeping ..." line.</summary>
+    public static RunningAgent Start(string profile, string root)
+    {
+        var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "out", "virttools")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "agent", "--config", profile, "--root", root, "--interval", "0.2" })
+            start.ArgumentList.Add(argument);
+        return new RunningAgent(Process.Start(start)!);
+    }
+
+    public void Dispose() => Process.Dispose();
+}
