@@ -16,6 +16,7 @@ public static class ConfigErrors
     public const string TooDeepId = "VirtHostConfigTooDeep";
     public const string TooManyAliasesId = "VirtHostConfigTooManyAliases";
     public const string UnwritableId = "VirtHostConfigUnwritable";
+    public const string UnexpectedFailureId = "VirtHostSyncUnexpectedFailure";
 
     private const string SchemaHelp = "see about_VirtTools_HostProfile for the schema.";
 
@@ -58,4 +59,14 @@ public static class ConfigErrors
     public static VirtToolsException Unwritable(string path, Exception cause) => new(UnwritableId,
         cause is UnauthorizedAccessException ? FailureKind.PermissionDenied : FailureKind.OperationFailed,
         $"Cannot write the host profile '{path}': {cause.Message}", "Run as root for a file under /etc, or choose another -Path.", path, cause);
+
+    /// <summary>
+    /// What applying one profile item throws for an exception that is not a VirtToolsException (a bug, or a library
+    /// refusing what a peer sent in a way nobody foresaw), so the item is recorded as failed and retried instead of
+    /// ending the sync, or the agent with it.
+    /// </summary>
+    public static VirtToolsException UnexpectedFailure(string action, object? target, Exception cause) => new(UnexpectedFailureId, FailureKind.OperationFailed,
+        $"{action} failed unexpectedly: {cause.GetType().Name}: {cause.Message}",
+        "This is a fault in VirtTools or a peer it did not foresee: report the message with the server or device involved; the agent tries again with its backoff.",
+        target, cause);
 }

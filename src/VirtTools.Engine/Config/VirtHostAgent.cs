@@ -68,7 +68,9 @@ public sealed class VirtHostAgent
             return Array.Empty<VirtHostDrift>();
         }
         Backoff.Succeeded(PassKey);
-        foreach (var item in after) Record(item, now);
+        // Sync reports an item whose plan was refused whether or not this pass would have applied it: only an item
+        // this pass tried is logged and backs off, so a refused KSM item is logged once, not on every pass.
+        foreach (var item in after.Where(item => item.Outcome == SyncOutcome.Applied || MayApply(item, first, reconnecting, now))) Record(item, now);
         return after;
     }
 

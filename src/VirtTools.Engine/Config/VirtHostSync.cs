@@ -60,19 +60,21 @@ public sealed class VirtHostSync
     {
         if (item.PlanFix is null) return (SyncOutcome.Unchanged, null, null, null);
         DriftFix fix;
-        try { fix = item.PlanFix(); }
+        try { fix = ApplierBoundary.Run($"Planning {item.Drift.Item}", item.Drift.Item, cancellation, item.PlanFix); }
         catch (VirtToolsException refused) { return (SyncOutcome.Failed, null, refused.Message, refused); }
 
         if (fix.Apply is null) return (SyncOutcome.Skipped, fix.Action, fix.SkipReason, null);
         if (!shouldApply(item.Drift, fix.Action)) return (SyncOutcome.Skipped, fix.Action, "Not confirmed (-WhatIf or -Confirm).", null);
         try
         {
-            fix.Apply(cancellation);
+            ApplierBoundary.Run(fix.Action, item.Drift.Item, cancellation, () => fix.Apply(cancellation));
             return (SyncOutcome.Applied, fix.Action, null, null);
         }
         catch (VirtToolsException failure)
         {
-            return (fix.OnFailure, fix.Action, failure.Message, failure);
+            // A fault nobody foresaw may have struck before the engine's own rollback could run: claim no rollback.
+            var outcome = failure.ErrorId == ConfigErrors.UnexpectedFailureId ? SyncOutcome.Failed : fix.OnFailure;
+            return (outcome, fix.Action, failure.Message, failure);
         }
     }
 

@@ -18,7 +18,6 @@ public static class UsbIpErrors
     public const string NotGivenBackId = "UsbIpDeviceNotGivenBack";
     public const string InvalidBusIdId = "UsbIpInvalidBusId";
     public const string ConnectionLostId = "UsbIpConnectionLost";
-    public const string UnexpectedFailureId = "UsbIpUnexpectedFailure";
     public const string InvalidAllowedClientId = "UsbIpInvalidAllowedClient";
     public const string ExportRecordInvalidId = "UsbIpExportRecordInvalid";
 
@@ -73,13 +72,4 @@ public static class UsbIpErrors
     public static VirtToolsException ConnectionLost(string server, string computerName, Exception cause) => new(ConnectionLostId, FailureKind.ConnectionError,
         $"The connection to the USB/IP server {server} broke before its reply was complete: {cause.Message}.",
         $"Try again; if it keeps happening, look at the server's log on {server} and at the network between the two hosts.", computerName, cause);
-
-    /// <summary>
-    /// What an applier throws for an exception that is not a VirtToolsException (a bug, or a library refusing what a
-    /// peer sent in a way nobody foresaw), so the item is recorded as failed and retried instead of ending the agent.
-    /// </summary>
-    public static VirtToolsException UnexpectedFailure(string action, object? target, Exception cause) => new(UnexpectedFailureId, FailureKind.OperationFailed,
-        $"{action} failed unexpectedly: {cause.GetType().Name}: {cause.Message}",
-        "This is a fault in VirtTools or a peer it did not foresee: report the message with the server or device involved; the agent tries again with its backoff.",
-        target, cause);
 }

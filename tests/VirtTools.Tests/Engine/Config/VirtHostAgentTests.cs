@@ -139,6 +139,23 @@ public sealed class VirtHostAgentTests : IDisposable
         Assert.Contains(_log, line => line.StartsWith("profile not applied: ", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_KSM_item_the_host_refuses_is_logged_when_tried_not_on_every_pass()
+    {
+        Directory.Delete(Path.Combine(_kernel.RootPath, "sys/kernel/mm/ksm"), recursive: true);
+        var agent = Agent();
+        for (int pass = 0; pass < 4; pass++)
+        {
+            agent.Pass();
+            _clock.Advance(TimeSpan.FromMinutes(10));
+        }
+        Assert.Single(_log, line => line.StartsWith("failed: ksm.pagesToScan", StringComparison.Ordinal));
+
+        agent.Load(VirtHostConfigParser.Parse(Profile.Replace("RECONNECT", "true"), "agent.yaml", _kernel.RootPath));
+        agent.Pass();                                  // a reload owes the start-up items again
+        Assert.Equal(2, _log.Count(line => line.StartsWith("failed: ksm.pagesToScan", StringComparison.Ordinal)));
+    }
+
     public void Dispose() => _kernel.Dispose();
 
     private sealed class ManualClock : TimeProvider

@@ -104,6 +104,18 @@ public sealed class VirtHostSyncTests : IDisposable
     }
 
     [Fact]
+    public void An_engine_that_throws_anything_else_fails_its_item_and_the_others_still_apply()
+    {
+        var after = new VirtHostSync(_kernel.Root, new ThrowingExporter(), _attacher).Sync(Profile, (_, _) => true);
+        var export = after.Single(d => d.Area == VirtHostArea.UsbIpExport && d.Item == "busId 1-2");
+        Assert.Equal(SyncOutcome.Failed, export.Outcome);
+        Assert.Equal((ConfigErrors.UnexpectedFailureId, "busId 1-2"), (export.Error?.ErrorId, export.Error?.Target));
+        Assert.Contains("InvalidOperationException", export.Message, StringComparison.Ordinal);
+        Assert.Equal(new[] { "ksm.pagesToScan", "0000:00:1f.2", "127.0.0.1:3240 busId 2-3" },
+            after.Where(d => d.Outcome == SyncOutcome.Applied).Select(d => d.Item));
+    }
+
+    [Fact]
     public void An_ambiguous_export_match_stops_the_sync_before_anything_is_written()
     {
         var profile = VirtHostConfigParser.Parse("ksm: { pagesToScan: 300 }\nusbip:\n  exports:\n    - match: { vendorId: \"0627\" }\n", "host.yaml", _kernel.RootPath);
@@ -156,4 +168,10 @@ public sealed class VirtHostSyncTests : IDisposable
     }
 
     public void Dispose() => _kernel.Dispose();
+
+    /// <summary>An engine with a fault nobody foresaw: it throws something other than a VirtToolsException.</summary>
+    private sealed class ThrowingExporter : IUsbIpExportApplier
+    {
+        public void Export(SystemRoot root, string busId, CancellationToken cancellation) => throw new InvalidOperationException("a fault");
+    }
 }
