@@ -26,32 +26,21 @@ public sealed class AgentDaemonTests : IDisposable
         using var running = RunningAgent.Start(_profile, _fixture.Path);
         var agent = running.Process;
         string Log() => running.Log();
-        try
-        {
-            var ready = await agent.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.StartsWith("virttools agent: keeping ", ready);
-            Assert.True(WaitFor(() => PagesToScan == "1000"), $"pages_to_scan is {PagesToScan}\n{Log()}");
-            Assert.True(WaitFor(() => Log().Contains("applied: ", StringComparison.Ordinal)), Log());
+        await running.WaitUntilReady();
+        Assert.True(WaitFor(() => PagesToScan == "1000"), $"pages_to_scan is {PagesToScan}\n{Log()}");
+        Assert.True(WaitFor(() => Log().Contains("applied: ", StringComparison.Ordinal)), Log());
 
-            File.WriteAllText(_profile, "ksm: { pagesToScan: 500 }\n");
-            Signal(agent, "HUP");
-            Assert.True(WaitFor(() => PagesToScan == "500"), $"pages_to_scan is {PagesToScan} after SIGHUP\n{Log()}");
+        File.WriteAllText(_profile, "ksm: { pagesToScan: 500 }\n");
+        Signal(agent, "HUP");
+        Assert.True(WaitFor(() => PagesToScan == "500"), $"pages_to_scan is {PagesToScan} after SIGHUP\n{Log()}");
 
-            File.WriteAllText(_profile, "ksm: { pagesToScan: lots }\n");
-            Signal(agent, "HUP");
-            // stderr arrives line by line: the problem's file:line:col follows the first line
-            Assert.True(WaitFor(() => Log().Contains("kept the profile in force", StringComparison.Ordinal) && Log().Contains("host.yaml:1:", StringComparison.Ordinal)), Log());
-            Assert.False(agent.HasExited);
+        File.WriteAllText(_profile, "ksm: { pagesToScan: lots }\n");
+        Signal(agent, "HUP");
+        // stderr arrives line by line: the problem's file:line:col follows the first line
+        Assert.True(WaitFor(() => Log().Contains("kept the profile in force", StringComparison.Ordinal) && Log().Contains("host.yaml:1:", StringComparison.Ordinal)), Log());
+        Assert.False(agent.HasExited);
 
-            Signal(agent, "TERM");
-            await agent.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
-            Assert.Equal(0, agent.ExitCode);
-            Assert.True(WaitFor(() => Log().Contains("virttools agent: stopped", StringComparison.Ordinal)), Log());
-        }
-        finally
-        {
-            if (!agent.HasExited) agent.Kill();
-        }
+        await running.StopWithSigterm();
     }
 
     [Fact]

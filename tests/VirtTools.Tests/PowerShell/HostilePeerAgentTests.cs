@@ -45,27 +45,16 @@ public sealed class HostilePeerAgentTests : IDisposable
         using var running = RunningAgent.Start(profile, _kernel.RootPath);
         var agent = running.Process;
         string Log() => running.Log();
-        try
-        {
-            var ready = await agent.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.StartsWith("virttools agent: keeping ", ready);
+        await running.WaitUntilReady();
 
-            // Backoff 1 s, then 2 s: a third request shows two retries survived, not a tight loop.
-            Assert.True(WaitFor(() => server.Connections >= 3 || agent.HasExited), $"{why}: {server.Connections} requests\n{Log()}");
-            Assert.False(agent.HasExited, $"{why}: the agent ended with {(agent.HasExited ? agent.ExitCode : 0)}\n{Log()}");
-            Assert.True(WaitFor(() => FailureLines(Log(), server.Port, phrase).Count >= 2), $"{why}\n{Log()}");
-            Assert.Contains("next try in 2 s", Log());
-            Assert.DoesNotContain("Unhandled exception", Log());
+        // Backoff 1 s, then 2 s: a third request shows two retries survived, not a tight loop.
+        Assert.True(WaitFor(() => server.Connections >= 3 || agent.HasExited), $"{why}: {server.Connections} requests\n{Log()}");
+        Assert.False(agent.HasExited, $"{why}: the agent ended with {(agent.HasExited ? agent.ExitCode : 0)}\n{Log()}");
+        Assert.True(WaitFor(() => FailureLines(Log(), server.Port, phrase).Count >= 2), $"{why}\n{Log()}");
+        Assert.Contains("next try in 2 s", Log());
+        Assert.DoesNotContain("Unhandled exception", Log());
 
-            Signal(agent, "TERM");
-            await agent.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
-            Assert.Equal(0, agent.ExitCode);
-            Assert.True(WaitFor(() => Log().Contains("virttools agent: stopped", StringComparison.Ordinal)), Log());
-        }
-        finally
-        {
-            if (!agent.HasExited) agent.Kill();
-        }
+        await running.StopWithSigterm();
     }
 
     /// <summary>The agent's lines that report the attachment failed because of what this server sent.</summary>

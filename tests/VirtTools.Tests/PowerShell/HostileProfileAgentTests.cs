@@ -64,46 +64,35 @@ public sealed class HostileProfileAgentTests : IDisposable
         using var running = RunningAgent.Start(_profile, _fixture.Path);
         var agent = running.Process;
         string Log() => running.Log();
-        try
+        await running.WaitUntilReady();
+        Assert.True(WaitFor(() => PagesToScan == "1000"), $"pages_to_scan is {PagesToScan}\n{Log()}");
+
+        var rejected = 0;
+        foreach (var profile in HostileProfile.All)
         {
-            var ready = await agent.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.StartsWith("virttools agent: keeping ", ready);
-            Assert.True(WaitFor(() => PagesToScan == "1000"), $"pages_to_scan is {PagesToScan}\n{Log()}");
-
-            var rejected = 0;
-            foreach (var profile in HostileProfile.All)
-            {
-                profile.Write(_profile);
-                Signal(agent, "HUP");
-                rejected++;
-                // stderr arrives line by line: the position and the ErrorId follow the first line
-                bool Logged()
-                {
-                    var text = Log();
-                    if (Count(text, KeptInForce) < rejected) return false;
-                    var entry = text[text.LastIndexOf(KeptInForce, StringComparison.Ordinal)..];
-                    return entry.Contains(profile.Position(_profile), StringComparison.Ordinal) && entry.Contains($"[{profile.ErrorId}]", StringComparison.Ordinal);
-                }
-                Assert.True(WaitFor(Logged), $"{profile.Name}: no rejection logged\n{Log()}");
-                Assert.False(agent.HasExited, $"{profile.Name}: the agent exited\n{Log()}");
-            }
-            Assert.Equal("1000", PagesToScan);
-            Assert.DoesNotContain("reloaded", Log());
-            Assert.True(PeakMemory(agent) < PeakMemoryBound, $"peak RSS {PeakMemory(agent):N0} bytes");
-
-            File.WriteAllText(_profile, "ksm: { pagesToScan: 500 }\n");
+            profile.Write(_profile);
             Signal(agent, "HUP");
-            Assert.True(WaitFor(() => PagesToScan == "500"), $"pages_to_scan is {PagesToScan} after a good reload\n{Log()}");
+            rejected++;
+            // stderr arrives line by line: the position and the ErrorId follow the first line
+            bool Logged()
+            {
+                var text = Log();
+                if (Count(text, KeptInForce) < rejected) return false;
+                var entry = text[text.LastIndexOf(KeptInForce, StringComparison.Ordinal)..];
+                return entry.Contains(profile.Position(_profile), StringComparison.Ordinal) && entry.Contains($"[{profile.ErrorId}]", StringComparison.Ordinal);
+            }
+            Assert.True(WaitFor(Logged), $"{profile.Name}: no rejection logged\n{Log()}");
+            Assert.False(agent.HasExited, $"{profile.Name}: the agent exited\n{Log()}");
+        }
+        Assert.Equal("1000", PagesToScan);
+        Assert.DoesNotContain("reloaded", Log());
+        Assert.True(PeakMemory(agent) < PeakMemoryBound, $"peak RSS {PeakMemory(agent):N0} bytes");
 
-            Signal(agent, "TERM");
-            await agent.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
-            Assert.Equal(0, agent.ExitCode);
-            Assert.True(WaitFor(() => Log().Contains("virttools agent: stopped", StringComparison.Ordinal)), Log());
-        }
-        finally
-        {
-            if (!agent.HasExited) agent.Kill();
-        }
+        File.WriteAllText(_profile, "ksm: { pagesToScan: 500 }\n");
+        Signal(agent, "HUP");
+        Assert.True(WaitFor(() => PagesToScan == "500"), $"pages_to_scan is {PagesToScan} after a good reload\n{Log()}");
+
+        await running.StopWithSigterm();
     }
 
     public void Dispose() => _fixture.Dispose();

@@ -26,7 +26,10 @@ internal static class ChildProcesses
     }
 }
 
-/// <summary>A real `out/virttools agent` on a profile and a root, its stderr log collected as it comes.</summary>
+/// <summary>
+/// A real `out/virttools agent` on a profile and a root, its stderr log collected as it comes; killed on dispose if
+/// a test ended before it stopped.
+/// </summary>
 internal sealed class RunningAgent : IDisposable
 {
     private readonly System.Text.StringBuilder _log = new();
@@ -52,5 +55,25 @@ internal sealed class RunningAgent : IDisposable
         return new RunningAgent(Process.Start(start)!);
     }
 
-    public void Dispose() => Process.Dispose();
+    /// <summary>Waits (bounded) for the agent's first line on stdout, which it writes once the profile is loaded.</summary>
+    public async Task WaitUntilReady()
+    {
+        var ready = await Process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Xunit.Assert.StartsWith("virttools agent: keeping ", ready);
+    }
+
+    /// <summary>SIGTERM, as systemd stops it: the agent exits 0 within a bounded wait and logs that it stopped.</summary>
+    public async Task StopWithSigterm()
+    {
+        ChildProcesses.Signal(Process, "TERM");
+        await Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Xunit.Assert.Equal(0, Process.ExitCode);
+        Xunit.Assert.True(ChildProcesses.WaitFor(() => Log().Contains("virttools agent: stopped", StringComparison.Ordinal)), Log());
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited) Process.Kill();
+        Process.Dispose();
+    }
 }
