@@ -12,16 +12,8 @@ usbip:
   exports:
     - match: { vendorId: "46f4", productId: "0001", serial: "LAB0001" }
 "@)
-[IO.File]::WriteAllText('/tmp/client.yaml', @"
-usbip:
-  attachments:
-    - computerName: 127.0.0.1
-      tcpPort: 3240
-      match: { vendorId: "46f4", productId: "0001" }
-      reconnect: true
-"@)
+Write-LabStickClientProfile '/tmp/client.yaml'
 function Test-LabExported([string] $BusId) { (Get-LabLinkName "/sys/bus/usb/devices/$BusId/driver") -eq 'usbip-host' }
-function Test-LabImported { @(Get-LabImportedUsbDevice).Count -gt 0 }
 
 $server = $null; $client = $null
 try {

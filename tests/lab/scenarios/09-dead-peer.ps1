@@ -16,15 +16,7 @@ Initialize-LabUsbIp
 # libcrc32c (under nf_tables) asks the crypto API for crc32c, a soft dependency busybox's modprobe does not follow.
 $null = Invoke-LabTool modprobe crc32c_generic
 $null = Invoke-LabTool modprobe nf_tables
-[IO.File]::WriteAllText('/tmp/dead-peer-client.yaml', @"
-usbip:
-  attachments:
-    - computerName: 127.0.0.1
-      tcpPort: 3240
-      match: { vendorId: "46f4", productId: "0001" }
-      reconnect: true
-"@)
-function Test-LabImported { @(Get-LabImportedUsbDevice).Count -gt 0 }
+Write-LabStickClientProfile '/tmp/dead-peer-client.yaml'
 # Something listens on 127.0.0.1:3240 (/proc/net/tcp: local address 0100007F:0CA8, state 0A).
 function Test-LabListening { @([IO.File]::ReadAllLines('/proc/net/tcp') | Where-Object { $_ -match '^\s*\d+: 0100007F:0CA8 \S+ 0A ' }).Count -gt 0 }
 

@@ -97,6 +97,22 @@ function Get-LabImportedUsbDevice {
 $script:LabSharedBusId = '2-3'
 
 # The vhci_hcd status line of a port ("hs  0001 006 ..."): port numbers there are global across controllers.
+# Any device imported over USB/IP is present (a vhci_hcd bus holds a device).
+function Test-LabImported { @(Get-LabImportedUsbDevice).Count -gt 0 }
+
+# A client profile that attaches the stick (matched by ids: its bus id moves on a replug) from 127.0.0.1:3240 and
+# keeps it attached (reconnect: true).
+function Write-LabStickClientProfile([string] $Path) {
+    [IO.File]::WriteAllText($Path, @"
+usbip:
+  attachments:
+    - computerName: 127.0.0.1
+      tcpPort: 3240
+      match: { vendorId: "46f4", productId: "0001" }
+      reconnect: true
+"@)
+}
+
 function Get-LabVhciPortStatus([int] $Port) {
     # vhci_hcd.0 holds status, status.1...; never search sysfs recursively (it is huge and slow to walk under TCG)
     $controllers = [IO.Directory]::GetDirectories('/sys/devices/platform', 'vhci_hcd.*')
