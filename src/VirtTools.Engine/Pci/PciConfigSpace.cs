@@ -97,7 +97,9 @@ public sealed class PciConfigSpace
     /// </summary>
     public int? FindExtendedCapability(int id)
     {
-        if (IsPciExpress == false || FileLength <= ConventionalSize) return -1;
+        if (IsPciExpress == false) return -1;
+        // A PCI Express function whose extended space could not be read (64 bytes without root, a short capture).
+        if (ReadableLength <= ExtendedCapabilitiesStart) return null;
         int offset = ExtendedCapabilitiesStart;
         // 960 headers of 4 bytes fill the extended space: more means a loop in garbage data.
         for (int hops = 0; hops < 960 && offset >= ExtendedCapabilitiesStart; hops++)
