@@ -20,6 +20,7 @@
         'dependencies/YamlDotNet.dll'
         'en-US/VirtTools.dll-Help.xml'
         'en-US/about_VirtTools.help.txt'
+        'en-US/about_VirtTools_Errors.help.txt'
         'en-US/about_VirtTools_HostProfile.help.txt'
         'en-US/about_VirtTools_Testing.help.txt'
     )
@@ -40,6 +41,7 @@
         'Get-PciDevice'
         'Get-PciIrqShare'
         'Get-IommuGroup'
+        'Test-PciPassthrough'
         # PCI passthrough
         'Set-PciPassthrough'
         'Remove-PciPassthrough'

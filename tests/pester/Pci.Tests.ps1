@@ -137,6 +137,50 @@ Describe 'Get-PciIrqShare' {
     }
 }
 
+Describe 'Test-PciPassthrough' {
+    It 'gives each function a verdict that follows from its findings' {
+        foreach ($readiness in Test-PciPassthrough -Root $root) {
+            $results = $readiness.Findings.Result
+            $expected = if ($results -contains 'Fail') { 'Blocked' } elseif ($results | Where-Object { $_ -ne 'Pass' }) { 'Warning' } else { 'Ready' }
+            "$($readiness.Address) $($readiness.Verdict)" | Should -Be "$($readiness.Address) $expected"
+        }
+    }
+
+    It 'blocks the host and ISA bridges by their class, as Set-PciPassthrough refuses them' {
+        $blocked = Test-PciPassthrough -Root $root | Where-Object Verdict -eq 'Blocked'
+        $blocked | ForEach-Object Address | Should -Be '0000:00:00.0', '0000:00:1f.0'
+        foreach ($address in ($blocked | ForEach-Object Address)) {
+            $bridge = (Test-PciPassthrough -Root $root $address).Findings | Where-Object Check -eq 'Bridge'
+            $bridge.Result | Should -Be 'Fail'
+            $bridge.Evidence | Should -BeLike "*/class: $(Get-Content "$pciDevices/$address/class");*"
+            { Set-PciPassthrough -Root $root $address -WhatIf -ErrorAction Stop } | Should -Throw -ErrorId 'PciBridgeNotPassable*'
+        }
+    }
+
+    It 'quotes the group reserved_regions file as it is' {
+        $regions = (Test-PciPassthrough -Root $root 00:1f.2).Findings | Where-Object Check -eq 'ReservedRegions'
+        $file = "$root/sys/kernel/iommu_groups/4/reserved_regions"
+        $direct = Get-Content $file | Where-Object { $_ -match ' direct' }
+        $regions.Evidence | Should -Be "/sys/kernel/iommu_groups/4/reserved_regions: $($direct -join ', ')"
+        $regions.Result | Should -Be 'Warn'
+    }
+
+    It 'says the interrupt remapping of the capture is supported but not shown enabled (no kernel log, no IRQ files)' {
+        $remapping = (Test-PciPassthrough -Root $root 00:02.0).Findings | Where-Object Check -eq 'InterruptRemapping'
+        $remapping.Result | Should -Be 'Unknown'
+        $remapping.Evidence | Should -BeLike "/sys/class/iommu/dmar0/intel-iommu/ecap: $(Get-Content "$root/sys/class/iommu/dmar0/intel-iommu/ecap") (IR bit 3 set)*"
+    }
+
+    It 'pipes from Get-PciDevice and into Set-PciPassthrough' {
+        Get-PciDevice -Root $root -Class 0x0200 | Test-PciPassthrough | Set-PciPassthrough -WhatIf | ForEach-Object Address | Should -Be '0000:00:02.0'
+    }
+
+    It 'declares PciPassthroughReadiness as its output type, and shows its table' {
+        (Get-Command Test-PciPassthrough).OutputType.Type | Should -Be ([VirtTools.Pci.PciPassthroughReadiness])
+        Test-PciPassthrough -Root $root 00:00.0 | Out-String -Width 200 | Should -Match '(?m)^Address\s+Verdict\s+Findings\s*$'
+    }
+}
+
 Describe 'Set-PciPassthrough' {
     It 'changes nothing with -WhatIf, -Persist included, when Get-PciDevice pipes the xHCI in' {
         $before = Get-TreeState $root

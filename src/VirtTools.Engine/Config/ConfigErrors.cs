@@ -17,6 +17,8 @@ public static class ConfigErrors
     public const string TooManyAliasesId = "VirtHostConfigTooManyAliases";
     public const string UnwritableId = "VirtHostConfigUnwritable";
     public const string UnexpectedFailureId = "VirtHostSyncUnexpectedFailure";
+    public const string AttachmentAmbiguousId = "UsbIpAttachmentAmbiguous";
+    public const string ExportAmbiguousId = "UsbIpExportAmbiguous";
 
     private const string SchemaHelp = "see about_VirtTools_HostProfile for the schema.";
 

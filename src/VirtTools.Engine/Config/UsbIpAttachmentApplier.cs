@@ -40,10 +40,10 @@ public sealed class UsbIpAttachmentApplier : IUsbIpAttachmentApplier
         return matching.Count switch
         {
             1 => matching[0].BusId,
-            0 => throw new VirtToolsException("UsbIpDeviceNotFound", FailureKind.NotFound,
+            0 => throw new VirtToolsException(UsbIpErrors.DeviceNotFoundId, FailureKind.NotFound,
                 $"{server} offers no device that matches {rule.Match} ({offered.Count} offered; a device in use by another client is not offered).",
                 $"Check with Get-UsbIpDevice -ComputerName {rule.ComputerName} -TcpPort {rule.TcpPort} that the server exports it.", rule.ComputerName),
-            _ => throw new VirtToolsException("UsbIpAttachmentAmbiguous", FailureKind.InvalidData,
+            _ => throw new VirtToolsException(ConfigErrors.AttachmentAmbiguousId, FailureKind.InvalidData,
                 $"{server} offers {matching.Count} devices that match {rule.Match} ({string.Join(", ", matching.Select(d => d.BusId))}); the device list carries no serial to tell them apart.",
                 "Name the device by busId in the profile.", rule.ComputerName),
         };

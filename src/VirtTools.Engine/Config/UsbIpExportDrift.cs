@@ -10,7 +10,7 @@ namespace VirtTools.Config;
 /// </summary>
 internal static class UsbIpExportDrift
 {
-    public const string AmbiguousErrorId = "UsbIpExportAmbiguous";
+    public const string AmbiguousErrorId = ConfigErrors.ExportAmbiguousId;
 
     public static IEnumerable<DriftItem> Evaluate(SystemRoot root, VirtHostConfig config, IUsbIpExportApplier exporter)
     {

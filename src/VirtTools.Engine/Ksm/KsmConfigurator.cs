@@ -64,7 +64,7 @@ public static class KsmConfigurator
         }
         catch (KernelWriteException e) when (e.Errno == KernelErrno.EBUSY)
         {
-            throw new VirtToolsException("KsmPagesShared", FailureKind.ResourceBusy,
+            throw new VirtToolsException(KsmErrors.PagesSharedId, FailureKind.ResourceBusy,
                 $"The kernel refuses to change {write.Attribute} while KSM pages are shared (EBUSY).",
                 "Run 'Set-KsmConfig -Run Unmerge' first to unmerge every shared page, change the setting, then 'Set-KsmConfig -Run Run'.",
                 write.SystemPath, e);
@@ -74,7 +74,7 @@ public static class KsmConfigurator
             var hint = write.Attribute == "pages_to_scan"
                 ? "The kernel ignores pages_to_scan while advisor_mode is scan-time: set -AdvisorMode none first."
                 : "Check the value against Documentation/admin-guide/mm/ksm.rst for this kernel.";
-            throw new VirtToolsException("KsmValueRejected", FailureKind.InvalidArgument,
+            throw new VirtToolsException(KsmErrors.ValueRejectedId, FailureKind.InvalidArgument,
                 $"The kernel rejected '{write.Value}' for {write.Attribute} (EINVAL).", hint, write.SystemPath, e);
         }
     }
@@ -82,7 +82,7 @@ public static class KsmConfigurator
     private static void Require(bool valid, string parameter, object? value, string rule)
     {
         if (!valid)
-            throw new VirtToolsException("KsmInvalidValue", FailureKind.InvalidArgument,
+            throw new VirtToolsException(KsmErrors.InvalidValueId, FailureKind.InvalidArgument,
                 $"-{parameter} {value} is not valid: it {rule}.", $"Give -{parameter} a value that {rule}.", value);
     }
 
@@ -90,7 +90,7 @@ public static class KsmConfigurator
     {
         var kernel = SysfsText.ReadValue(root.Resolve("/proc/sys/kernel/osrelease"));
         var needs = since is null ? "a kernel that has it" : $"Linux {since} or newer";
-        return new VirtToolsException("KsmSettingNotSupported", FailureKind.NotEnabled,
+        return new VirtToolsException(KsmErrors.SettingNotSupportedId, FailureKind.NotEnabled,
             $"This kernel{(kernel is null ? "" : $" ({kernel})")} has no {KsmReader.KsmDirectory}/{attribute}, so -{parameter} cannot be set.",
             $"-{parameter} needs {needs}.", attribute);
     }

@@ -9,7 +9,7 @@ public static class KsmProcessReader
 {
     /// <summary>One process; ProcessNotFound when /proc/&lt;pid&gt; does not exist (it exited).</summary>
     public static KsmProcessStats Read(SystemRoot root, int processId) =>
-        TryRead(root, processId) ?? throw new VirtToolsException("ProcessNotFound", FailureKind.NotFound,
+        TryRead(root, processId) ?? throw new VirtToolsException(KsmErrors.ProcessNotFoundId, FailureKind.NotFound,
             $"No process with id {processId} exists (under {root.Resolve("/proc")}).",
             "Check the id with Get-Process; the process may have exited.", processId);
 

@@ -59,7 +59,7 @@ public static class KsmReader
         return words.Length == 1 && open < 0 ? words[0] : null;
     }
 
-    public static VirtToolsException NotAvailable(SystemRoot root) => new("KsmNotAvailable", FailureKind.NotEnabled,
+    public static VirtToolsException NotAvailable(SystemRoot root) => new(KsmErrors.NotAvailableId, FailureKind.NotEnabled,
         $"This kernel has no KSM: {root.Resolve(KsmDirectory)} does not exist.",
         "Use a kernel built with CONFIG_KSM=y (every mainstream distribution kernel has it).", KsmDirectory);
 }

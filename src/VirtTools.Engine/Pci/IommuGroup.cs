@@ -16,6 +16,12 @@ public sealed class IommuGroup
     /// </summary>
     public required bool IsViable { get; init; }
 
+    /// <summary>PCI members on a host driver: what must move to vfio along with a function (-IncludeIommuGroup).</summary>
+    public required string[] MustMove { get; init; }
+
+    /// <summary>Members that are no PCI function yet hold a host driver: nothing we can move, so the group stays not viable.</summary>
+    public required string[] ForeignBlockers { get; init; }
+
     /// <summary>One sentence per member that blocks the group, naming it and its driver.</summary>
     public required string[] Problems { get; init; }
 

@@ -32,9 +32,10 @@ public sealed class IommuGroupReader
         if (!directory.Exists) return null;
         var members = directory.EntryNames("devices");
         var devices = members.Select(_devices.Find).OfType<PciDevice>().ToArray();
-        var problems = devices.Select(ViabilityProblem).OfType<string>()
-            .Concat(members.Where(m => devices.All(d => d.Address != m)).Select(m => ForeignMemberProblem(directory, m)).OfType<string>())
-            .ToArray();
+        var mustMove = devices.Where(d => ViabilityProblem(d) is not null).ToArray();
+        var foreign = members.Where(m => devices.All(d => d.Address != m))
+            .Select(m => (Member: m, Problem: ForeignMemberProblem(directory, m))).Where(f => f.Problem is not null).ToArray();
+        var problems = mustMove.Select(d => ViabilityProblem(d)!).Concat(foreign.Select(f => f.Problem!)).ToArray();
         var vfioNode = Root.Resolve("/dev/vfio/" + directory.Name);
         return new IommuGroup
         {
@@ -43,6 +44,8 @@ public sealed class IommuGroupReader
             Devices = devices,
             IsViable = problems.Length == 0,
             Problems = problems,
+            MustMove = mustMove.Select(d => d.Address).ToArray(),
+            ForeignBlockers = foreign.Select(f => f.Member).ToArray(),
             Type = directory.String("type"),
             VfioDevicePath = File.Exists(vfioNode) ? "/dev/vfio/" + directory.Name : null,
             SysfsPath = GroupsPath + "/" + directory.Name,

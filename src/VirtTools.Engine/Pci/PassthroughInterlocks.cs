@@ -13,18 +13,18 @@ internal static class PassthroughInterlocks
     {
         var mounts = MountedFilesystems(root, function).ToList();
         if (mounts.Count > 0)
-            yield return new VirtToolsException("PassthroughInterlockMountedFilesystem", FailureKind.ResourceBusy,
+            yield return new VirtToolsException(PciErrors.InterlockMountedFilesystemId, FailureKind.ResourceBusy,
                 $"{function.Address} backs mounted filesystems ({string.Join(", ", mounts)}); detaching it from the host would pull them away.",
                 "Unmount them first (or pass -Force if you really mean to detach a disk controller that is in use).", function.Address);
 
         var route = DefaultRouteInterface(root, function);
         if (route is not null)
-            yield return new VirtToolsException("PassthroughInterlockDefaultRoute", FailureKind.ResourceBusy,
+            yield return new VirtToolsException(PciErrors.InterlockDefaultRouteId, FailureKind.ResourceBusy,
                 $"{function.Address} carries the default route (interface {route}); detaching it would cut this host off the network.",
                 "Move the default route to another interface first, or pass -Force from a console that does not depend on it.", function.Address);
 
         if (function.IsBootVga)
-            yield return new VirtToolsException("PassthroughInterlockBootVga", FailureKind.ResourceBusy,
+            yield return new VirtToolsException(PciErrors.InterlockBootVgaId, FailureKind.ResourceBusy,
                 $"{function.Address} is the boot VGA device (boot_vga = 1); the host console would go dark.",
                 "Pass through a secondary GPU, or pass -Force if the host runs headless.", function.Address);
     }

@@ -17,7 +17,7 @@ public sealed class PassthroughStateStore
     public PassthroughStateStore(SystemRoot root)
     {
         _root = root;
-        _file = new JsonRecordStore<PassthroughRecord>(root, SystemPath, r => r.Address, r => r.Problem(), "PassthroughStateCorrupt",
+        _file = new JsonRecordStore<PassthroughRecord>(root, SystemPath, r => r.Address, r => r.Problem(), PciErrors.PassthroughStateCorruptId,
             PciErrors.PassthroughRecordInvalidId, "Remove-PciPassthrough falls back to reprobing for a host driver");
     }
 

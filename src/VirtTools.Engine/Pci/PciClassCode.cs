@@ -9,6 +9,10 @@ public static class PciClassCode
     public static string? Format(int? classCode) =>
         classCode is int c and >= 0 and <= 0xffffff ? "0x" + c.ToString("x6", CultureInfo.InvariantCulture) : null;
 
+    /// <summary>The 24-bit value of a formatted class code ("0x060100" → 0x060100); null when there is none.</summary>
+    public static int? Parse(string? classCode) =>
+        classCode is { Length: 8 } && int.TryParse(classCode.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var c) ? c : null;
+
     /// <summary>Turns a filter into the hex prefix it stands for; false when it is not 2, 4 or 6 hex digits.</summary>
     public static bool TryParsePrefix(string? filter, out string prefix)
     {

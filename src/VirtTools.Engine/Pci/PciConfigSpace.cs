@@ -9,7 +9,8 @@ public sealed class PciConfigSpace
     private const int CommandOffset = 0x04, StatusOffset = 0x06, HeaderTypeOffset = 0x0E;
     private const int CapabilitiesPointerOffset = 0x34, InterruptLineOffset = 0x3C, InterruptPinOffset = 0x3D;
     private const int CommandIntxDisable = 1 << 10, StatusInterrupt = 1 << 3, StatusCapabilitiesList = 1 << 4;
-    private const int ExpressCapabilityId = 0x10;
+    private const int ExpressCapabilityId = 0x10, ExpressDeviceCapabilities = 0x04, DeviceCapabilitiesFlr = 1 << 28;
+    private const int ExtendedCapabilitiesStart = 0x100;
     /// <summary>Conventional PCI has 256 bytes of config space; PCI Express functions have 4096.</summary>
     public const int ConventionalSize = 256;
     private const int ExtendedSize = 4096;
@@ -79,19 +80,53 @@ public sealed class PciConfigSpace
         }
     }
 
-    /// <summary>Walks the capability list; null when the list runs into bytes that could not be read.</summary>
-    private bool? HasCapability(int id)
+    /// <summary>PCIe Device Capabilities bit 28 (lspci "FLReset+"); false without an Express capability, null when unreadable.</summary>
+    public bool? FunctionLevelReset => FindCapability(ExpressCapabilityId) switch
+    {
+        null => null,
+        < 0 => false,
+        int express => Dword(express + ExpressDeviceCapabilities) is uint capabilities ? (capabilities & DeviceCapabilitiesFlr) != 0 : null,
+    };
+
+    public uint? Dword(int offset) =>
+        Word(offset) is int low && Word(offset + 2) is int high ? (uint)low | ((uint)high << 16) : null;
+
+    /// <summary>
+    /// Where an extended capability (PCIe, 0x100 and up) starts; -1 when the function has none of that id, null when
+    /// the bytes were not readable (64 bytes without CAP_SYS_ADMIN: an absent capability is not a missing one).
+    /// </summary>
+    public int? FindExtendedCapability(int id)
+    {
+        if (IsPciExpress == false) return -1;
+        // A PCI Express function whose extended space could not be read (64 bytes without root, a short capture).
+        if (ReadableLength <= ExtendedCapabilitiesStart) return null;
+        int offset = ExtendedCapabilitiesStart;
+        // 960 headers of 4 bytes fill the extended space: more means a loop in garbage data.
+        for (int hops = 0; hops < 960 && offset >= ExtendedCapabilitiesStart; hops++)
+        {
+            if (Dword(offset) is not uint header) return null;
+            if (header is 0 or 0xffffffff) return -1;
+            if ((header & 0xffff) == id) return offset;
+            offset = (int)(header >> 20) & 0xffc;
+        }
+        return -1;
+    }
+
+    private bool? HasCapability(int id) => FindCapability(id) is int offset ? offset >= 0 : null;
+
+    /// <summary>Walks the capability list: the capability's offset, -1 when absent, null when the list runs into bytes that could not be read.</summary>
+    private int? FindCapability(int id)
     {
         if (Word(StatusOffset) is not int status) return null;
-        if ((status & StatusCapabilitiesList) == 0) return false;
+        if ((status & StatusCapabilitiesList) == 0) return -1;
         var pointer = Byte(CapabilitiesPointerOffset) & 0xfc;
         // 48 capabilities fill the 192 bytes after the header: more means a loop in garbage data.
         for (int hops = 0; hops < 48 && pointer is >= 0x40; hops++)
         {
             if (Byte(pointer.Value) is not int capability || Byte(pointer.Value + 1) is not int next) return null;
-            if (capability == id) return true;
+            if (capability == id) return pointer.Value;
             pointer = next & 0xfc;
         }
-        return pointer is null ? null : false;
+        return pointer is null ? null : -1;
     }
 }

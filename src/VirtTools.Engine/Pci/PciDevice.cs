@@ -76,6 +76,12 @@ public sealed class PciDevice
     /// <summary>reset_method in the kernel's order ("flr", "bus"); null on kernels before 5.15; empty when reset is disabled.</summary>
     public string[]? ResetMethods { get; init; }
 
+    /// <summary>PCIe Function Level Reset (DevCap bit 28); null when config space does not show it (64 bytes without root).</summary>
+    public bool? FunctionLevelReset { get; init; }
+
+    /// <summary>boot_vga: the firmware's console device. Null when the attribute is absent (only VGA-class functions have it).</summary>
+    public bool? BootVga { get; init; }
+
     /// <summary>A PCI-to-PCI or CardBus bridge (header type 1 or 2). Host and ISA bridges are ordinary functions.</summary>
     public bool IsBridge { get; init; }
 

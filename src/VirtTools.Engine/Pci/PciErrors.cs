@@ -13,6 +13,15 @@ public static class PciErrors
     public const string IommuGroupNotFoundId = "IommuGroupNotFound";
     public const string DriverNameInvalidId = "PciDriverNameInvalid";
     public const string PassthroughRecordInvalidId = "PassthroughRecordInvalid";
+    public const string PassthroughStateCorruptId = "PassthroughStateCorrupt";
+    public const string DriverNotLoadedId = "DriverNotLoaded";
+    public const string DeviceInUseId = "PciDeviceInUse";
+    public const string BindFailedId = "BindFailed";
+    public const string IommuGroupNotViableId = "IommuGroupNotViable";
+    public const string IommuNotEnabledId = "IommuNotEnabled";
+    public const string InterlockMountedFilesystemId = "PassthroughInterlockMountedFilesystem";
+    public const string InterlockDefaultRouteId = "PassthroughInterlockDefaultRoute";
+    public const string InterlockBootVgaId = "PassthroughInterlockBootVga";
 
     public static VirtToolsException DeviceNotFound(string input) => new(DeviceNotFoundId, FailureKind.NotFound,
         $"No PCI function '{input}' exists under /sys/bus/pci/devices.",
@@ -55,7 +64,7 @@ public static class PciErrors
         "Nothing was written. Such a name cannot go into a sysfs path or a modprobe.d line safely; check the device and its driver.", address);
 
     /// <summary>Said once when /sys/kernel/iommu_groups is empty: every group question has the same answer.</summary>
-    public const string IommuOffWarning =
+    public static readonly string IommuOffWarning =
         "No IOMMU groups exist under /sys/kernel/iommu_groups: the IOMMU is off or absent, so no function can be passed through with vfio. " +
         "Enable VT-d or AMD-Vi in the firmware and boot with intel_iommu=on (Intel) or amd_iommu=on (AMD).";
 }

@@ -36,7 +36,7 @@ public sealed class PciPassthrough
     {
         PassthroughRecord.RequireDriverName(driver);
         var target = RequireFunction(address);
-        if (BridgeKind(target) is { } bridge) throw PciErrors.BridgeNotPassable(target.Address, bridge);
+        if (PciBridgeKind.Of(target.ClassCode, target.IsBridge) is { } bridge) throw PciErrors.BridgeNotPassable(target.Address, bridge);
         var warnings = new List<string>();
 
         if (target.IommuGroup is null)
@@ -46,7 +46,7 @@ public sealed class PciPassthrough
             warnings.Add(off.Message + " Going on because of -Force; the kernel may still refuse the bind.");
         }
         if (!_root.Exists("/sys/bus/pci/drivers/" + driver))
-            throw new VirtToolsException("DriverNotLoaded", FailureKind.NotInstalled,
+            throw new VirtToolsException(PciErrors.DriverNotLoadedId, FailureKind.NotInstalled,
                 $"The {driver} driver is not loaded, so {target.Address} cannot be handed to it.",
                 $"Load it with 'modprobe {driver}' (add it to /etc/modules-load.d to load it at boot), then try again.", target.Address);
 
@@ -122,7 +122,7 @@ public sealed class PciPassthrough
                 if (holders.Count > 0)
                 {
                     var who = string.Join(", ", holders.Select(h => $"{h.Name} (pid {h.ProcessId})"));
-                    var inUse = new VirtToolsException("PciDeviceInUse", FailureKind.ResourceBusy,
+                    var inUse = new VirtToolsException(PciErrors.DeviceInUseId, FailureKind.ResourceBusy,
                         $"/dev/vfio/{group} is held open by {who}: {function.Address} is in use by a guest or a vfio application.",
                         "Shut the VM (or application) down first, or pass -Force to take the device away from it.", function.Address);
                     if (!force) throw inUse;
@@ -161,6 +161,8 @@ public sealed class PciPassthrough
             var move = plan.Moves[i];
             started.Add(move);
             var step = move.Writes[0].ToString();
+            // Opened before the writes, so only what the kernel says from here on is read back on failure.
+            using var kernelLog = KernelLog.OpenAtEnd(_root);
             try
             {
                 foreach (var write in move.Writes)
@@ -179,15 +181,30 @@ public sealed class PciPassthrough
                 var rollback = RollBack(started);
                 if (e is OperationCanceledException) throw new OperationCanceledException($"Stopped; {rollback}", e, cancellation);
                 if (e is not VirtToolsException failure) throw;
-                throw new VirtToolsException(failure.ErrorId == "PermissionDenied" ? "PermissionDenied" : "BindFailed",
-                    failure.ErrorId == "PermissionDenied" ? FailureKind.PermissionDenied : FailureKind.DeviceError,
-                    $"Moving {move.Address} to {move.ToDriver ?? "its host driver"} failed at '{step}': {failure.Message} {rollback}",
+                throw new VirtToolsException(failure.ErrorId == SysfsErrors.PermissionDeniedId ? SysfsErrors.PermissionDeniedId : PciErrors.BindFailedId,
+                    failure.ErrorId == SysfsErrors.PermissionDeniedId ? FailureKind.PermissionDenied : FailureKind.DeviceError,
+                    $"Moving {move.Address} to {move.ToDriver ?? "its host driver"} failed at '{step}': {failure.Message}{KernelSaid(kernelLog, move.Address)} {rollback}",
                     failure.RecommendedAction ?? "See the kernel log (dmesg) for what the driver said.", move.Address, failure);
             }
         }
 
         _store.Commit(plan.RecordsAfter, plan.RemovedRecords, plan.ModprobeFiles.Keys.Select(ModprobePersistence.StubDriverOf).ToList());
     }
+
+    /// <summary>
+    /// The kernel's own lines about the function since the move began (" The kernel said: ..."), or empty. Bounded:
+    /// a flood of unrelated messages costs at most a few hundred records, and at most the last few lines are quoted.
+    /// </summary>
+    internal static string KernelSaid(KernelLog? log, string address)
+    {
+        if (log is null) return "";
+        var lines = log.Records(KernelLogRecords, KernelLogBytes).Where(r => r.Mentions(address))
+            .Select(r => r.Message.Length > KernelLineChars ? r.Message[..KernelLineChars] + "..." : r.Message)
+            .TakeLast(KernelLogLinesQuoted).ToList();
+        return lines.Count == 0 ? "" : $" The kernel said: {string.Join(" | ", lines)}.";
+    }
+
+    private const int KernelLogRecords = 512, KernelLogBytes = 256 * 1024, KernelLogLinesQuoted = 8, KernelLineChars = 300;
 
     /// <summary>The function's state as sysfs shows it now; null when it is gone.</summary>
     internal PassthroughFunction? Function(string address) => PassthroughFunction.Read(_root, address);
@@ -200,7 +217,7 @@ public sealed class PciPassthrough
             var driver = Function(move.Address)?.Driver;
             if (driver == move.ToDriver) return;
             if (clock.Elapsed >= BindTimeout)
-                throw new VirtToolsException("BindFailed", FailureKind.DeviceError,
+                throw new VirtToolsException(PciErrors.BindFailedId, FailureKind.DeviceError,
                     $"After the writes, {move.Address} is {(driver is null ? "bound to no driver" : "on " + driver)}, not {move.ToDriver} (waited {BindTimeout.TotalSeconds:0.#} s): the kernel accepted the probe but {move.ToDriver} did not take the device.",
                     $"See dmesg for why {move.ToDriver} rejected it (a bridge, no IOMMU group, a vfio-pci ids= clash).", move.Address);
             int percent = (int)(100 * (index + Math.Min(1.0, clock.Elapsed / BindTimeout)) / count);
@@ -252,15 +269,6 @@ public sealed class PciPassthrough
             .Select(line => line.Reason);
     }
 
-    /// <summary>What kind of bridge the function is, by class (host 06 00, ISA 06 01) or header type; null for an endpoint.</summary>
-    private static string? BridgeKind(PassthroughFunction function) => (function.ClassCode >> 8) switch
-    {
-        0x0600 => "a host bridge",
-        0x0601 => "an ISA bridge (the LPC controller: firmware, keyboard controller, TPM, clocks)",
-        _ when function.IsBridge => "a PCI bridge",
-        _ => null,
-    };
-
     /// <summary>
     /// Group members that keep the group from being viable (the rule in VfioGroupViability, as Get-IommuGroup judges
     /// it). A member that is no PCI function cannot be moved with the group, so one on a host driver is a refusal.
@@ -284,13 +292,13 @@ public sealed class PciPassthrough
     }
 
     private static VirtToolsException ForeignMemberBlocks(PassthroughFunction target, string member, string driver) =>
-        new("IommuGroupNotViable", FailureKind.ResourceUnavailable,
+        new(PciErrors.IommuGroupNotViableId, FailureKind.ResourceUnavailable,
             $"IOMMU group {target.IommuGroup} of {target.Address} is not viable: {member} (not a PCI function) is bound to {driver}, and only PCI functions can be moved with the group.",
             $"Unbind {member} from {driver} (echo {member} > /sys/bus/*/drivers/{driver}/unbind), or move the card to a slot with its own group.",
             target.Address);
 
     private static VirtToolsException GroupNotViable(PassthroughFunction target, IReadOnlyList<PassthroughFunction> blockers, string driver) =>
-        new("IommuGroupNotViable", FailureKind.ResourceUnavailable,
+        new(PciErrors.IommuGroupNotViableId, FailureKind.ResourceUnavailable,
             $"IOMMU group {target.IommuGroup} of {target.Address} is not viable: {string.Join(", ", blockers.Select(b => $"{b.Address} is on {b.Driver}"))}. vfio hands out whole groups only.",
             $"Add -IncludeIommuGroup to hand {string.Join(", ", blockers.Select(b => b.Address))} to {driver} too, or move the card to a slot with its own group.",
             target.Address);
@@ -301,7 +309,7 @@ public sealed class PciPassthrough
         var option = cpuInfo.Contains("AuthenticAMD", StringComparison.Ordinal) ? "amd_iommu=on"
             : cpuInfo.Contains("GenuineIntel", StringComparison.Ordinal) ? "intel_iommu=on" : "intel_iommu=on (Intel) or amd_iommu=on (AMD)";
         var cmdline = _root.ReadText("/proc/cmdline")?.Trim();
-        return new VirtToolsException("IommuNotEnabled", FailureKind.NotEnabled,
+        return new VirtToolsException(PciErrors.IommuNotEnabledId, FailureKind.NotEnabled,
             $"{target.Address} has no IOMMU group: the IOMMU is off{(cmdline is null ? "" : $" (kernel command line: {cmdline})")}.",
             $"Enable VT-d/AMD-Vi in the firmware and add {option} iommu=pt to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub), then reboot.",
             target.Address);

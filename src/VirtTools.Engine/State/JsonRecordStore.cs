@@ -88,7 +88,7 @@ public sealed class JsonRecordStore<TRecord> where TRecord : class
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new VirtToolsException("PermissionDenied", FailureKind.PermissionDenied, $"Cannot change {SystemPath}: {e.Message}",
+            throw new VirtToolsException(Sysfs.SysfsErrors.PermissionDeniedId, FailureKind.PermissionDenied, $"Cannot change {SystemPath}: {e.Message}",
                 "Run as root (sudo).", SystemPath, e);
         }
     }

@@ -11,7 +11,8 @@ internal static partial class Libc
 {
     public const int ORdOnly = 0, OWrOnly = 1, ORdWr = 2, OCreat = 0x40, OExcl = 0x80, OCloexec = 0x80000;
     public const int LockExclusive = 2, LockNonBlocking = 4;
-    public const int EINTR = 4, ENOENT = 2, EAGAIN = 11, EACCES = 13, EPERM = 1, EEXIST = 17, ELOOP = 40;
+    public const int ONonBlock = 0x800, SeekEnd = 2;
+    public const int EINTR = 4, ENOENT = 2, EAGAIN = 11, EPIPE = 32, EACCES = 13, EPERM = 1, EEXIST = 17, ELOOP = 40;
 
     private static readonly bool Arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
 
@@ -33,6 +34,15 @@ internal static partial class Libc
 
     [LibraryImport("libc", EntryPoint = "readlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial nint ReadLinkAt(int directory, string path, byte* buffer, nint size);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static unsafe partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    public static partial long Seek(int fd, long offset, int whence);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     public static partial int Fsync(int fd);

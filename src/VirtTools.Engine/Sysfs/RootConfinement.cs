@@ -11,7 +11,7 @@ namespace VirtTools.Sysfs;
 /// </summary>
 public static class RootConfinement
 {
-    public const string PathOutsideRootId = "PathOutsideRoot";
+    public const string PathOutsideRootId = SysfsErrors.PathOutsideRootId;
 
     /// <summary>As the kernel's own limit (MAXSYMLINKS): more links than this in one walk is a loop.</summary>
     public const int MaxSymlinks = 40;

@@ -47,20 +47,20 @@ public static class SysfsWriter
         var what = $"Writing '{value}' to {systemPath} failed";
         return errno switch
         {
-            KernelErrno.EACCES or KernelErrno.EPERM => new KernelWriteException("PermissionDenied", FailureKind.PermissionDenied,
+            KernelErrno.EACCES or KernelErrno.EPERM => new KernelWriteException(SysfsErrors.PermissionDeniedId, FailureKind.PermissionDenied,
                 $"{what}: permission denied.",
                 Environment.IsPrivilegedProcess ? $"{systemPath} is read-only on this kernel." : "Run as root (sudo).",
                 systemPath, value, errno, e),
-            KernelErrno.ENOENT => new KernelWriteException("KernelAttributeNotFound", FailureKind.NotFound,
+            KernelErrno.ENOENT => new KernelWriteException(SysfsErrors.AttributeNotFoundId, FailureKind.NotFound,
                 $"{what}: this kernel has no such attribute.", "Check the kernel version and that the module providing it is loaded.",
                 systemPath, value, errno, e),
-            KernelErrno.EBUSY => new KernelWriteException("KernelAttributeBusy", FailureKind.ResourceBusy,
+            KernelErrno.EBUSY => new KernelWriteException(SysfsErrors.AttributeBusyId, FailureKind.ResourceBusy,
                 $"{what}: the kernel says the resource is busy (EBUSY).", "Release what holds it and try again.",
                 systemPath, value, errno, e),
-            KernelErrno.EINVAL or KernelErrno.ERANGE => new KernelWriteException("KernelValueRejected", FailureKind.InvalidArgument,
+            KernelErrno.EINVAL or KernelErrno.ERANGE => new KernelWriteException(SysfsErrors.ValueRejectedId, FailureKind.InvalidArgument,
                 $"{what}: the kernel rejected the value ({errno}).", "Check the value against the kernel documentation for this attribute.",
                 systemPath, value, errno, e),
-            _ => new KernelWriteException("KernelWriteFailed", FailureKind.OperationFailed,
+            _ => new KernelWriteException(SysfsErrors.WriteFailedId, FailureKind.OperationFailed,
                 $"{what}: {e.Message} ({errno}).", "See the kernel log (dmesg) for why the write was refused.",
                 systemPath, value, errno, e),
         };

@@ -20,6 +20,17 @@ public static class UsbIpErrors
     public const string ConnectionLostId = "UsbIpConnectionLost";
     public const string InvalidAllowedClientId = "UsbIpInvalidAllowedClient";
     public const string ExportRecordInvalidId = "UsbIpExportRecordInvalid";
+    public const string ExportStateCorruptId = "UsbIpExportStateCorrupt";
+    public const string DeviceNotFoundId = "UsbIpDeviceNotFound";
+    public const string DeviceNotAvailableId = "UsbIpDeviceNotAvailable";
+    public const string DeviceBusyId = "UsbIpDeviceBusy";
+    public const string DeviceErrorId = "UsbIpDeviceError";
+    public const string ServerErrorId = "UsbIpServerError";
+    public const string ServerTimeoutId = "UsbIpServerTimeout";
+    public const string ServerUnreachableId = "UsbIpServerUnreachable";
+    public const string PortInUseId = "UsbIpPortInUse";
+    public const string ListenFailedId = "UsbIpListenFailed";
+    public const string InvalidAddressId = "UsbIpInvalidAddress";
 
     /// <summary>The size of usbip-host's match_busid table (MAX_BUSID in stub_main.c).</summary>
     public const int MatchTableSize = 16;

@@ -61,7 +61,7 @@ public abstract class VirtToolsCmdlet : PSCmdlet
     {
         var root = SystemRoot;
         if (!root.IsLive && !Directory.Exists(root.Path))
-            ThrowFailure(new VirtToolsException("RootNotFound", FailureKind.NotFound,
+            ThrowFailure(new VirtToolsException(SysfsErrors.RootNotFoundId, FailureKind.NotFound,
                 $"The root folder '{root.Path}' does not exist.",
                 "Give -Root (or $env:VIRTTOOLS_ROOT) the folder that holds the captured sys/, proc/ and dev/ trees.", root.Path), Root);
     }

@@ -86,6 +86,7 @@ public sealed class HelpTests : IDisposable
     [InlineData("about_VirtTools", "VIRTTOOLS_ROOT")]
     [InlineData("about_VirtTools_HostProfile", "includeIommuGroup")]
     [InlineData("about_VirtTools_Testing", "New-VirtHostSandbox")]
+    [InlineData("about_VirtTools_Errors", "PciBridgeNotPassable")]
     public void About_topic_is_found(string topic, string mentions)
     {
         var text = _ps.Ok("param($t) Get-Help $t", new Dictionary<string, object?> { ["t"] = topic }).Single().ToString();

@@ -128,7 +128,7 @@ public static class UsbIpClient
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
-            throw new VirtToolsException("UsbIpServerTimeout", FailureKind.Timeout,
+            throw new VirtToolsException(UsbIpErrors.ServerTimeoutId, FailureKind.Timeout,
                 $"The USB/IP server {Describe(computerName, tcpPort)} did not answer within {timeout.TotalSeconds:0.#} seconds.",
                 "Check that the address is right and reachable (a firewall that drops packets looks like this), or give -TimeoutSec more time.",
                 computerName);
@@ -204,7 +204,7 @@ public static class UsbIpClient
                 "Check the route to the server (ip route get <address>)."),
             _ => ($"Cannot connect to {server}: {e.Message}.", $"Check that {computerName} is up and TCP port {tcpPort} is open."),
         };
-        return new VirtToolsException("UsbIpServerUnreachable", FailureKind.ConnectionError, message, action, computerName, e);
+        return new VirtToolsException(UsbIpErrors.ServerUnreachableId, FailureKind.ConnectionError, message, action, computerName, e);
     }
 
     private sealed class TcpImporter : IUsbIpImporter

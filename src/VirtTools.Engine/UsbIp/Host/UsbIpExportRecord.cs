@@ -28,6 +28,6 @@ public sealed record UsbIpExportRecord
         ?? (ProductId is null ? null : RecordField.HexId("productId", ProductId));
 
     public static JsonRecordStore<UsbIpExportRecord> Store(SystemRoot root) =>
-        new(root, SystemPath, r => r.BusId, r => r.Problem(), "UsbIpExportStateCorrupt", UsbIpErrors.ExportRecordInvalidId,
+        new(root, SystemPath, r => r.BusId, r => r.Problem(), UsbIpErrors.ExportStateCorruptId, UsbIpErrors.ExportRecordInvalidId,
             "Remove-UsbIpExport gives devices to whichever driver the kernel probes");
 }

@@ -13,22 +13,22 @@ public static class UsbIpReplyStatusMessages
         var device = busId is null ? "the device" : $"device {busId}";
         return status switch
         {
-            UsbIpReplyStatus.NotAvailable => new VirtToolsException("UsbIpDeviceNotAvailable", FailureKind.ResourceUnavailable,
+            UsbIpReplyStatus.NotAvailable => new VirtToolsException(UsbIpErrors.DeviceNotAvailableId, FailureKind.ResourceUnavailable,
                 $"The USB/IP server {server} would not give {device} to this client: it is not exported there, or this client is not on the server's allow-list.",
                 $"On {server}, check the export (Get-UsbIpExport) and that the server allows this client (Start-UsbIpServer -AllowedClient, virttools usbipd --allow).", busId),
-            UsbIpReplyStatus.DeviceBusy => new VirtToolsException("UsbIpDeviceBusy", FailureKind.ResourceBusy,
+            UsbIpReplyStatus.DeviceBusy => new VirtToolsException(UsbIpErrors.DeviceBusyId, FailureKind.ResourceBusy,
                 $"{Capitalize(device)} on {server} is already imported by another client.",
                 $"Detach it on the client that uses it (Disconnect-UsbIpDevice), or on {server} run Remove-UsbIpExport and Export-UsbIpDevice to reset a stale import.", busId),
-            UsbIpReplyStatus.DeviceError => new VirtToolsException("UsbIpDeviceError", FailureKind.DeviceError,
+            UsbIpReplyStatus.DeviceError => new VirtToolsException(UsbIpErrors.DeviceErrorId, FailureKind.DeviceError,
                 $"{Capitalize(device)} on {server} is in usbip-host's error state (usbip_status 3): its last connection broke.",
                 $"On {server}, unexport and export it again (Remove-UsbIpExport, Export-UsbIpDevice), or replug the device.", busId),
-            UsbIpReplyStatus.NoDevice => new VirtToolsException("UsbIpDeviceNotFound", FailureKind.NotFound,
+            UsbIpReplyStatus.NoDevice => new VirtToolsException(UsbIpErrors.DeviceNotFoundId, FailureKind.NotFound,
                 busId is null ? $"The USB/IP server {server} has no such device." : $"The USB/IP server {server} has no device {busId}.",
                 $"List what {server} exports with Get-UsbIpDevice -ComputerName {server}.", busId),
-            UsbIpReplyStatus.Error => new VirtToolsException("UsbIpServerError", FailureKind.OperationFailed,
+            UsbIpReplyStatus.Error => new VirtToolsException(UsbIpErrors.ServerErrorId, FailureKind.OperationFailed,
                 $"The USB/IP server {server} failed while handling the request for {device}.",
                 $"Look at the server's log on {server} (journalctl -u usbipd or virttools-usbipd).", busId),
-            _ => new VirtToolsException("UsbIpServerError", FailureKind.ProtocolError,
+            _ => new VirtToolsException(UsbIpErrors.ServerErrorId, FailureKind.ProtocolError,
                 $"The USB/IP server {server} answered with the unknown status {(uint)status} for {device}.",
                 $"Check that {server} runs a Linux-compatible USB/IP server.", busId),
         };

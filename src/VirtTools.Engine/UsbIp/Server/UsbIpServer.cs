@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using VirtTools.Diagnostics;
+using VirtTools.Sysfs;
 using VirtTools.UsbIp.Protocol;
 
 namespace VirtTools.UsbIp.Server;
@@ -100,7 +101,7 @@ public sealed class UsbIpServer : IAsyncDisposable
                 server.Listen();
                 break;
             }
-            catch (VirtToolsException e) when (options.TcpPort == 0 && e.ErrorId == "UsbIpPortInUse" && pick < PortPicks)
+            catch (VirtToolsException e) when (options.TcpPort == 0 && e.ErrorId == UsbIpErrors.PortInUseId && pick < PortPicks)
             {
                 server.CloseListeners();
             }
@@ -157,12 +158,12 @@ public sealed class UsbIpServer : IAsyncDisposable
             var endpoint = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
             throw e.SocketErrorCode switch
             {
-                SocketError.AddressAlreadyInUse => new VirtToolsException("UsbIpPortInUse", FailureKind.ResourceBusy,
+                SocketError.AddressAlreadyInUse => new VirtToolsException(UsbIpErrors.PortInUseId, FailureKind.ResourceBusy,
                     $"TCP port {port} is already in use on {address}: another USB/IP server (usbipd?) may be running.",
                     "Stop the other server (systemctl stop usbipd) or choose another -TcpPort / --port.", endpoint, e),
-                SocketError.AccessDenied => new VirtToolsException("PermissionDenied", FailureKind.PermissionDenied,
+                SocketError.AccessDenied => new VirtToolsException(SysfsErrors.PermissionDeniedId, FailureKind.PermissionDenied,
                     $"Not allowed to listen on {endpoint}.", "Run as root, or choose a TCP port above 1023.", endpoint, e),
-                _ => new VirtToolsException("UsbIpListenFailed", FailureKind.ResourceUnavailable,
+                _ => new VirtToolsException(UsbIpErrors.ListenFailedId, FailureKind.ResourceUnavailable,
                     $"Cannot listen on {endpoint}: {e.Message}.", "Check that the address belongs to this host (ip address).", endpoint, e),
             };
         }

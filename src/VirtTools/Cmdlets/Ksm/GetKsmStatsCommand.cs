@@ -74,7 +74,7 @@ public sealed class GetKsmStatsCommand : VirtToolsCmdlet
             WriteObject(process);
         }
         foreach (var literal in Wildcards.Literals(Name).Where(n => !matched.Contains(n)))
-            WriteFailure(new VirtToolsException("ProcessNotFound", FailureKind.NotFound,
+            WriteFailure(new VirtToolsException(KsmErrors.ProcessNotFoundId, FailureKind.NotFound,
                 $"No process named '{literal}' is running.", "Check the name with Get-Process (it is the command name, at most 15 characters).", literal), literal);
     }
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Net;
 using VirtTools.Diagnostics;
+using VirtTools.UsbIp;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Server;
 
@@ -60,6 +61,6 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
     }
 
     private static IPAddress ParseAddress(string text) => IPAddressText.Parse(text, out var problem)
-        ?? throw new VirtToolsException("UsbIpInvalidAddress", FailureKind.InvalidArgument, $"-Address {problem}.",
+        ?? throw new VirtToolsException(UsbIpErrors.InvalidAddressId, FailureKind.InvalidArgument, $"-Address {problem}.",
             "Give addresses of this host such as 0.0.0.0, ::, 127.0.0.1 or 192.0.2.10; leave -Address out to listen on loopback only.", text);
 }

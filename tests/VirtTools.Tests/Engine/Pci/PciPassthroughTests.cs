@@ -234,6 +234,28 @@ public sealed class PciPassthroughTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bind_that_fails_quotes_the_lines_the_kernel_logged_about_the_function_meanwhile()
+    {
+        var kmsg = _kernel.Tree.Resolve("/dev/kmsg");
+        _kernel.Tree.File("/dev/kmsg", "6,1,0,-;xhci_hcd 0000:00:01.0: logged before the move\n");
+        _kernel.Pci.DeferProbe(Xhci);
+        // The kernel's line is written while the probe is pending, as a driver's failing probe writes it.
+        var driverSpeaks = Task.Run(() =>
+        {
+            if (!_kernel.Pci.WaitForDeferredProbe(TimeSpan.FromSeconds(30))) return;
+            File.AppendAllText(kmsg, "3,2,5,-;vfio-pci: probe of 0000:00:01.0 failed with error -22\n SUBSYSTEM=pci\n DEVICE=+pci:0000:00:01.0\n" +
+                                     "6,3,6,-;e1000 0000:00:02.0: not about it\n");
+        });
+        var engine = new PciPassthrough(_kernel.Root) { BindTimeout = TimeSpan.FromSeconds(5) };
+        var error = Assert.Throws<VirtToolsException>(() => engine.Apply(engine.PlanSet(Xhci)));
+        await driverSpeaks.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("BindFailed", error.ErrorId);
+        Assert.Contains("The kernel said: vfio-pci: probe of 0000:00:01.0 failed with error -22.", error.Message);
+        Assert.DoesNotContain("logged before the move", error.Message);
+        Assert.DoesNotContain("not about it", error.Message);
+    }
+
+    [Fact]
     public void A_probe_that_binds_nothing_is_caught_by_the_wait_and_rolled_back()
     {
         _kernel.Pci.FailProbe("vfio-pci", KernelErrno.EINVAL);
