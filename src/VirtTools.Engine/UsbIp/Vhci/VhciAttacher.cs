@@ -104,12 +104,7 @@ public sealed class VhciAttacher
             var controllers = _reader.GetControllers();
             var ports = controllers.SelectMany(_reader.GetPorts).ToList();
             var free = ports.FirstOrDefault(p => p.Hub == hub && p.IsFree && !taken.Contains(p.Port));
-            if (free is null)
-            {
-                var ofHub = ports.Where(p => p.Hub == hub).ToList();
-                var perController = ofHub.GroupBy(p => p.ControllerIndex).Select(g => g.Count()).DefaultIfEmpty(0).Max();
-                throw VhciErrors.NoFree(hub, perController, controllers.Count, ofHub.Count(p => !p.IsFree || taken.Contains(p.Port)), busId);
-            }
+            if (free is null) throw VhciErrors.NoFree(VhciHubCapacity.Count(hub, ports), controllers.Count, busId);
             var controller = controllers.First(c => c.Index == free.ControllerIndex);
             var line = string.Create(CultureInfo.InvariantCulture,
                 $"{free.ControllerPort} {import.SocketFd} {device.DeviceId} {(uint)device.Speed}");

@@ -72,12 +72,7 @@ public sealed class VhciReader
         int? portCount = controllers.Count == 0 ? null
             : controllers[0].Layout == VhciLayout.Mainline ? Root.Directory(controllers[0].SysfsPath).Int("nports")
             : controllers.Sum(c => Root.Directory(c.SysfsPath).Int("nports") ?? 0);
-        return new VhciCapacity(controllers.Count, portCount,
-            ports.Count(p => p.Hub == VhciHub.HighSpeed),
-            ports.Count(p => p.Hub == VhciHub.SuperSpeed),
-            ports.Count(p => p.IsFree && p.Hub == VhciHub.HighSpeed),
-            ports.Count(p => p.IsFree && p.Hub == VhciHub.SuperSpeed),
-            ports.Count(p => p.IsInUse));
+        return VhciCapacity.Count(controllers, ports, portCount);
     }
 
     private UsbIpPort ToPort(VhciController controller, VhciStatusRow row)
