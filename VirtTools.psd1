@@ -29,6 +29,7 @@
         'Get-UsbDevice'
         'Get-UsbIpExport'
         'Get-UsbIpPort'
+        'Get-UsbIpCapacity'
         # USB/IP
         'Export-UsbIpDevice'
         'Remove-UsbIpExport'

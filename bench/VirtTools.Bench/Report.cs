@@ -87,6 +87,10 @@ public sealed class Report
         - **Profile**: `VirtHostConfigParser.Load` in the bench process on each hostile profile of the test suite
           (compiled in from tests/VirtTools.Tests/Engine/Config/HostileProfiles.cs), written to the temp folder;
           median and max of 5 runs after one warm-up, and the bytes one more run allocated on its thread.
+        - **Density**: 400 desktops importing one high-speed device each through `VhciAttacher`, one task each, all at
+          once, against the vhci double (Debian's captured build, then the build `Get-UsbIpCapacity -Desktops 400`
+          plans); then half leave while as many arrive; then all leave. Wall time per phase, ports given twice,
+          refusals by ErrorId, ports and records left beyond those there before.
         - **Codec**: BenchmarkDotNet (in-process toolchain, short job, MemoryDiagnoser); the floor copies the same
           number of bytes.
         """;

@@ -10,7 +10,7 @@ BeforeDiscovery {
     . "$PSScriptRoot/Common.ps1"
     Import-Module $ModuleManifest -Force
     $Covered = @(
-        'Get-UsbDevice', 'Get-UsbIpExport', 'Get-UsbIpPort'
+        'Get-UsbDevice', 'Get-UsbIpExport', 'Get-UsbIpPort', 'Get-UsbIpCapacity'
         'Export-UsbIpDevice', 'Remove-UsbIpExport', 'Get-UsbIpDevice', 'Start-UsbIpServer', 'Stop-UsbIpServer'
         'Connect-UsbIpDevice', 'Disconnect-UsbIpDevice'
         'Get-PciDevice', 'Get-PciIrqShare', 'Get-IommuGroup', 'Set-PciPassthrough', 'Remove-PciPassthrough'

@@ -39,8 +39,8 @@ public static class VirtHostProbe
             VhciHcdLoaded = VhciHcdLoaded(root),
             VhciControllers = vhci.Controllers,
             VhciPorts = vhci.PortCount,
-            VhciHighSpeedPorts = vhci.IsAvailable ? vhci.HighSpeedPorts : null,
-            VhciSuperSpeedPorts = vhci.IsAvailable ? vhci.SuperSpeedPorts : null,
+            VhciHighSpeedPorts = vhci.IsAvailable ? vhci.HighSpeed.Ports : null,
+            VhciSuperSpeedPorts = vhci.IsAvailable ? vhci.SuperSpeed.Ports : null,
             KsmAvailable = ksm is not null,
             KsmRun = ksm?.Run,
             KsmSavedBytes = ksm?.SavedBytes,
@@ -116,7 +116,7 @@ public static class VirtHostProbe
     /// osrelease, else the release in /proc/version ("Linux version 6.1.0-27-amd64 (debian-kernel@...) ..."): a tree
     /// captured by other tools often carries only the latter.
     /// </summary>
-    private static string? KernelRelease(SystemRoot root)
+    public static string? KernelRelease(SystemRoot root)
     {
         if (SysfsText.ReadValue(root.Resolve("/proc/sys/kernel/osrelease")) is { Length: > 0 } release) return release;
         var words = root.ReadText("/proc/version")?.Split(' ', 4, StringSplitOptions.RemoveEmptyEntries);

@@ -1,5 +1,7 @@
+using System.Globalization;
 using VirtTools.Ksm;
 using VirtTools.Sysfs;
+using VirtTools.UsbIp.Vhci;
 
 namespace VirtTools.Hypervisor;
 
@@ -9,13 +11,22 @@ namespace VirtTools.Hypervisor;
 /// </summary>
 public static class VirtHostValidator
 {
-    public static IEnumerable<VirtHostCheck> Run(SystemRoot root, IReadOnlyCollection<string>? areas = null)
+    /// <summary>
+    /// Warn when fewer ports of a speed are free: half of the kernel's default build (CONFIG_USBIP_VHCI_HC_PORTS 8,
+    /// one controller), so a default build warns once half its ports are used and a large one well before it is full.
+    /// </summary>
+    public const int DefaultMinimumFreePorts = 4;
+
+    /// <param name="minimumFreePorts">USBIP: a speed with fewer free vhci_hcd ports than this is a warning.</param>
+    public static IEnumerable<VirtHostCheck> Run(SystemRoot root, IReadOnlyCollection<string>? areas = null,
+        int minimumFreePorts = DefaultMinimumFreePorts)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(minimumFreePorts);
         bool Wanted(string area) => areas is null || areas.Count == 0 || areas.Contains(area, StringComparer.OrdinalIgnoreCase);
         var checks = new List<VirtHostCheck>();
         if (Wanted("KVM")) checks.AddRange(Kvm(root));
         if (Wanted("IOMMU")) checks.AddRange(Iommu(root));
-        if (Wanted("USBIP")) checks.AddRange(UsbIp(root));
+        if (Wanted("USBIP")) checks.AddRange(UsbIp(root, minimumFreePorts));
         if (Wanted("KSM")) checks.Add(Ksm(root));
         return checks;
     }
@@ -100,7 +111,7 @@ public static class VirtHostValidator
             : Check("IOMMU groups", CheckResult.Warn, "/sys/kernel/iommu_groups is empty: no device can be handed to vfio-pci.", hint);
     }
 
-    private static IEnumerable<VirtHostCheck> UsbIp(SystemRoot root)
+    private static IEnumerable<VirtHostCheck> UsbIp(SystemRoot root, int minimumFreePorts)
     {
         VirtHostCheck Check(string name, CheckResult result, string message, string? hint = null) => new("USBIP", name, result, message, hint, root.Path);
         yield return VirtHostProbe.UsbIpHostLoaded(root)
@@ -109,6 +120,18 @@ public static class VirtHostValidator
         yield return VirtHostProbe.VhciHcdLoaded(root)
             ? Check("vhci-hcd loaded", CheckResult.Pass, "The vhci-hcd driver is loaded: remote devices can be attached.")
             : Check("vhci-hcd loaded", CheckResult.Warn, "The vhci-hcd driver is not loaded: Connect-UsbIpDevice cannot attach devices.", "modprobe vhci-hcd");
+        var vhci = new VhciReader(root).GetCapacity();
+        if (!vhci.IsAvailable) yield break;
+        foreach (var hub in new[] { vhci.HighSpeed, vhci.SuperSpeed })
+        {
+            var name = $"vhci_hcd {hub.Hub} ports free";
+            var counts = string.Create(CultureInfo.InvariantCulture,
+                $"{hub.Free} of {hub.Ports} {hub.Hub} vhci_hcd ports are free ({hub.InUse} in use; warning under {minimumFreePorts})");
+            yield return hub.Free >= minimumFreePorts
+                ? Check(name, CheckResult.Pass, counts + ".")
+                : Check(name, CheckResult.Warn, counts + ": Connect-UsbIpDevice fails with VhciNoFreePort once none is left.",
+                    "Detach what is no longer used (Get-UsbIpPort -InUse | Disconnect-UsbIpDevice); Get-UsbIpCapacity -Desktops N says what build a target needs.");
+        }
     }
 
     private static VirtHostCheck Ksm(SystemRoot root) => KsmReader.IsAvailable(root)

@@ -390,6 +390,15 @@ public sealed class SandboxUsbIp
 
     private sealed record PortLocation(string Path, string[] Lines, int Index)
     {
-        public void Save() => File.WriteAllText(Path, string.Join('\n', Lines) + "\n");
+        /// <summary>
+        /// Replaces the status file whole, as a read of the kernel's sees one consistent table: an attacher reading
+        /// it while another attaches must never see it half written.
+        /// </summary>
+        public void Save()
+        {
+            var next = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "." + System.IO.Path.GetFileName(Path) + ".next");
+            File.WriteAllText(next, string.Join('\n', Lines) + "\n");
+            File.Move(next, Path, overwrite: true);
+        }
     }
 }

@@ -50,7 +50,7 @@ public sealed class VhciAttacher
             SysfsWriter.Write(Root, controller.DetachPath, controller.ControllerPort(port).ToString(CultureInfo.InvariantCulture));
             throw VhciErrors.RecordNotWritten(Root.Resolve(VhciPortRecord.WriteDirectory) + "/" + controller.RecordFileName(port), busId, e);
         }
-        return await SettleAsync(port, cancellation).ConfigureAwait(false);
+        return await SettleAsync(controller, port, cancellation).ConfigureAwait(false);
     }
 
     /// <summary>The port <paramref name="port"/> when a device is attached to it; the failure that says why not otherwise.</summary>
@@ -102,14 +102,9 @@ public sealed class VhciAttacher
         while (true)
         {
             var controllers = _reader.GetControllers();
-            var ports = controllers.SelectMany(_reader.GetPorts).ToList();
+            var ports = controllers.SelectMany(_reader.GetPortStates).ToList();
             var free = ports.FirstOrDefault(p => p.Hub == hub && p.IsFree && !taken.Contains(p.Port));
-            if (free is null)
-            {
-                var ofHub = ports.Where(p => p.Hub == hub).ToList();
-                var perController = ofHub.GroupBy(p => p.ControllerIndex).Select(g => g.Count()).DefaultIfEmpty(0).Max();
-                throw VhciErrors.NoFree(hub, perController, controllers.Count, ofHub.Count(p => !p.IsFree || taken.Contains(p.Port)), busId);
-            }
+            if (free is null) throw VhciErrors.NoFree(VhciHubCapacity.Count(hub, ports), controllers.Count, busId);
             var controller = controllers.First(c => c.Index == free.ControllerIndex);
             var line = string.Create(CultureInfo.InvariantCulture,
                 $"{free.ControllerPort} {import.SocketFd} {device.DeviceId} {(uint)device.Speed}");
@@ -130,12 +125,12 @@ public sealed class VhciAttacher
     }
 
     /// <summary>The port as the kernel shows it once the new device is through its reset (sta 6), or after a short wait.</summary>
-    private async Task<UsbIpPort> SettleAsync(int port, CancellationToken cancellation)
+    private async Task<UsbIpPort> SettleAsync(VhciController controller, int port, CancellationToken cancellation)
     {
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            var current = _reader.GetPorts().First(p => p.Port == port);
+            var current = _reader.GetPorts(controller).First(p => p.Port == port);
             if (current.Status != UsbIpPortStatus.NotAssigned || waited.Elapsed >= SettleTimeout || cancellation.IsCancellationRequested) return current;
             await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
         }

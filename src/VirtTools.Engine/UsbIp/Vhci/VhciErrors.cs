@@ -22,11 +22,11 @@ public static class VhciErrors
     /// the vhci-hcd module (the kernel refused to turn them into module parameters), so the fix is fewer imports or
     /// a module built with more.
     /// </summary>
-    public static VirtToolsException NoFree(VhciHub hub, int portsPerController, int controllers, int inUse, string busId)
+    public static VirtToolsException NoFree(VhciHubCapacity hub, int controllers, string busId)
     {
-        var kind = hub == VhciHub.SuperSpeed ? "SuperSpeed (USB 3)" : "high-speed (USB 2)";
+        var kind = hub.Hub == VhciHub.SuperSpeed ? "SuperSpeed (USB 3)" : "high-speed (USB 2)";
         var message = string.Create(CultureInfo.InvariantCulture,
-            $"No free {kind} vhci_hcd port for device {busId}: all {portsPerController * controllers} are in use ({controllers} controller{(controllers == 1 ? "" : "s")} × {portsPerController} {kind} ports; {inUse} in use).");
+            $"No free {kind} vhci_hcd port for device {busId}: all {hub.Ports} are in use ({controllers} controller{(controllers == 1 ? "" : "s")} × {hub.PortsPerController} {kind} ports; {hub.Ports - hub.Free} not free, {hub.InUse} of them with a device attached).");
         return new VirtToolsException(NoFreePort, FailureKind.LimitExceeded, message,
             "Detach devices you no longer need (Get-UsbIpPort -InUse | Disconnect-UsbIpDevice). For more ports, the vhci-hcd module must be built with "
             + "larger CONFIG_USBIP_VHCI_HC_PORTS (ports per hub, at most 15) and CONFIG_USBIP_VHCI_NR_HCS (controllers, at most 128): "

@@ -55,7 +55,14 @@ public sealed class VhciReader
 
     /// <summary>The ports one controller's status file lists.</summary>
     public IEnumerable<UsbIpPort> GetPorts(VhciController controller) =>
-        VhciStatusRow.Parse(Root.ReadText(controller.StatusPath)).Select(row => ToPort(controller, row));
+        VhciStatusRow.Parse(Root.ReadText(controller.StatusPath)).Select(row => ToPort(controller, row, withRecord: true));
+
+    /// <summary>
+    /// The ports one controller's status file lists, without their attach records (no remote end): all that choosing
+    /// a free port needs, and one file read per controller instead of one more per attached device.
+    /// </summary>
+    public IEnumerable<UsbIpPort> GetPortStates(VhciController controller) =>
+        VhciStatusRow.Parse(Root.ReadText(controller.StatusPath)).Select(row => ToPort(controller, row, withRecord: false));
 
     /// <summary>The first free port on a hub across all controllers, as <c>usbip attach</c> picks it; null when all are taken.</summary>
     public UsbIpPort? FindFreePort(VhciHub hub) => GetPorts().FirstOrDefault(p => p.Hub == hub && p.IsFree);
@@ -72,20 +79,15 @@ public sealed class VhciReader
         int? portCount = controllers.Count == 0 ? null
             : controllers[0].Layout == VhciLayout.Mainline ? Root.Directory(controllers[0].SysfsPath).Int("nports")
             : controllers.Sum(c => Root.Directory(c.SysfsPath).Int("nports") ?? 0);
-        return new VhciCapacity(controllers.Count, portCount,
-            ports.Count(p => p.Hub == VhciHub.HighSpeed),
-            ports.Count(p => p.Hub == VhciHub.SuperSpeed),
-            ports.Count(p => p.IsFree && p.Hub == VhciHub.HighSpeed),
-            ports.Count(p => p.IsFree && p.Hub == VhciHub.SuperSpeed),
-            ports.Count(p => p.IsInUse));
+        return VhciCapacity.Count(controllers, ports, portCount);
     }
 
-    private UsbIpPort ToPort(VhciController controller, VhciStatusRow row)
+    private UsbIpPort ToPort(VhciController controller, VhciStatusRow row, bool withRecord)
     {
         var status = Enum.IsDefined(typeof(UsbIpPortStatus), row.StatusCode) ? (UsbIpPortStatus?)row.StatusCode : null;
         // A record outlives a crash of whoever wrote it; only an attached port's record describes its device.
         var port = controller.PortBase + row.Port;
-        var record = status == UsbIpPortStatus.InUse ? VhciPortRecord.Read(Root, controller.RecordFileName(port)) : null;
+        var record = withRecord && status == UsbIpPortStatus.InUse ? VhciPortRecord.Read(Root, controller.RecordFileName(port)) : null;
         return new UsbIpPort
         {
             Controller = controller.Name,

@@ -13,7 +13,12 @@ public sealed class TestVirtHostCommand : VirtToolsCmdlet
     [ValidateSet("KVM", "IOMMU", "USBIP", "KSM")]
     public string[] Area { get; set; } = Array.Empty<string>();
 
+    /// <summary>USBIP: warn when fewer vhci_hcd ports of a speed are free.</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int MinimumFreePorts { get; set; } = VirtHostValidator.DefaultMinimumFreePorts;
+
     protected override void BeginProcessing() => RequireRoot();
 
-    protected override void ProcessRecord() => WriteObject(VirtHostValidator.Run(SystemRoot, Area), enumerateCollection: true);
+    protected override void ProcessRecord() => WriteObject(VirtHostValidator.Run(SystemRoot, Area, MinimumFreePorts), enumerateCollection: true);
 }

@@ -94,7 +94,53 @@ public sealed class VirtHostValidatorTests
     public void An_area_filter_keeps_only_that_area()
     {
         var checks = VirtHostValidator.Run(new SystemRoot(CapturedFixture.Shared), new[] { "usbip" }).ToList();
-        Assert.Equal(2, checks.Count);
+        Assert.Equal(4, checks.Count);
         Assert.All(checks, c => Assert.Equal("USBIP", c.Area));
     }
+
+    [Fact]
+    public void Free_vhci_ports_of_each_speed_at_or_over_the_threshold_pass()
+    {
+        // The capture: 120 high-speed ports free, 119 SuperSpeed (one holds the imported disk).
+        var checks = VirtHostValidator.Run(new SystemRoot(CapturedFixture.Shared), new[] { "USBIP" }, minimumFreePorts: 119).ToList();
+        Assert.Equal(CheckResult.Pass, Check(checks, "vhci_hcd HighSpeed ports free").Result);
+        var super = Check(checks, "vhci_hcd SuperSpeed ports free");
+        Assert.Equal(CheckResult.Pass, super.Result);
+        Assert.StartsWith("119 of 120 SuperSpeed vhci_hcd ports are free (1 in use", super.Message);
+    }
+
+    [Fact]
+    public void Fewer_free_vhci_ports_of_a_speed_than_the_threshold_warn_for_that_speed_only()
+    {
+        var checks = VirtHostValidator.Run(new SystemRoot(CapturedFixture.Shared), new[] { "USBIP" }, minimumFreePorts: 120).ToList();
+        Assert.Equal(CheckResult.Pass, Check(checks, "vhci_hcd HighSpeed ports free").Result);
+        var super = Check(checks, "vhci_hcd SuperSpeed ports free");
+        Assert.Equal(CheckResult.Warn, super.Result);
+        Assert.Contains("VhciNoFreePort", super.Message);
+        Assert.Contains("Get-UsbIpCapacity", super.Hint);
+    }
+
+    [Fact]
+    public void The_default_threshold_is_half_the_kernels_default_build()
+    {
+        using var kernel = VirtTools.Tests.KernelDouble.KernelDouble.OnEmptyTree();
+        kernel.Usb.AddVhci(controllers: 1, portsPerHub: 8);
+        for (int port = 0; port < 5; port++) kernel.Write("/sys/devices/platform/vhci_hcd.0/attach", $"{port} 7 65537 3");
+        var checks = VirtHostValidator.Run(kernel.Root, new[] { "USBIP" }).ToList();
+        Assert.Equal(4, VirtHostValidator.DefaultMinimumFreePorts);
+        Assert.Equal(CheckResult.Warn, Check(checks, "vhci_hcd HighSpeed ports free").Result); // 3 free
+        Assert.Equal(CheckResult.Pass, Check(checks, "vhci_hcd SuperSpeed ports free").Result); // 8 free
+    }
+
+    [Fact]
+    public void Without_vhci_hcd_there_is_no_free_port_check()
+    {
+        using var tree = new TemporaryTree().Directory("/sys/devices/platform/serial8250");
+        var checks = VirtHostValidator.Run(new SystemRoot(tree.Path), new[] { "USBIP" }).ToList();
+        Assert.DoesNotContain(checks, c => c.Name.StartsWith("vhci_hcd ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_negative_threshold_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => VirtHostValidator.Run(new SystemRoot(CapturedFixture.Shared), null, -1).ToList());
 }

@@ -104,7 +104,9 @@ public sealed class VhciReaderTests
     public void Capacity_counts_controllers_nports_and_free_ports_per_hub()
     {
         var capacity = Captured.GetCapacity();
-        Assert.Equal(new VhciCapacity(8, 240, 120, 120, 120, 119, 1), capacity);
+        Assert.Equal(new VhciCapacity(8, 240,
+            new VhciHubCapacity(VhciHub.HighSpeed, Ports: 120, InUse: 0, Free: 120, PortsPerController: 15),
+            new VhciHubCapacity(VhciHub.SuperSpeed, Ports: 120, InUse: 1, Free: 119, PortsPerController: 15)), capacity);
         Assert.True(capacity.IsAvailable);
     }
 
