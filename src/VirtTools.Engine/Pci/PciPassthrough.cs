@@ -54,6 +54,9 @@ public sealed class PciPassthrough
         if (target.Driver != driver)
         {
             var blockers = GroupBlockers(target).ToList();
+            // The host needs its host and ISA bridges: a group that holds one on its driver cannot go to vfio whole.
+            if (includeIommuGroup && blockers.FirstOrDefault(b => PciBridgeKind.Of(b.ClassCode, b.IsBridge) is not null) is { } hostBridge)
+                throw PciErrors.BridgeNotPassable(hostBridge.Address, PciBridgeKind.Of(hostBridge.ClassCode, hostBridge.IsBridge)!);
             if (blockers.Count > 0 && includeIommuGroup) moving.AddRange(blockers);
             else if (blockers.Count > 0)
             {

@@ -10,7 +10,7 @@ boot_guest() { # boot_guest VMLINUZ INITRD SERIALLOG OUTDISK APPEND-EXTRA
     -nographic -no-reboot -nic none -vga none
     -device intel-iommu,intremap=on,caching-mode=on
     -kernel "$vmlinuz" -initrd "$initrd"
-    -append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 mitigations=off $extra"
+    -append "console=ttyS0 intel_iommu=on no_timer_check panic=-1 loglevel=4 mitigations=off $extra"
     -device qemu-xhci,id=xhci
     -device usb-kbd,bus=xhci.0,port=1
     -device usb-tablet,bus=xhci.0,port=2

@@ -132,6 +132,17 @@ public sealed class PciPassthroughTests : IDisposable
     }
 
     [Fact]
+    public void IncludeIommuGroup_refuses_a_group_whose_ISA_bridge_is_on_its_driver_and_moves_nothing()
+    {
+        _kernel.Pci.AddDriver("lpc_ich", "8086:2918").Bind("0000:00:1f.0", "lpc_ich");
+        var error = Assert.Throws<VirtToolsException>(() => Set(Sata, include: true));
+        Assert.Equal("PciBridgeNotPassable", error.ErrorId);
+        Assert.Equal("0000:00:1f.0", error.Target);
+        Assert.Equal("lpc_ich", _kernel.Pci.DriverOf("0000:00:1f.0"));
+        Assert.Null(_kernel.Pci.DriverOf(Sata));
+    }
+
+    [Fact]
     public void A_function_backing_a_mounted_filesystem_is_refused_without_Force()
     {
         _kernel.Tree.File("/proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw");
