@@ -97,6 +97,7 @@ finally {
 
 # ---- nothing left behind
 Assert-Lab (Wait-Lab { @(Get-LabVhciRow | Where-Object { $_[2] -ne '004' }).Count -eq 0 } 60) 'kernel: every port is free again (004)'
+Assert-Lab (Wait-Lab { @(Get-LabImportedUsbDevice).Count -eq 0 } 60) 'kernel: no USB device left on a vhci_hcd bus (the half-enumerated ones removed)'
 Assert-LabEqual $nports @(Get-UsbIpPort -Free).Count 'Get-UsbIpPort -Free counts every port'
 $records = if ([IO.Directory]::Exists('/run/vhci_hcd')) { @([IO.Directory]::GetFiles('/run/vhci_hcd')).Count } else { 0 }
 Assert-LabEqual 0 $records 'no attach record left in /run/vhci_hcd'
