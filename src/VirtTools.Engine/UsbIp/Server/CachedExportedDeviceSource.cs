@@ -98,6 +98,8 @@ public sealed class CachedExportedDeviceSource : IExportedDeviceSource, IDisposa
     /// </summary>
     private Reading Refill(bool listening)
     {
+        // The generation is taken before sysfs is read: a uevent that arrives during the read makes the next request
+        // read again.
         var generation = Interlocked.Read(ref _generation);
         var watch = listening || _sysfs.Root.IsLive ? null : TreeChangeWatch.Open();
         watch?.Add(_sysfs.Root.Resolve(UsbIpHostReader.DriverPath));
@@ -122,13 +124,13 @@ public sealed class CachedExportedDeviceSource : IExportedDeviceSource, IDisposa
     }
 
     /// <summary>
-    /// Nothing said it changed: no uevent since it was read and, without uevents, its watch saw no write or (unwatched)
+    /// Nothing said it changed: no uevent since it was read, its watch (if it has one) saw no write, and without either
     /// the same devices are bound.
     /// </summary>
     private bool IsValid(Reading? reading, bool listening) =>
         reading is not null
         && reading.Generation == Interlocked.Read(ref _generation)
-        && (listening || (reading.Watch is { } watch ? !watch.Changed() : reading.Bound.SequenceEqual(_sysfs.BoundBusIds(), StringComparer.Ordinal)));
+        && (reading.Watch is { } watch ? !watch.Changed() : listening || reading.Bound.SequenceEqual(_sysfs.BoundBusIds(), StringComparer.Ordinal));
 
     private bool IsOld(Reading reading) => Stopwatch.GetTimestamp() - reading.ReadAt >= _maxAgeTicks;
 
