@@ -73,8 +73,10 @@ public sealed class ServerSuite : BenchSuite
         Report.Note("Server: the kernel's usbipd cannot run on this machine (it needs the usbip-host module and devices bound to it); " +
             "the lab rows compare it with `virttools usbipd` inside the QEMU guest. Here clients and server share this process and its 2 cores, so the figures are a lower bound.");
         Report.Note("Server, cached device list (issue 14): Start-UsbIpServer -Root keeps its reading of the devices bound to usbip-host and, " +
-            "with no kernel uevents for a tree, checks per request only the driver folder's listing and each exported device's usbip_status, " +
-            "reading the whole list again at least every second; `virttools usbipd` on the live root skips the listing too (kernel uevents say when to read again). " +
+            "with no kernel uevents for a tree, an inotify watch of the driver folder and of each exported device's folder says per request (one read(2)) " +
+            "whether anything was written there since, usbip_status included (where a folder cannot be watched: the driver folder's listing and each " +
+            "usbip_status per request); the whole list is read again at least every second. `virttools usbipd` on the live root skips the listing " +
+            "(kernel uevents say when to read again) and reads usbip_status per request (the kernel sends no event for it). " +
             "The reference column is the same server reading sysfs for every request, as before; the floor is the same server answering from a list held in memory.");
     }
 

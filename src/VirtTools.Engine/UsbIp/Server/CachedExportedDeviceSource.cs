@@ -10,14 +10,18 @@ namespace VirtTools.UsbIp.Server;
 /// <list type="bullet">
 /// <item>on the live root, a kernel uevent about the usb bus, usbip-host or its modules (<see cref="UeventListener"/>):
 /// add, remove, bind, unbind, change;</item>
-/// <item>under -Root, where the kernel says nothing about the tree, and where uevents cannot be had: any change in the
-/// list of devices bound to usbip-host (one directory listing per request);</item>
+/// <item>under -Root, where the kernel says nothing about the tree: anything written in the usbip-host driver folder or
+/// in an exported device's own folder (binding, unbinding, usbip_status, the device's attributes), seen through a
+/// <see cref="TreeChangeWatch"/> by the first request that begins after the write;</item>
+/// <item>where neither can be had (no uevents, or a folder that cannot be watched): any change in the list of devices
+/// bound to usbip-host (one directory listing per request);</item>
 /// <item>in every case, age: a reading older than <see cref="DefaultMaxAge"/> is read again, in case a uevent was lost
 /// or an attribute changed without one (while one request reads it again, the others are answered from the old
 /// reading rather than queue: it is old, not known to be wrong).</item>
 /// </list>
-/// usbip_status is read anew for every request (one small file per exported device): an import or a client going away
-/// changes it 1 → 2 → 1 and the kernel sends no uevent for that, and a device in use must never be offered.
+/// Except under a watch, which sees it written, usbip_status is read anew for every request (one small file per
+/// exported device): on the live root an import or a client going away changes it 1 → 2 → 1 and the kernel sends no
+/// uevent for that, and a device in use must never be offered.
 /// </summary>
 public sealed class CachedExportedDeviceSource : IExportedDeviceSource, IDisposable
 {
@@ -57,9 +61,11 @@ public sealed class CachedExportedDeviceSource : IExportedDeviceSource, IDisposa
 
     public IReadOnlyList<ExportedDevice> ReadExportedDevices()
     {
-        var devices = Current().Devices;
-        var result = new List<ExportedDevice>(devices.Count);
-        foreach (var device in devices)
+        var reading = Current();
+        // A watched reading was just read or found unchanged by this request, usbip_status included.
+        if (reading.Watch is not null) return reading.AsRead;
+        var result = new List<ExportedDevice>(reading.Devices.Count);
+        foreach (var device in reading.Devices)
             result.Add(device.Device with { Status = UsbIpHostReader.ReadStatus(device.Directory) });
         return result;
     }
@@ -67,47 +73,77 @@ public sealed class CachedExportedDeviceSource : IExportedDeviceSource, IDisposa
     private Reading Current()
     {
         var listening = IsListening;
-        // Without uevents the bound list is looked at each time: binding and unbinding are what a user of a tree does.
-        var bound = listening ? null : _sysfs.BoundBusIds();
         var reading = Volatile.Read(ref _reading);
-        if (IsValid(reading, bound))
+        if (IsValid(reading, listening))
         {
             if (!IsOld(reading!)) return reading!;
             // Only old, not known to be wrong: one request reads again, the others keep being answered meanwhile
             // instead of queueing behind it.
             if (!Monitor.TryEnter(_refill)) return reading!;
-            try { return Refill(bound); }
+            try { return Refill(listening); }
             finally { Monitor.Exit(_refill); }
         }
         lock (_refill)
         {
             // Another request may have read it while this one waited.
             reading = _reading;
-            return IsValid(reading, bound) && !IsOld(reading!) ? reading! : Refill(bound);
+            return IsValid(reading, listening) && !IsOld(reading!) ? reading! : Refill(listening);
         }
     }
 
-    /// <summary>Reads sysfs again; called holding <see cref="_refill"/>.</summary>
-    private Reading Refill(IReadOnlyList<string>? bound)
+    /// <summary>
+    /// Reads sysfs again; under -Root without uevents, with a new watch of the folders read, set up before each is read
+    /// so that a write while it is read makes the next request read again (as the generation does for a uevent). Never
+    /// on the live root, where the kernel's own changes send no inotify event. Called holding <see cref="_refill"/>.
+    /// </summary>
+    private Reading Refill(bool listening)
     {
         // The generation is taken before sysfs is read: a uevent that arrives during the read makes the next request
         // read again.
         var generation = Interlocked.Read(ref _generation);
-        bound ??= _sysfs.BoundBusIds();
-        var reading = new Reading(_sysfs.Read(bound), bound, generation, Stopwatch.GetTimestamp());
+        var watch = listening || _sysfs.Root.IsLive ? null : TreeChangeWatch.Open();
+        watch?.Add(_sysfs.Root.Resolve(UsbIpHostReader.DriverPath));
+        var bound = _sysfs.BoundBusIds();
+        var devices = _sysfs.Read(bound);
+        if (watch is not null)
+        {
+            foreach (var device in devices) watch.Add(device.Directory.Path);
+            devices = devices.Select(d => d with { Device = d.Device with { Status = UsbIpHostReader.ReadStatus(d.Directory) } }).ToList();
+            if (watch.Changed())
+            {
+                // Incomplete, or written meanwhile: this reading is checked per request instead (the bound list).
+                watch.Dispose();
+                watch = null;
+            }
+        }
+        var previous = _reading;
+        var reading = new Reading(devices, bound, generation, Stopwatch.GetTimestamp(), watch);
         Volatile.Write(ref _reading, reading);
+        previous?.Watch?.Dispose();
         return reading;
     }
 
-    /// <summary>Nothing said it changed: no uevent since it was read and (without uevents) the same devices bound.</summary>
-    private bool IsValid(Reading? reading, IReadOnlyList<string>? boundNow) =>
+    /// <summary>
+    /// Nothing said it changed: no uevent since it was read, its watch (if it has one) saw no write, and without either
+    /// the same devices are bound.
+    /// </summary>
+    private bool IsValid(Reading? reading, bool listening) =>
         reading is not null
         && reading.Generation == Interlocked.Read(ref _generation)
-        && (boundNow is null || reading.Bound.SequenceEqual(boundNow, StringComparer.Ordinal));
+        && (reading.Watch is { } watch ? !watch.Changed() : listening || reading.Bound.SequenceEqual(_sysfs.BoundBusIds(), StringComparer.Ordinal));
 
     private bool IsOld(Reading reading) => Stopwatch.GetTimestamp() - reading.ReadAt >= _maxAgeTicks;
 
-    public void Dispose() => _uevents?.Dispose();
+    public void Dispose()
+    {
+        _uevents?.Dispose();
+        _reading?.Watch?.Dispose();
+    }
 
-    private sealed record Reading(IReadOnlyList<ExportedDeviceReading> Devices, IReadOnlyList<string> Bound, long Generation, long ReadAt);
+    /// <param name="Watch">Under -Root, what says the tree is still as read, usbip_status included; null when it cannot.</param>
+    private sealed record Reading(IReadOnlyList<ExportedDeviceReading> Devices, IReadOnlyList<string> Bound, long Generation, long ReadAt,
+        TreeChangeWatch? Watch)
+    {
+        public IReadOnlyList<ExportedDevice> AsRead { get; } = Devices.Select(d => d.Device).ToList();
+    }
 }

@@ -170,7 +170,7 @@ public sealed class DeviceListCacheTests : IDisposable
     }
 
     [Fact]
-    public void Under_a_root_without_uevents_binding_and_unbinding_show_at_once_and_other_changes_within_the_maximum_age()
+    public void Under_a_root_without_uevents_binding_unbinding_usbip_status_and_the_devices_own_files_show_at_once()
     {
         using var cache = new CachedExportedDeviceSource(new SysfsExportedDeviceSource(_tree.Root), uevents: null, Forever);
         Assert.False(cache.IsListening);
@@ -179,12 +179,66 @@ public sealed class DeviceListCacheTests : IDisposable
         Assert.Equal(_tree.Fresh(), DeviceListTree.Describe(cache.ReadExportedDevices()));
         _tree.Unbind("1-1");
         Assert.Equal(_tree.Fresh(), DeviceListTree.Describe(cache.ReadExportedDevices()));
+        for (var round = 0; round < 10; round++)
+        {
+            _tree.Set("1-2", "usbip_status", round % 2 == 0 ? "2" : "1");
+            Assert.Equal(round % 2 == 0 ? UsbIpStatus.InUse : UsbIpStatus.Available, Assert.Single(cache.ReadExportedDevices()).Status);
+        }
         _tree.Set("1-2", "idProduct", "beef");
-        Assert.DoesNotContain("beef", DeviceListTree.Describe(cache.ReadExportedDevices())); // kept: no uevent, same bound list
+        Assert.Contains("46f4:beef", DeviceListTree.Describe(cache.ReadExportedDevices()));
+        Assert.Equal(_tree.Fresh(), DeviceListTree.Describe(cache.ReadExportedDevices()));
+    }
+
+    [Fact]
+    public void Under_a_root_an_interface_attribute_is_read_again_within_the_maximum_age()
+    {
+        using var kept = new CachedExportedDeviceSource(new SysfsExportedDeviceSource(_tree.Root), uevents: null, Forever);
+        Assert.Contains("i1[080650]", DeviceListTree.Describe(kept.ReadExportedDevices()));
+        _tree.Interface("1-1", "1.0", "03");
+        Assert.Contains("i1[080650]", DeviceListTree.Describe(kept.ReadExportedDevices())); // the interface folder is not watched
 
         using var aging = new CachedExportedDeviceSource(new SysfsExportedDeviceSource(_tree.Root), uevents: null, TimeSpan.FromMilliseconds(50));
-        _tree.Set("1-2", "idProduct", "cafe");
-        Assert.True(SpinWait.SpinUntil(() => DeviceListTree.Describe(aging.ReadExportedDevices()).Contains("46f4:cafe"), TimeSpan.FromSeconds(20)));
+        _tree.Interface("1-1", "1.0", "0a");
+        Assert.True(SpinWait.SpinUntil(() => DeviceListTree.Describe(aging.ReadExportedDevices()).Contains("i1[0a0650]"), TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public void Under_a_root_whose_driver_folder_cannot_be_watched_the_bound_list_and_usbip_status_are_read_per_request()
+    {
+        using var tree = new DeviceListTree().Plug("1-1", 2);
+        Directory.Delete(tree.Tree.Resolve(DeviceListTree.DriverPath), recursive: true); // usbip-host not loaded yet
+        using var cache = new CachedExportedDeviceSource(new SysfsExportedDeviceSource(tree.Root), uevents: null, Forever);
+        Assert.Empty(cache.ReadExportedDevices());
+        tree.Tree.Directory(DeviceListTree.DriverPath);
+        tree.Bind("1-1");
+        Assert.Equal("1-1", Assert.Single(cache.ReadExportedDevices()).Record.BusId);
+        tree.Set("1-1", "usbip_status", "2");
+        Assert.Equal(UsbIpStatus.InUse, Assert.Single(cache.ReadExportedDevices()).Status);
+    }
+
+    [Fact]
+    public async Task Under_a_root_a_write_made_before_a_request_begins_is_in_its_answer_while_others_ask_at_the_same_time()
+    {
+        using var cache = new CachedExportedDeviceSource(new SysfsExportedDeviceSource(_tree.Root), uevents: null, Forever);
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            for (var i = 0; i < 1_000_000 && !stop.IsCancellationRequested; i++) cache.ReadExportedDevices();
+        })).ToArray();
+        try
+        {
+            for (var round = 0; round < 200; round++)
+            {
+                var status = round % 2 == 0 ? UsbIpStatus.InUse : UsbIpStatus.Available;
+                _tree.Set("1-1", "usbip_status", ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                Assert.Equal(status, Assert.Single(cache.ReadExportedDevices()).Status);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(30));
+        }
     }
 
     [Fact]
