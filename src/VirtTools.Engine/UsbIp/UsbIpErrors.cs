@@ -21,6 +21,11 @@ public static class UsbIpErrors
     public const string UnexpectedFailureId = "UsbIpUnexpectedFailure";
     public const string InvalidAllowedClientId = "UsbIpInvalidAllowedClient";
     public const string ExportRecordInvalidId = "UsbIpExportRecordInvalid";
+    public const string TlsCertificateInvalidId = "UsbIpTlsCertificateInvalid";
+    public const string TlsHandshakeFailedId = "UsbIpTlsHandshakeFailed";
+    public const string TlsServerNotTrustedId = "UsbIpTlsServerNotTrusted";
+    public const string TlsRequiredId = "UsbIpTlsRequired";
+    public const string TlsInvalidFingerprintId = "UsbIpTlsInvalidFingerprint";
 
     /// <summary>The size of usbip-host's match_busid table (MAX_BUSID in stub_main.c).</summary>
     public const int MatchTableSize = 16;
@@ -82,4 +87,34 @@ public static class UsbIpErrors
         $"{action} failed unexpectedly: {cause.GetType().Name}: {cause.Message}",
         "This is a fault in VirtTools or a peer it did not foresee: report the message with the server or device involved; the agent tries again with its backoff.",
         target, cause);
+
+    /// <summary>A certificate, key or CA file that cannot be used: missing, unreadable, not PEM, or a key of another certificate.</summary>
+    public static VirtToolsException TlsCertificateInvalid(string path, string what, Exception? cause) => new(TlsCertificateInvalidId, FailureKind.InvalidData,
+        $"The TLS {what} '{path}' cannot be used{(cause is null ? "" : ": " + cause.Message.TrimEnd('.'))}.",
+        "Give PEM files (-----BEGIN CERTIFICATE----- / -----BEGIN PRIVATE KEY-----), the key being the certificate's own, readable by this user: 'openssl x509 -in FILE -noout -subject' and 'openssl pkey -in KEY -noout' check them.",
+        path, cause);
+
+    /// <summary>The TLS session with a server did not come up or broke before the USB/IP reply.</summary>
+    public static VirtToolsException TlsHandshakeFailed(string server, string computerName, Exception cause) => new(TlsHandshakeFailedId, FailureKind.ConnectionError,
+        $"The TLS session with the USB/IP server {server} failed: {cause.Message.TrimEnd('.')}.",
+        "Check that the server was started with a certificate (virttools usbipd --tls-certificate), and, when it asks for a client certificate (--client-ca), that -CertificatePath/-KeyPath give one signed by that CA and not expired; the server's log names the reason.",
+        computerName, cause);
+
+    /// <summary>The server's certificate is not the one this client trusts (CA, name, or pinned fingerprint).</summary>
+    public static VirtToolsException TlsServerNotTrusted(string server, string computerName, string reason) => new(TlsServerNotTrustedId, FailureKind.ConnectionError,
+        $"The USB/IP server {server} is not trusted: {reason}. Nothing was sent to it.",
+        "Check -ServerCaPath (the CA that signed the server's certificate, whose names must include -ComputerName) or -ServerFingerprint (on the server: openssl x509 -in CERT -noout -fingerprint -sha256).",
+        computerName);
+
+    /// <summary>TLS asked for without what it needs (a certificate and its key).</summary>
+    public static VirtToolsException TlsRequired(string what) => new(TlsRequiredId, FailureKind.InvalidArgument,
+        $"{what} needs a certificate and its key.",
+        "Give the certificate and key (virttools usbipd --tls-certificate FILE --tls-key FILE, Start-UsbIpServer -CertificatePath -KeyPath).",
+        what);
+
+    /// <summary>A pinned fingerprint that is not "sha256:" and 32 bytes in hex.</summary>
+    public static VirtToolsException TlsInvalidFingerprint(string text, string problem) => new(TlsInvalidFingerprintId, FailureKind.InvalidArgument,
+        $"The fingerprint {Protocol.UsbIpPeerText.Quote(text)} {problem}.",
+        "Give 'sha256:' and the 64 hex digits of the server certificate's SHA-256 (colons allowed), as 'openssl x509 -in CERT -noout -fingerprint -sha256' prints it.",
+        text);
 }

@@ -17,6 +17,7 @@ internal enum PeerEvent
     ProtocolError,
     ImportRefused,
     ConnectionLost,
+    TlsRefused,
 }
 
 /// <summary>
@@ -136,6 +137,7 @@ internal sealed class ServerLog : IDisposable
             PeerEvent.Timeout => "connections closed without a complete request in time",
             PeerEvent.ProtocolError => "protocol errors",
             PeerEvent.ConnectionLost => "connections lost before the reply was sent",
+            PeerEvent.TlsRefused => "TLS connections refused (handshake, certificate, or plain USB/IP under --require-tls)",
             _ => "imports refused",
         };
     }

@@ -1,7 +1,10 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using VirtTools.Diagnostics;
 using VirtTools.UsbIp.Protocol;
+using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.UsbIp.Server;
 
@@ -12,6 +15,9 @@ namespace VirtTools.UsbIp.Server;
 /// kernel's queue (TCP_DEFER_ACCEPT); the allow-list is checked at accept and a denied peer is closed at once, without
 /// a slot or a read; allowed connections take slots bounded per client and in all (<see cref="ConnectionSlots"/>),
 /// each with a short deadline; peer text is escaped and repeated events are counted in the log (<see cref="ServerLog"/>).
+/// With TLS settings the same port also speaks TLS: the first byte tells a TLS ClientHello (0x16) from a USB/IP
+/// request (0x01); a TLS client's import is handed to usbip-host through a local socket pair and relayed
+/// (<see cref="UsbIpRelay"/>), as the kernel cannot read TLS. Plain USB/IP is unchanged unless TLS is required.
 /// The object is also what Start-UsbIpServer returns: its counters are live.
 /// </summary>
 public sealed class UsbIpServer : IAsyncDisposable
@@ -28,6 +34,9 @@ public sealed class UsbIpServer : IAsyncDisposable
     /// <summary>A port-0 server picks its port on the first address; another process may hold it on the next.</summary>
     private const int PortPicks = 3;
 
+    /// <summary>The first byte of a TLS handshake record (content type 22), which no USB/IP request starts with.</summary>
+    private const byte TlsHandshakeRecord = 0x16;
+
     private readonly IExportedDeviceSource _devices;
     private readonly IUsbIpSocketHandoff _handoff;
     private readonly UsbIpServerOptions _options;
@@ -36,13 +45,18 @@ public sealed class UsbIpServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConnectionSlots _slots;
     private readonly ServerLog _log;
-    private long _connections, _imports, _refused, _protocolErrors, _timeouts, _overCapacity, _evicted;
+    private readonly UsbIpTlsServerCredentials? _tls;
+    private long _connections, _imports, _refused, _protocolErrors, _timeouts, _overCapacity, _evicted, _tlsRefused;
+    private int _relays;
 
     private UsbIpServer(IExportedDeviceSource devices, IUsbIpSocketHandoff handoff, UsbIpServerOptions options)
     {
         _devices = devices;
         _handoff = handoff;
         _options = options;
+        // First, so a certificate that cannot be used fails the start before anything else is set up. Only here is
+        // TLS (OpenSSL) loaded: a server without TLS settings runs on a host with no libssl.
+        _tls = options.Tls is null ? null : UsbIpTlsServerCredentials.Load(options.Tls);
         _slots = new ConnectionSlots(options.MaxConnections, options.ReservedConnections, options.MaxConnectionsPerClient);
         _log = new ServerLog(options.Log, LogWindow);
         AllowedClient = options.AllowedClients.Entries.ToArray();
@@ -84,6 +98,18 @@ public sealed class UsbIpServer : IAsyncDisposable
 
     /// <summary>Connections being served right now (waiting for their request or being answered).</summary>
     public int ActiveConnections => _slots.Held;
+
+    /// <summary>Whether TLS clients are served on the port (a certificate was given).</summary>
+    public bool Tls => _tls is not null;
+
+    /// <summary>Whether plain USB/IP is refused: only TLS clients are served.</summary>
+    public bool RequireTls => _options.Tls?.Require == true;
+
+    /// <summary>TLS connections refused (failed handshake, client certificate refused) and plain ones refused under <see cref="RequireTls"/>.</summary>
+    public long TlsRefused => Interlocked.Read(ref _tlsRefused);
+
+    /// <summary>Imports over TLS being relayed right now (each ends when its client or usbip-host closes).</summary>
+    public int Relays => Volatile.Read(ref _relays);
 
     public bool IsRunning => !_stopping.IsCancellationRequested;
 
@@ -241,6 +267,8 @@ public sealed class UsbIpServer : IAsyncDisposable
     private async Task ServeAsync(Socket socket, IPAddress peer, ConnectionSlots.Slot slot)
     {
         bool replying = false;
+        Session? session = null;
+        Socket? relayEnd = null;
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, slot.Eviction.Token);
@@ -250,19 +278,22 @@ public sealed class UsbIpServer : IAsyncDisposable
             await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, deadline.Token).ConfigureAwait(false);
             if (!_slots.StartServing(slot)) return;
             var request = new byte[UsbIpManagementCodec.ImportRequestSize];
-            await socket.ReceiveExactlyAsync(request.AsMemory(0, UsbIpProtocol.OpCommonSize), "request header", deadline.Token).ConfigureAwait(false);
+            session = await OpenSessionAsync(socket, peer, request, deadline.Token).ConfigureAwait(false);
+            if (session is null) return;
+            var stream = session.Stream;
+            await stream.ReceiveExactlyAsync(request.AsMemory(0, UsbIpProtocol.OpCommonSize), "request header", deadline.Token).ConfigureAwait(false);
             var header = UsbIpManagementCodec.ReadOpCommon(request.AsSpan(0, UsbIpProtocol.OpCommonSize));
             switch (header.Code)
             {
                 case UsbIpOperation.RequestDeviceList:
                     replying = StartReply(deadline);
-                    await SendDeviceListAsync(socket, deadline.Token).ConfigureAwait(false);
+                    await SendDeviceListAsync(stream, deadline.Token).ConfigureAwait(false);
                     break;
                 case UsbIpOperation.RequestImport:
-                    await socket.ReceiveExactlyAsync(request.AsMemory(UsbIpProtocol.OpCommonSize), "import request", deadline.Token).ConfigureAwait(false);
+                    await stream.ReceiveExactlyAsync(request.AsMemory(UsbIpProtocol.OpCommonSize), "import request", deadline.Token).ConfigureAwait(false);
                     var busId = UsbIpManagementCodec.ReadImportRequestBusId(request.AsSpan(UsbIpProtocol.OpCommonSize));
                     replying = StartReply(deadline);
-                    await ImportAsync(socket, peer, busId, deadline.Token).ConfigureAwait(false);
+                    relayEnd = await ImportAsync(socket, session, peer, busId, deadline.Token).ConfigureAwait(false);
                     break;
                 default:
                     throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
@@ -298,45 +329,161 @@ public sealed class UsbIpServer : IAsyncDisposable
         }
         finally
         {
-            // After a hand-off this closes only our descriptor: usbip-host holds its own reference to the socket.
-            // No operation is pending here, so .NET closes the fd plainly (no shutdown, no abortive reset).
-            socket.Dispose();
             _slots.Release(slot);
+            // A relayed import keeps its connection, without a slot, for as long as the device is used.
+            if (relayEnd is not null) _ = RelayAsync(socket, session!, relayEnd);
+            else
+            {
+                session?.Stream.Dispose();
+                // After a hand-off this closes only our descriptor: usbip-host holds its own reference to the socket.
+                // No operation is pending here, so .NET closes the fd plainly (no shutdown, no abortive reset).
+                socket.Dispose();
+            }
         }
     }
 
-    private async Task SendDeviceListAsync(Socket socket, CancellationToken cancellation)
+    /// <summary>One connection's protocol: plain USB/IP on the socket, or TLS over it when the first byte is a ClientHello.</summary>
+    private sealed record Session(Stream Stream, string Client, bool Relayed);
+
+    /// <summary>
+    /// The connection's session, told apart by its first byte (peeked, so it stays for the reader); null when it was
+    /// refused and logged: a failed TLS handshake or client certificate, or plain USB/IP where TLS is required.
+    /// </summary>
+    private async Task<Session?> OpenSessionAsync(Socket socket, IPAddress peer, byte[] buffer, CancellationToken cancellation)
+    {
+        var first = buffer.AsMemory(0, 1);
+        if (await socket.ReceiveAsync(first, SocketFlags.Peek, cancellation).ConfigureAwait(false) == 0)
+            throw new UsbIpProtocolException(UsbIpProtocolException.Truncated, "The peer closed the connection before sending its request.");
+        if (first.Span[0] == TlsHandshakeRecord)
+        {
+            if (_tls is null)
+                throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
+                    "a TLS handshake arrived, but this server has no certificate (virttools usbipd --tls-certificate, Start-UsbIpServer -CertificatePath).");
+            return await AcceptTlsAsync(socket, peer, cancellation).ConfigureAwait(false);
+        }
+        if (RequireTls)
+        {
+            Interlocked.Increment(ref _tlsRefused);
+            _log.Peer(peer, PeerEvent.TlsRefused, "plain USB/IP refused: this server requires TLS (--require-tls); connection closed.");
+            return null;
+        }
+        return new Session(new NetworkStream(socket, ownsSocket: false), peer.ToString(), Relayed: false);
+    }
+
+    /// <summary>The TLS handshake, under the request's deadline; a client it refuses (or a garbled handshake) is logged, with why.</summary>
+    private async Task<Session?> AcceptTlsAsync(Socket socket, IPAddress peer, CancellationToken cancellation)
+    {
+        string? refusal = null;
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(_tls!.OptionsFor(reason => refusal = reason), cancellation).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            Interlocked.Increment(ref _tlsRefused);
+            _log.Peer(peer, PeerEvent.TlsRefused, $"TLS refused: {ServerLog.Escape(refusal ?? e.Message)}; connection closed.");
+            return null;
+        }
+        catch
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        // The subject is the client CA's word (only then is a certificate asked for), escaped all the same.
+        var client = tls.RemoteCertificate is { } certificate ? $"{peer} ({ServerLog.Escape(CertificateChecks.Identity(certificate))})" : peer.ToString();
+        return new Session(tls, client, Relayed: true);
+    }
+
+    /// <summary>Relays a TLS import until its client or usbip-host closes, or the server stops; then its connection is closed.</summary>
+    private async Task RelayAsync(Socket socket, Session session, Socket relayEnd)
+    {
+        Interlocked.Increment(ref _relays);
+        try
+        {
+            var end = await UsbIpRelay.RunAsync(session.Stream, relayEnd, _stopping.Token).ConfigureAwait(false);
+            _log.Write($"{session.Client}: relay ended, {end.Reason} ({end.ToKernel:N0} bytes to usbip-host, {end.ToNetwork:N0} to the client).");
+        }
+        catch (Exception e)
+        {
+            _log.Write($"{session.Client}: relay failed: {e}");
+        }
+        finally
+        {
+            socket.Dispose();
+            Interlocked.Decrement(ref _relays);
+        }
+    }
+
+    private async Task SendDeviceListAsync(Stream stream, CancellationToken cancellation)
     {
         // As recent usbipd: a device another client already uses is not offered.
         var offered = _devices.ReadExportedDevices().Where(d => d.Status == UsbIpStatus.Available).Select(d => d.Record).ToList();
         var reply = new byte[UsbIpManagementCodec.DeviceListReplySize(offered)];
         UsbIpManagementCodec.WriteDeviceListReply(reply, offered);
-        await socket.SendAsync(reply, SocketFlags.None, cancellation).ConfigureAwait(false);
+        await stream.WriteAsync(reply, cancellation).ConfigureAwait(false);
     }
 
-    private async Task ImportAsync(Socket socket, IPAddress peer, string busId, CancellationToken cancellation)
+    /// <summary>
+    /// Hands the device over and replies. A plain connection goes to usbip-host itself; a TLS one cannot (the kernel
+    /// reads no TLS), so usbip-host gets one end of a local socket pair and the other end is returned, to be relayed.
+    /// </summary>
+    private async Task<Socket?> ImportAsync(Socket socket, Session session, IPAddress peer, string busId, CancellationToken cancellation)
     {
         var (status, device) = Decide(peer, busId);
+        Socket? relayEnd = null;
         if (status == UsbIpReplyStatus.Ok)
         {
             try
             {
                 PrepareForKernel(socket);
-                _handoff.HandOver(busId, socket);
+                if (session.Relayed) relayEnd = HandOverRelayed(busId, socket);
+                else _handoff.HandOver(busId, socket);
                 Interlocked.Increment(ref _imports);
-                _log.Write($"{peer}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); the connection now belongs to usbip-host.");
+                _log.Write($"{session.Client}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); " +
+                    (session.Relayed ? "usbip-host now runs it through the TLS relay." : "the connection now belongs to usbip-host."));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
             {
                 // usbipd answers ST_NA when usbip-host refuses the socket.
-                _log.Write($"{peer}: import of {busId} failed, usbip-host refused the socket: {e.Message}");
+                _log.Write($"{session.Client}: import of {busId} failed, usbip-host refused the socket: {e.Message}");
                 status = UsbIpReplyStatus.NotAvailable;
             }
         }
         var reply = new byte[UsbIpManagementCodec.ImportReplySize];
         var length = UsbIpManagementCodec.WriteImportReply(reply, status, status == UsbIpReplyStatus.Ok ? device!.Record : null);
-        // As usbipd: the reply goes out after the hand-off; usbip-host only reads until the client sends its first URB.
-        await socket.SendAsync(reply.AsMemory(0, length), SocketFlags.None, cancellation).ConfigureAwait(false);
+        try
+        {
+            // As usbipd: the reply goes out after the hand-off; usbip-host only reads until the client sends its first URB.
+            await session.Stream.WriteAsync(reply.AsMemory(0, length), cancellation).ConfigureAwait(false);
+            return relayEnd;
+        }
+        catch
+        {
+            // Without a relay the kernel reads EOF on its end at once and gives the device back.
+            relayEnd?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>usbip-host takes one end of a new local socket pair (its own reference: ours is closed here); the other end is returned.</summary>
+    private Socket HandOverRelayed(string busId, Socket network)
+    {
+        var (kernel, relay) = LocalSocketPair.Create();
+        using (kernel)
+        {
+            try
+            {
+                _handoff.HandOverRelayed(busId, kernel, network);
+                return relay;
+            }
+            catch
+            {
+                relay.Dispose();
+                throw;
+            }
+        }
     }
 
     private (UsbIpReplyStatus, ExportedDevice?) Decide(IPAddress peer, string busId)
@@ -402,7 +549,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         CloseListeners();
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (ActiveConnections > 0 && waited.Elapsed < DrainTimeout) await Task.Delay(10).ConfigureAwait(false);
+        while ((ActiveConnections > 0 || Relays > 0) && waited.Elapsed < DrainTimeout) await Task.Delay(10).ConfigureAwait(false);
         _log.Write($"stopped after {Connections} connections and {Imports} imports");
         _log.Dispose();
     }
