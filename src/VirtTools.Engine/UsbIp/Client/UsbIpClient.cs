@@ -33,7 +33,7 @@ public static class UsbIpClient
             await socket.WriteAsync(request, deadline).ConfigureAwait(false);
 
             var header = new byte[UsbIpManagementCodec.DeviceListReplyHeaderSize];
-            await socket.ReceiveExactlyAsync(header, "device list reply", deadline).ConfigureAwait(false);
+            await ReceiveReplyAsync(socket, header, "device list reply", deadline).ConfigureAwait(false);
             var op = UsbIpManagementCodec.ReadOpCommon(header.AsSpan(0, UsbIpProtocol.OpCommonSize), UsbIpOperation.ReplyDeviceList);
             if (op.Status != UsbIpReplyStatus.Ok) throw UsbIpReplyStatusMessages.ToFailure(op.Status, Describe(computerName, tcpPort), null);
             var count = UsbIpManagementCodec.ReadDeviceCount(header.AsSpan(UsbIpProtocol.OpCommonSize));
@@ -88,7 +88,7 @@ public static class UsbIpClient
                 await socket.WriteAsync(request, deadline).ConfigureAwait(false);
                 var reply = new byte[UsbIpManagementCodec.ImportReplySize];
                 var header = reply.AsMemory(0, UsbIpProtocol.OpCommonSize);
-                await socket.ReceiveExactlyAsync(header, "import reply", deadline).ConfigureAwait(false);
+                await ReceiveReplyAsync(socket, header, "import reply", deadline).ConfigureAwait(false);
                 var op = UsbIpManagementCodec.ReadOpCommon(header.Span, UsbIpOperation.ReplyImport);
                 if (op.Status != UsbIpReplyStatus.Ok) throw UsbIpReplyStatusMessages.ToFailure(op.Status, Describe(computerName, tcpPort), busId);
                 var body = reply.AsMemory(UsbIpProtocol.OpCommonSize);
@@ -111,6 +111,34 @@ public static class UsbIpClient
             }
         });
     }
+
+    /// <summary>
+    /// The first bytes of a reply. Under TLS 1.3 the client's side of the handshake is done before the server has
+    /// judged the client's certificate, so a server that refuses it can only end the session here: that is said as a
+    /// TLS failure, not as a truncated or lost reply.
+    /// </summary>
+    private static async ValueTask ReceiveReplyAsync(Stream stream, Memory<byte> header, string what, CancellationToken deadline)
+    {
+        if (stream is not System.Net.Security.SslStream)
+        {
+            await stream.ReceiveExactlyAsync(header, what, deadline).ConfigureAwait(false);
+            return;
+        }
+        int first;
+        try
+        {
+            first = await stream.ReadAsync(header[..1], deadline).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new System.Security.Authentication.AuthenticationException(SessionEnded, e);
+        }
+        if (first == 0) throw new System.Security.Authentication.AuthenticationException(SessionEnded);
+        await stream.ReceiveExactlyAsync(header[1..], what, deadline).ConfigureAwait(false);
+    }
+
+    private const string SessionEnded =
+        "the server closed it without answering, most likely because it refused this client's certificate (none given, not signed by its --client-ca, or expired)";
 
     /// <summary>Read before connecting, so a certificate file that cannot be used fails before anything reaches the network.</summary>
     private static UsbIpTlsClientCredentials? LoadCredentials(UsbIpTlsClientSettings? tls) => tls is null ? null : UsbIpTlsClientCredentials.Load(tls);

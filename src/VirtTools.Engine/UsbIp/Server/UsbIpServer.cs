@@ -37,6 +37,12 @@ public sealed class UsbIpServer : IAsyncDisposable
     /// <summary>The first byte of a TLS handshake record (content type 22), which no USB/IP request starts with.</summary>
     private const byte TlsHandshakeRecord = 0x16;
 
+    /// <summary>
+    /// How much of a TLS refusal or identity a log line shows: a certificate's subject is the peer's text (escaped), and
+    /// with its 71-character fingerprint and our words it is longer than the bus ids ServerLog quotes.
+    /// </summary>
+    private const int MaxCertificateText = 400;
+
     private readonly IExportedDeviceSource _devices;
     private readonly IUsbIpSocketHandoff _handoff;
     private readonly UsbIpServerOptions _options;
@@ -383,7 +389,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         {
             await tls.DisposeAsync().ConfigureAwait(false);
             Interlocked.Increment(ref _tlsRefused);
-            _log.Peer(peer, PeerEvent.TlsRefused, $"TLS refused: {ServerLog.Escape(refusal ?? e.Message)}; connection closed.");
+            _log.Peer(peer, PeerEvent.TlsRefused, $"TLS refused: {UsbIpPeerText.Escape(refusal ?? e.Message, MaxCertificateText)}; connection closed.");
             return null;
         }
         catch
@@ -392,7 +398,7 @@ public sealed class UsbIpServer : IAsyncDisposable
             throw;
         }
         // The subject is the client CA's word (only then is a certificate asked for), escaped all the same.
-        var client = tls.RemoteCertificate is { } certificate ? $"{peer} ({ServerLog.Escape(CertificateChecks.Identity(certificate))})" : peer.ToString();
+        var client = tls.RemoteCertificate is { } certificate ? $"{peer} ({UsbIpPeerText.Escape(CertificateChecks.Identity(certificate), MaxCertificateText)})" : peer.ToString();
         return new Session(tls, client, Relayed: true);
     }
 
