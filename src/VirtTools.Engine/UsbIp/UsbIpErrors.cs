@@ -108,8 +108,8 @@ public static class UsbIpErrors
 
     /// <summary>TLS asked for without what it needs (a certificate and its key).</summary>
     public static VirtToolsException TlsRequired(string what) => new(TlsRequiredId, FailureKind.InvalidArgument,
-        $"{what} needs a certificate and its key.",
-        "Give the certificate and key (virttools usbipd --tls-certificate FILE --tls-key FILE, Start-UsbIpServer -CertificatePath -KeyPath).",
+        $"TLS ({what}) needs a certificate and its key.",
+        "Give both: virttools usbipd --tls-certificate FILE --tls-key FILE; Start-UsbIpServer, Get-UsbIpDevice and Connect-UsbIpDevice -CertificatePath FILE -KeyPath FILE.",
         what);
 
     /// <summary>A pinned fingerprint that is not "sha256:" and 32 bytes in hex.</summary>

@@ -22,7 +22,7 @@ public sealed record UsbIpTlsClientSettings
     public UsbIpTlsClientSettings Validated()
     {
         if ((CertificatePath is null) != (KeyPath is null))
-            throw UsbIpErrors.TlsRequired(CertificatePath is null ? "A client key (-KeyPath)" : "A client certificate (-CertificatePath)");
+            throw UsbIpErrors.TlsRequired(CertificatePath is null ? "-KeyPath" : "-CertificatePath");
         if (ServerCaPath is not null && ServerFingerprint is not null)
             throw UsbIpErrors.TlsInvalidFingerprint(ServerFingerprint, "comes with a server CA: trust the server by one or the other");
         if (ServerFingerprint is not null && CertificateFingerprint.Parse(ServerFingerprint, out var problem) is null)

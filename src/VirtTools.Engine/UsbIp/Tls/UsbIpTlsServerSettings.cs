@@ -17,4 +17,22 @@ public sealed record UsbIpTlsServerSettings
 
     /// <summary>Plain USB/IP connections are refused: only TLS clients are served.</summary>
     public bool Require { get; init; }
+
+    /// <summary>
+    /// The settings for what an administrator gave (options, parameters, profile keys, named in <paramref name="names"/>
+    /// as certificate, key, client CA, require); null when none was given. A client CA or "require" without a
+    /// certificate and key is refused: it would promise a protection that is not there.
+    /// </summary>
+    public static UsbIpTlsServerSettings? From(string? certificate, string? key, string? clientCa, bool require,
+        (string Certificate, string Key, string ClientCa, string Require) names)
+    {
+        if (certificate is null && key is null && clientCa is null && !require) return null;
+        if (certificate is null || key is null)
+        {
+            var given = new[] { (certificate, names.Certificate), (key, names.Key), (clientCa, names.ClientCa) }
+                .Where(g => g.Item1 is not null).Select(g => g.Item2).Append(require ? names.Require : null).OfType<string>();
+            throw UsbIpErrors.TlsRequired(string.Join(" and ", given));
+        }
+        return new UsbIpTlsServerSettings { CertificatePath = certificate, KeyPath = key, ClientCaPath = clientCa, Require = require };
+    }
 }
