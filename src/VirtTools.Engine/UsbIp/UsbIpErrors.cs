@@ -26,6 +26,7 @@ public static class UsbIpErrors
     public const string TlsServerNotTrustedId = "UsbIpTlsServerNotTrusted";
     public const string TlsRequiredId = "UsbIpTlsRequired";
     public const string TlsInvalidFingerprintId = "UsbIpTlsInvalidFingerprint";
+    public const string GrantInvalidId = "UsbIpGrantInvalid";
 
     /// <summary>The size of usbip-host's match_busid table (MAX_BUSID in stub_main.c).</summary>
     public const int MatchTableSize = 16;
@@ -117,4 +118,10 @@ public static class UsbIpErrors
         $"The fingerprint {Protocol.UsbIpPeerText.Quote(text)} {problem}.",
         "Give 'sha256:' and the 64 hex digits of the server certificate's SHA-256 (colons allowed), as 'openssl x509 -in CERT -noout -fingerprint -sha256' prints it.",
         text);
+
+    /// <summary>A grant that cannot be used: no identity, no device, a malformed fingerprint, or grants without client certificates to check.</summary>
+    public static VirtToolsException GrantInvalid(string grant, string problem) => new(GrantInvalidId, FailureKind.InvalidArgument,
+        $"The grant {Protocol.UsbIpPeerText.Quote(grant)} {problem}.",
+        "Write a grant as IDENTITY=MATCH (--grant 'CN=desk-17=0781:5591', --grant sha256:HEX=1-1.2, --grant desk-17.example=*), the identity a client certificate's subject, CN, DNS name or sha256 fingerprint, the match VID:PID, a bus id, a serial number or *; grants need --client-ca, the CA that makes identities worth trusting.",
+        grant);
 }

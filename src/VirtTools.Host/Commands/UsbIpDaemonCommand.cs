@@ -19,7 +19,8 @@ internal static class UsbIpDaemonCommand
     public const string Usage =
         """
         usage: virttools usbipd [--address A]... [--port N] [--allow ADDR|CIDR|any]... [--dead-peer-timeout S]
-                                [--tls-certificate FILE --tls-key FILE [--client-ca FILE] [--require-tls]] [--root DIR]
+                                [--tls-certificate FILE --tls-key FILE [--client-ca FILE [--grant ID=MATCH]...]
+                                [--require-tls]] [--root DIR]
           --address A   listen on this address (repeatable); default: loopback only (127.0.0.1 and ::1)
           --port N      TCP port (default 3240; 0 picks a free one)
           --allow X     clients that may list and import (repeatable): an address, or a network with no
@@ -31,6 +32,10 @@ internal static class UsbIpDaemonCommand
                         TLS are relayed by this process to usbip-host
           --client-ca FILE
                         TLS clients must present a certificate signed by this CA (PEM)
+          --grant IDENTITY=MATCH
+                        with --client-ca: the client whose certificate has this identity (subject, CN, DNS
+                        name or sha256:HEX fingerprint) may list and import devices that match (VID:PID, bus
+                        id, serial, or *); repeatable. With grants, a client without one gets nothing.
           --require-tls refuse plain USB/IP (stock usbip clients): TLS clients only
           --root DIR    read /sys under DIR instead of / (a captured tree)
 
@@ -82,6 +87,7 @@ internal static class UsbIpDaemonCommand
         var port = UsbIpProtocol.DefaultTcpPort;
         string? rootPath = null, certificate = null, key = null, clientCa = null;
         var requireTls = false;
+        var grants = new List<string>();
         options = new UsbIpServerOptions();
         root = SystemRoot.Live;
         for (var i = 1; i < args.Length; i++)
@@ -127,6 +133,9 @@ internal static class UsbIpDaemonCommand
                 case "--client-ca":
                     clientCa = value;
                     break;
+                case "--grant":
+                    grants.Add(value);
+                    break;
                 default:
                     return Fail(error, $"unknown option '{name}'.");
             }
@@ -142,7 +151,8 @@ internal static class UsbIpDaemonCommand
                 AllowedClients = allowed.Count == 0 ? ClientAllowList.LoopbackOnly : ClientAllowList.Parse(allowed),
                 Log = line => error.WriteLine("virttools usbipd: " + line),
                 Root = root.Path,
-                Tls = UsbIpTlsServerSettings.From(certificate, key, clientCa, requireTls, ("--tls-certificate", "--tls-key", "--client-ca", "--require-tls")),
+                Tls = UsbIpTlsServerSettings.From(certificate, key, clientCa, requireTls, ("--tls-certificate", "--tls-key", "--client-ca", "--require-tls"),
+                    grants.Select(UsbIpGrant.Parse).ToList()),
             };
             return true;
         }

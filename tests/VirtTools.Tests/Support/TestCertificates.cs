@@ -6,7 +6,7 @@ namespace VirtTools.Tests.Support;
 
 /// <summary>
 /// Throwaway PEM files made in the test, valid for a day: a CA, a server certificate it signed (for localhost,
-/// 127.0.0.1 and ::1), a client certificate it signed, and a second, unrelated CA with a client certificate of its own.
+/// 127.0.0.1 and ::1), two client certificates it signed, and a second, unrelated CA with a client certificate of its own.
 /// </summary>
 public sealed class TestCertificates : IDisposable
 {
@@ -25,6 +25,8 @@ public sealed class TestCertificates : IDisposable
         using var client = Issue(ca, "desk-17.test", ClientAuthentication);
         (ClientCertificatePath, ClientKeyPath) = Save("client", client, key: true);
         ClientFingerprint = "sha256:" + Convert.ToHexString(SHA256.HashData(client.RawData)).ToLowerInvariant();
+        using var neighbour = Issue(ca, "desk-18.test", ClientAuthentication);
+        (NeighbourCertificatePath, NeighbourKeyPath) = Save("neighbour", neighbour, key: true);
         using var stranger = Issue(otherCa, "stranger.test", ClientAuthentication);
         (StrangerCertificatePath, StrangerKeyPath) = Save("stranger", stranger, key: true);
     }
@@ -47,6 +49,11 @@ public sealed class TestCertificates : IDisposable
     public string ClientKeyPath { get; }
 
     public string ClientFingerprint { get; }
+
+    /// <summary>Also signed by <see cref="CaPath"/>: a second trusted client, CN=desk-18.test.</summary>
+    public string NeighbourCertificatePath { get; }
+
+    public string NeighbourKeyPath { get; }
 
     /// <summary>Signed by <see cref="OtherCaPath"/>, CN=stranger.test.</summary>
     public string StrangerCertificatePath { get; }

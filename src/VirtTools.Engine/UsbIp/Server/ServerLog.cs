@@ -18,6 +18,8 @@ internal enum PeerEvent
     ImportRefused,
     ConnectionLost,
     TlsRefused,
+    GrantDenied,
+    ListNarrowed,
 }
 
 /// <summary>
@@ -137,6 +139,8 @@ internal sealed class ServerLog : IDisposable
             PeerEvent.Timeout => "connections closed without a complete request in time",
             PeerEvent.ProtocolError => "protocol errors",
             PeerEvent.ConnectionLost => "connections lost before the reply was sent",
+            PeerEvent.GrantDenied => "imports denied by the grants",
+            PeerEvent.ListNarrowed => "device lists narrowed by the grants",
             PeerEvent.TlsRefused => "TLS connections refused (handshake, certificate, or plain USB/IP under --require-tls)",
             _ => "imports refused",
         };

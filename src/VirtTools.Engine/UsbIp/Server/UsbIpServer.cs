@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using VirtTools.Diagnostics;
+using VirtTools.Sysfs;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Tls;
 
@@ -52,6 +53,8 @@ public sealed class UsbIpServer : IAsyncDisposable
     private readonly ConnectionSlots _slots;
     private readonly ServerLog _log;
     private readonly UsbIpTlsServerCredentials? _tls;
+    private readonly IReadOnlyList<UsbIpGrant> _grants;
+    private readonly SystemRoot _root;
     private long _connections, _imports, _refused, _protocolErrors, _timeouts, _overCapacity, _evicted, _tlsRefused;
     private int _relays;
 
@@ -63,6 +66,8 @@ public sealed class UsbIpServer : IAsyncDisposable
         // First, so a certificate that cannot be used fails the start before anything else is set up. Only here is
         // TLS (OpenSSL) loaded: a server without TLS settings runs on a host with no libssl.
         _tls = options.Tls is null ? null : UsbIpTlsServerCredentials.Load(options.Tls);
+        _grants = options.Tls?.Grants ?? Array.Empty<UsbIpGrant>();
+        _root = new SystemRoot(options.Root);
         _slots = new ConnectionSlots(options.MaxConnections, options.ReservedConnections, options.MaxConnectionsPerClient);
         _log = new ServerLog(options.Log, LogWindow);
         AllowedClient = options.AllowedClients.Entries.ToArray();
@@ -293,7 +298,7 @@ public sealed class UsbIpServer : IAsyncDisposable
             {
                 case UsbIpOperation.RequestDeviceList:
                     replying = StartReply(deadline);
-                    await SendDeviceListAsync(stream, deadline.Token).ConfigureAwait(false);
+                    await SendDeviceListAsync(stream, session, peer, deadline.Token).ConfigureAwait(false);
                     break;
                 case UsbIpOperation.RequestImport:
                     await stream.ReceiveExactlyAsync(request.AsMemory(UsbIpProtocol.OpCommonSize), "import request", deadline.Token).ConfigureAwait(false);
@@ -349,7 +354,11 @@ public sealed class UsbIpServer : IAsyncDisposable
     }
 
     /// <summary>One connection's protocol: plain USB/IP on the socket, or TLS over it when the first byte is a ClientHello.</summary>
-    private sealed record Session(Stream Stream, string Client, bool Relayed);
+    private sealed record Session(Stream Stream, string Client, bool Relayed, UsbIpClientIdentity? Identity = null, string? Presented = null)
+    {
+        /// <summary>Who the client is in a log line that already starts with its address.</summary>
+        public string Who => Presented ?? "a client with no certificate";
+    }
 
     /// <summary>
     /// The connection's session, told apart by its first byte (peeked, so it stays for the reader); null when it was
@@ -398,8 +407,9 @@ public sealed class UsbIpServer : IAsyncDisposable
             throw;
         }
         // The subject is the client CA's word (only then is a certificate asked for), escaped all the same.
-        var client = tls.RemoteCertificate is { } certificate ? $"{peer} ({UsbIpPeerText.Escape(CertificateChecks.Identity(certificate), MaxCertificateText)})" : peer.ToString();
-        return new Session(tls, client, Relayed: true);
+        if (tls.RemoteCertificate is not { } certificate) return new Session(tls, peer.ToString(), Relayed: true);
+        var presented = UsbIpPeerText.Escape(CertificateChecks.Identity(certificate), MaxCertificateText);
+        return new Session(tls, $"{peer} ({presented})", Relayed: true, CertificateChecks.IdentityOf(certificate), presented);
     }
 
     /// <summary>Relays a TLS import until its client or usbip-host closes, or the server stops; then its connection is closed.</summary>
@@ -422,10 +432,13 @@ public sealed class UsbIpServer : IAsyncDisposable
         }
     }
 
-    private async Task SendDeviceListAsync(Stream stream, CancellationToken cancellation)
+    private async Task SendDeviceListAsync(Stream stream, Session session, IPAddress peer, CancellationToken cancellation)
     {
         // As recent usbipd: a device another client already uses is not offered.
-        var offered = _devices.ReadExportedDevices().Where(d => d.Status == UsbIpStatus.Available).Select(d => d.Record).ToList();
+        var available = _devices.ReadExportedDevices().Where(d => d.Status == UsbIpStatus.Available).Select(d => d.Record).ToList();
+        var offered = available.Where(d => Granted(session, d)).ToList();
+        if (offered.Count < available.Count)
+            _log.Peer(peer, PeerEvent.ListNarrowed, $"{available.Count - offered.Count} of {available.Count} devices left out of the list for {session.Who}: no grant gives them to it.");
         var reply = new byte[UsbIpManagementCodec.DeviceListReplySize(offered)];
         UsbIpManagementCodec.WriteDeviceListReply(reply, offered);
         await stream.WriteAsync(reply, cancellation).ConfigureAwait(false);
@@ -437,7 +450,7 @@ public sealed class UsbIpServer : IAsyncDisposable
     /// </summary>
     private async Task<Socket?> ImportAsync(Socket socket, Session session, IPAddress peer, string busId, CancellationToken cancellation)
     {
-        var (status, device) = Decide(peer, busId);
+        var (status, device) = Decide(session, peer, busId);
         Socket? relayEnd = null;
         if (status == UsbIpReplyStatus.Ok)
         {
@@ -492,7 +505,14 @@ public sealed class UsbIpServer : IAsyncDisposable
         }
     }
 
-    private (UsbIpReplyStatus, ExportedDevice?) Decide(IPAddress peer, string busId)
+    /// <summary>Whether the grants (when there are any) give this device to this session's client identity.</summary>
+    private bool Granted(Session session, UsbIpDeviceRecord device) =>
+        _grants.Count == 0 || session.Identity is { } identity && _grants.Any(g => g.IsFor(identity) && g.Gives(device, SerialOf));
+
+    /// <summary>The serial number a grant may match (busid checked before it gets here).</summary>
+    private string? SerialOf(string busId) => _root.ReadText($"/sys/bus/usb/devices/{busId}/serial")?.Trim();
+
+    private (UsbIpReplyStatus, ExportedDevice?) Decide(Session session, IPAddress peer, string busId)
     {
         // Checked where it enters: what goes on is a bus id, never a path, a newline or a second log line.
         if (UsbIpBusIdText.FindProblem(busId) is { } problem)
@@ -510,6 +530,12 @@ public sealed class UsbIpServer : IAsyncDisposable
             _ => UsbIpReplyStatus.NotAvailable,
         };
         if (status != UsbIpReplyStatus.Ok) _log.Peer(peer, PeerEvent.ImportRefused, $"import of {busId} refused: {status}.");
+        else if (!Granted(session, device!.Record))
+        {
+            // As the allow-list's refusals: the client hears "not available", the log says who was denied what.
+            _log.Peer(peer, PeerEvent.GrantDenied, $"import of {busId} ({device.Record.VendorId:x4}:{device.Record.ProductId:x4}) denied to {session.Who}: no grant gives it this device.");
+            status = UsbIpReplyStatus.NotAvailable;
+        }
         return (status, device);
     }
 

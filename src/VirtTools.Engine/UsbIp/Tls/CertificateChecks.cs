@@ -24,6 +24,15 @@ internal static class CertificateChecks
         return $"its certificate ({Identity(leaf)}) does not chain to the given CA: {string.Join("; ", statuses)}";
     }
 
+    /// <summary>The identity grants are matched against: fingerprint, subject, and the CN and DNS names it carries.</summary>
+    public static UsbIpClientIdentity IdentityOf(X509Certificate certificate)
+    {
+        using var full = new X509Certificate2(certificate);
+        var names = full.Extensions.OfType<X509SubjectAlternativeNameExtension>().SelectMany(e => e.EnumerateDnsNames())
+            .Prepend(full.GetNameInfo(X509NameType.SimpleName, forIssuer: false)).Where(n => n.Length > 0).Distinct().ToArray();
+        return new UsbIpClientIdentity(System.Security.Cryptography.SHA256.HashData(full.RawData), full.Subject, names);
+    }
+
     /// <summary>How a certificate is named in logs and messages: its subject and its fingerprint.</summary>
     public static string Identity(X509Certificate certificate) => $"{certificate.Subject}, {CertificateFingerprint.Of(certificate)}";
 }

@@ -18,21 +18,28 @@ public sealed record UsbIpTlsServerSettings
     /// <summary>Plain USB/IP connections are refused: only TLS clients are served.</summary>
     public bool Require { get; init; }
 
+    /// <summary>Who may list and import which devices; empty: every client the CA (if any) admits sees every device.</summary>
+    public IReadOnlyList<UsbIpGrant> Grants { get; init; } = Array.Empty<UsbIpGrant>();
+
     /// <summary>
     /// The settings for what an administrator gave (options, parameters, profile keys, named in <paramref name="names"/>
     /// as certificate, key, client CA, require); null when none was given. A client CA or "require" without a
-    /// certificate and key is refused: it would promise a protection that is not there.
+    /// certificate and key is refused: it would promise a protection that is not there; so are grants without a
+    /// client CA, as only a verified certificate makes an identity.
     /// </summary>
     public static UsbIpTlsServerSettings? From(string? certificate, string? key, string? clientCa, bool require,
-        (string Certificate, string Key, string ClientCa, string Require) names)
+        (string Certificate, string Key, string ClientCa, string Require) names, IReadOnlyList<UsbIpGrant>? grants = null)
     {
-        if (certificate is null && key is null && clientCa is null && !require) return null;
+        grants ??= Array.Empty<UsbIpGrant>();
+        if (certificate is null && key is null && clientCa is null && !require && grants.Count == 0) return null;
+        if (grants.Count > 0 && clientCa is null)
+            throw UsbIpErrors.GrantInvalid(grants[0].ToString(), $"needs {names.ClientCa}: without a client CA no client certificate is asked for, so no client has an identity");
         if (certificate is null || key is null)
         {
             var given = new[] { (certificate, names.Certificate), (key, names.Key), (clientCa, names.ClientCa) }
                 .Where(g => g.Item1 is not null).Select(g => g.Item2).Append(require ? names.Require : null).OfType<string>();
             throw UsbIpErrors.TlsRequired(string.Join(" and ", given));
         }
-        return new UsbIpTlsServerSettings { CertificatePath = certificate, KeyPath = key, ClientCaPath = clientCa, Require = require };
+        return new UsbIpTlsServerSettings { CertificatePath = certificate, KeyPath = key, ClientCaPath = clientCa, Require = require, Grants = grants };
     }
 }
