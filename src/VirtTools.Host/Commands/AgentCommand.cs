@@ -6,6 +6,7 @@ using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Server;
+using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.Host.Commands;
 
@@ -185,7 +186,8 @@ internal static class AgentCommand
 
         public void Serve(UsbIpServerProfile? profile)
         {
-            var settings = profile is null ? null : $"{string.Join(",", profile.Address)} {profile.TcpPort} {string.Join(",", profile.Allow)}";
+            var settings = profile is null ? null
+                : $"{string.Join(",", profile.Address)} {profile.TcpPort} {string.Join(",", profile.Allow)} {profile.Tls} {string.Join(";", profile.Grants)}";
             if (settings == _settings) return;
             Dispose();
             _settings = settings;
@@ -199,6 +201,8 @@ internal static class AgentCommand
                     AllowedClients = profile.Allow.Count == 0 ? ClientAllowList.LoopbackOnly : ClientAllowList.Parse(profile.Allow),
                     Log = line => log("usbipd: " + line),
                     Root = root.Path,
+                    Tls = UsbIpTlsServerSettings.From(profile.Tls?.Certificate, profile.Tls?.Key, profile.Tls?.ClientCa, profile.Tls?.Require ?? false,
+                            ("usbip.server.tls.certificate", "usbip.server.tls.key", "usbip.server.tls.clientCa", "usbip.server.tls.require"), profile.Grants),
                 });
             }
             catch (VirtToolsException failure)
