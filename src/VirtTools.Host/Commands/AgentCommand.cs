@@ -74,6 +74,9 @@ internal static class AgentCommand
 
         var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier { DeadPeer = deadPeer }, Log);
         var server = new AgentServer(root, deadPeer, Log);
+        // A TLS attachment's relay ends when its server or vhci_hcd closes: said, so the re-attach that follows has a cause.
+        void RelayEnded(string device, UsbIpRelayEnd end) => Log($"TLS relay for {device} ended: {end.Reason}.");
+        UsbIpClientRelays.Ended += RelayEnded;
         try
         {
             Apply(config);
@@ -90,6 +93,7 @@ internal static class AgentCommand
         catch (OperationCanceledException) when (stopping.IsCancellationRequested) { }
         finally
         {
+            UsbIpClientRelays.Ended -= RelayEnded;
             server.Dispose();
         }
         Log("stopped");

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Sockets;
 
 namespace VirtTools.UsbIp.Tls;
@@ -9,32 +8,14 @@ namespace VirtTools.UsbIp.Tls;
 /// </summary>
 public static class UsbIpClientRelays
 {
-    private static readonly ConcurrentDictionary<long, string> Running = new();
-    private static long _started;
-
-    /// <summary>The relays running now, by what they carry ("server:port busid").</summary>
-    public static IReadOnlyCollection<string> Active => Running.Values.ToArray();
-
-    /// <summary>Called with each relay's end (the agent logs it).</summary>
+    /// <summary>Called with each relay's end and what it carried ("server:port busid"); the agent logs it.</summary>
     public static event Action<string, UsbIpRelayEnd>? Ended;
 
-    internal static void Start(Stream tls, Socket relayEnd, string description)
-    {
-        var id = Interlocked.Increment(ref _started);
-        Running[id] = description;
-        _ = RunAsync(id, tls, relayEnd, description);
-    }
+    internal static void Start(Stream tls, Socket relayEnd, string description) => _ = RunAsync(tls, relayEnd, description);
 
-    private static async Task RunAsync(long id, Stream tls, Socket relayEnd, string description)
+    private static async Task RunAsync(Stream tls, Socket relayEnd, string description)
     {
-        try
-        {
-            var end = await UsbIpRelay.RunAsync(tls, relayEnd, CancellationToken.None).ConfigureAwait(false);
-            Ended?.Invoke(description, end);
-        }
-        finally
-        {
-            Running.TryRemove(id, out _);
-        }
+        var end = await UsbIpRelay.RunAsync(tls, relayEnd, CancellationToken.None).ConfigureAwait(false);
+        Ended?.Invoke(description, end);
     }
 }
