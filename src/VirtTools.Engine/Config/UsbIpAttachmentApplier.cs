@@ -26,13 +26,13 @@ public sealed class UsbIpAttachmentApplier : IUsbIpAttachmentApplier
         ApplierBoundary.Run($"Attaching {rule.Match} from {UsbIpClient.Describe(rule.ComputerName, rule.TcpPort)}", rule.ComputerName, cancellation, () =>
         {
             var busId = rule.Match.BusId ?? FindOnServer(rule, cancellation);
-            new VhciAttacher(root, UsbIpClient.Importer, DeadPeer)
+            new VhciAttacher(root, UsbIpClient.ImporterWith(rule.Tls), DeadPeer)
                 .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, Timeout, cancellation).GetAwaiter().GetResult();
         });
 
     private string FindOnServer(UsbIpAttachmentRule rule, CancellationToken cancellation)
     {
-        var offered = UsbIpClient.ListDevicesAsync(rule.ComputerName, rule.TcpPort, Timeout, cancellation).GetAwaiter().GetResult();
+        var offered = UsbIpClient.ListDevicesAsync(rule.ComputerName, rule.TcpPort, Timeout, cancellation, rule.Tls).GetAwaiter().GetResult();
         bool Wanted(UsbIpDeviceRecord device) => Fits(rule.Match.VendorId, device.VendorId) && Fits(rule.Match.ProductId, device.ProductId);
         if (offered.Refused.FirstOrDefault(refused => Wanted(refused.Record)) is { } unusable) throw unusable.Problem;
         var matching = offered.Where(Wanted).ToList();

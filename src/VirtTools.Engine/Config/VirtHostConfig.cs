@@ -1,5 +1,6 @@
 using VirtTools.Ksm;
 using VirtTools.Usb;
+using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.Config;
 
@@ -37,7 +38,16 @@ public sealed class UsbIpServerProfile
 
     /// <summary>Addresses and CIDRs allowed to import; empty means loopback only.</summary>
     public IReadOnlyList<string> Allow { get; init; } = Array.Empty<string>();
+
+    /// <summary>usbip.server.tls: TLS on the port (certificate, key, clientCa, require); null: plain USB/IP only.</summary>
+    public UsbIpServerTlsProfile? Tls { get; init; }
+
+    /// <summary>usbip.server.grants: which client identity may list and import which devices (needs tls.clientCa).</summary>
+    public IReadOnlyList<UsbIpGrant> Grants { get; init; } = Array.Empty<UsbIpGrant>();
 }
+
+/// <summary>usbip.server.tls as written: file paths, read only when the server starts.</summary>
+public sealed record UsbIpServerTlsProfile(string Certificate, string Key, string? ClientCa, bool Require);
 
 /// <summary>How a profile names a USB device: by port path, or by what the device says about itself.</summary>
 public sealed class UsbDeviceMatch
@@ -77,6 +87,9 @@ public sealed class UsbIpAttachmentRule
     public required string ComputerName { get; init; }
 
     public int TcpPort { get; init; } = 3240;
+
+    /// <summary>tls: import over TLS with these settings (certificate, key, serverCa, serverFingerprint); null: plain USB/IP.</summary>
+    public UsbIpTlsClientSettings? Tls { get; init; }
 
     public required UsbDeviceMatch Match { get; init; }
 

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using VirtTools.Ksm;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Server;
+using VirtTools.UsbIp.Tls;
 using YamlDotNet.RepresentationModel;
 
 namespace VirtTools.Config;
@@ -79,19 +80,78 @@ public static partial class VirtHostConfigParser
         {
             var map = Mapping(node, "usbip.server");
             if (map is null) return null;
-            Keys(map, "usbip.server", "address", "tcpPort", "allow");
+            Keys(map, "usbip.server", "address", "tcpPort", "allow", "tls", "grants");
             var addresses = Strings(map, "address", "usbip.server.address");
             foreach (var (value, at) in addresses)
                 if (IPAddressText.Parse(value, out var problem) is null) Problems.Add($"{Where(at)}: address {problem}");
             var allow = Strings(map, "allow", "usbip.server.allow");
             foreach (var (value, at) in allow)
                 if (ClientAllowList.Check(value) is { } problem) Problems.Add($"{Where(at)}: allowed client {problem}");
+            var tls = Child(map, "tls") is { } t ? ServerTls(t) : null;
+            var grants = Items(map, "grants", "usbip.server.grants").Select(Grant).OfType<UsbIpGrant>().ToList();
+            if (grants.Count > 0 && tls?.ClientCa is null)
+                Problems.Add($"{Where(Child(map, "grants")!)}: usbip.server.grants need usbip.server.tls with clientCa: only a client certificate the CA signed gives a client an identity");
             return new UsbIpServerProfile
             {
                 Address = addresses.Select(a => a.Value).ToList(),
                 TcpPort = Int(map, "tcpPort", "usbip.server.tcpPort", 1, 65535) ?? 3240,
                 Allow = allow.Select(a => a.Value).ToList(),
+                Tls = tls,
+                Grants = grants,
             };
+        }
+
+        private UsbIpServerTlsProfile? ServerTls(YamlNode node)
+        {
+            var map = Mapping(node, "usbip.server.tls");
+            if (map is null) return null;
+            Keys(map, "usbip.server.tls", "certificate", "key", "clientCa", "require");
+            var certificate = Scalar(map, "certificate", "usbip.server.tls");
+            var key = Scalar(map, "key", "usbip.server.tls");
+            if (certificate is null) Missing(map, "certificate", "usbip.server.tls");
+            if (key is null) Missing(map, "key", "usbip.server.tls");
+            return certificate is null || key is null ? null
+                : new UsbIpServerTlsProfile(certificate, key, Scalar(map, "clientCa", "usbip.server.tls"), Bool(map, "require", "usbip.server.tls.require") ?? false);
+        }
+
+        private UsbIpGrant? Grant(YamlMappingNode map)
+        {
+            Keys(map, "a grant", "client", "devices");
+            var client = Scalar(map, "client", "a grant");
+            if (client is null) { Missing(map, "client", "a grant"); return null; }
+            var devices = Strings(map, "devices", "a grant's devices").Select(d => d.Value).ToList();
+            try
+            {
+                return UsbIpGrant.Checked(client, devices);
+            }
+            catch (VirtTools.Diagnostics.VirtToolsException invalid)
+            {
+                Problems.Add($"{Where(map)}: {invalid.Message.TrimEnd('.')}");
+                return null;
+            }
+        }
+
+        private UsbIpTlsClientSettings? AttachmentTls(YamlNode node)
+        {
+            var map = Mapping(node, "an attachment's tls");
+            if (map is null) return null;
+            Keys(map, "an attachment's tls", "certificate", "key", "serverCa", "serverFingerprint");
+            var tls = new UsbIpTlsClientSettings
+            {
+                CertificatePath = Scalar(map, "certificate", "an attachment's tls"),
+                KeyPath = Scalar(map, "key", "an attachment's tls"),
+                ServerCaPath = Scalar(map, "serverCa", "an attachment's tls"),
+                ServerFingerprint = Scalar(map, "serverFingerprint", "an attachment's tls"),
+            };
+            try
+            {
+                return tls.Validated();
+            }
+            catch (VirtTools.Diagnostics.VirtToolsException invalid)
+            {
+                Problems.Add($"{Where(map)}: {invalid.Message.TrimEnd('.')}");
+                return null;
+            }
         }
 
         private UsbIpExportRule? Export(YamlMappingNode map)
@@ -103,14 +163,18 @@ public static partial class VirtHostConfigParser
 
         private UsbIpAttachmentRule? Attachment(YamlMappingNode map)
         {
-            Keys(map, "an attachment", "computerName", "tcpPort", "match", "reconnect");
+            Keys(map, "an attachment", "computerName", "tcpPort", "match", "reconnect", "tls");
             var computer = Scalar(map, "computerName", "an attachment");
             if (computer is null) Missing(map, "computerName", "an attachment");
             var match = Child(map, "match") is { } m ? Match(m, "an attachment's match") : Missing(map, "match", "an attachment");
             var port = Int(map, "tcpPort", "an attachment's tcpPort", 1, 65535) ?? 3240;
             var reconnect = Bool(map, "reconnect", "an attachment's reconnect") ?? false;
             return computer is null || match is null ? null
-                : new UsbIpAttachmentRule { ComputerName = computer, TcpPort = port, Match = match, Reconnect = reconnect, Location = Where(map) };
+                : new UsbIpAttachmentRule
+                {
+                    ComputerName = computer, TcpPort = port, Match = match, Reconnect = reconnect, Location = Where(map),
+                    Tls = Child(map, "tls") is { } tls ? AttachmentTls(tls) : null,
+                };
         }
 
         private UsbDeviceMatch? Match(YamlNode node, string what)

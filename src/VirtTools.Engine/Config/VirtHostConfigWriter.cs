@@ -1,6 +1,7 @@
 using System.Globalization;
 using VirtTools.Ksm;
 using VirtTools.State;
+using VirtTools.UsbIp.Tls;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -51,12 +52,16 @@ public static class VirtHostConfigWriter
         var map = new YamlMappingNode();
         if (usbIp.Server is { } server)
         {
-            map.Add("server", new YamlMappingNode
+            var section = new YamlMappingNode
             {
                 { "address", Quoted(server.Address) },
                 { "tcpPort", Number(server.TcpPort) },
                 { "allow", Quoted(server.Allow) },
-            });
+            };
+            if (server.Tls is { } tls) section.Add("tls", ServerTls(tls));
+            if (server.Grants.Count > 0)
+                section.Add("grants", new YamlSequenceNode(server.Grants.Select(g => new YamlMappingNode { { "client", Quoted(g.Client) }, { "devices", Quoted(g.Devices) } })));
+            map.Add("server", section);
         }
         if (usbIp.Exports.Count > 0)
             map.Add("exports", new YamlSequenceNode(usbIp.Exports.Select(e => new YamlMappingNode { { "match", Match(e.Match) } })));
@@ -67,8 +72,27 @@ public static class VirtHostConfigWriter
                 { "tcpPort", Number(a.TcpPort) },
                 { "match", Match(a.Match) },
                 { "reconnect", Flag(a.Reconnect) },
-            })));
+            }.WithTls(a.Tls))));
         return map;
+    }
+
+    private static YamlMappingNode ServerTls(UsbIpServerTlsProfile tls)
+    {
+        var map = new YamlMappingNode { { "certificate", Quoted(tls.Certificate) }, { "key", Quoted(tls.Key) } };
+        if (tls.ClientCa is { } clientCa) map.Add("clientCa", Quoted(clientCa));
+        map.Add("require", Flag(tls.Require));
+        return map;
+    }
+
+    /// <summary>An attachment's tls: only the keys that are set.</summary>
+    private static YamlMappingNode WithTls(this YamlMappingNode attachment, UsbIpTlsClientSettings? tls)
+    {
+        if (tls is null) return attachment;
+        var map = new YamlMappingNode();
+        foreach (var (key, value) in new[] { ("certificate", tls.CertificatePath), ("key", tls.KeyPath), ("serverCa", tls.ServerCaPath), ("serverFingerprint", tls.ServerFingerprint) })
+            if (value is not null) map.Add(key, Quoted(value));
+        attachment.Add("tls", map);
+        return attachment;
     }
 
     /// <summary>A match on one line, as the documented profile writes it: { vendorId: "46f4", productId: "0001" }.</summary>

@@ -31,6 +31,12 @@ public static class UsbIpErrors
     public const string PortInUseId = "UsbIpPortInUse";
     public const string ListenFailedId = "UsbIpListenFailed";
     public const string InvalidAddressId = "UsbIpInvalidAddress";
+    public const string TlsCertificateInvalidId = "UsbIpTlsCertificateInvalid";
+    public const string TlsHandshakeFailedId = "UsbIpTlsHandshakeFailed";
+    public const string TlsServerNotTrustedId = "UsbIpTlsServerNotTrusted";
+    public const string TlsRequiredId = "UsbIpTlsRequired";
+    public const string TlsInvalidFingerprintId = "UsbIpTlsInvalidFingerprint";
+    public const string GrantInvalidId = "UsbIpGrantInvalid";
 
     /// <summary>The size of usbip-host's match_busid table (MAX_BUSID in stub_main.c).</summary>
     public const int MatchTableSize = 16;
@@ -83,4 +89,40 @@ public static class UsbIpErrors
     public static VirtToolsException ConnectionLost(string server, string computerName, Exception cause) => new(ConnectionLostId, FailureKind.ConnectionError,
         $"The connection to the USB/IP server {server} broke before its reply was complete: {cause.Message}.",
         $"Try again; if it keeps happening, look at the server's log on {server} and at the network between the two hosts.", computerName, cause);
+
+    /// <summary>A certificate, key or CA file that cannot be used: missing, unreadable, not PEM, or a key of another certificate.</summary>
+    public static VirtToolsException TlsCertificateInvalid(string path, string what, Exception? cause) => new(TlsCertificateInvalidId, FailureKind.InvalidData,
+        $"The TLS {what} '{path}' cannot be used{(cause is null ? "" : ": " + cause.Message.TrimEnd('.'))}.",
+        "Give PEM files (-----BEGIN CERTIFICATE----- / -----BEGIN PRIVATE KEY-----), the key being the certificate's own, readable by this user: 'openssl x509 -in FILE -noout -subject' and 'openssl pkey -in KEY -noout' check them.",
+        path, cause);
+
+    /// <summary>The TLS session with a server did not come up or broke before the USB/IP reply.</summary>
+    public static VirtToolsException TlsHandshakeFailed(string server, string computerName, Exception cause) => new(TlsHandshakeFailedId, FailureKind.ConnectionError,
+        $"The TLS session with the USB/IP server {server} failed: {cause.Message.TrimEnd('.')}.",
+        "Check that the server was started with a certificate (virttools usbipd --tls-certificate), and, when it asks for a client certificate (--client-ca), that -CertificatePath/-KeyPath give one signed by that CA and not expired; the server's log names the reason.",
+        computerName, cause);
+
+    /// <summary>The server's certificate is not the one this client trusts (CA, name, or pinned fingerprint).</summary>
+    public static VirtToolsException TlsServerNotTrusted(string server, string computerName, string reason) => new(TlsServerNotTrustedId, FailureKind.ConnectionError,
+        $"The USB/IP server {server} is not trusted: {reason}. Nothing was sent to it.",
+        "Check -ServerCaPath (the CA that signed the server's certificate, whose names must include -ComputerName) or -ServerFingerprint (on the server: openssl x509 -in CERT -noout -fingerprint -sha256).",
+        computerName);
+
+    /// <summary>TLS asked for without what it needs (a certificate and its key).</summary>
+    public static VirtToolsException TlsRequired(string what) => new(TlsRequiredId, FailureKind.InvalidArgument,
+        $"TLS ({what}) needs a certificate and its key.",
+        "Give both: virttools usbipd --tls-certificate FILE --tls-key FILE; Start-UsbIpServer, Get-UsbIpDevice and Connect-UsbIpDevice -CertificatePath FILE -KeyPath FILE.",
+        what);
+
+    /// <summary>A pinned fingerprint that is not "sha256:" and 32 bytes in hex.</summary>
+    public static VirtToolsException TlsInvalidFingerprint(string text, string problem) => new(TlsInvalidFingerprintId, FailureKind.InvalidArgument,
+        $"The fingerprint {Protocol.UsbIpPeerText.Quote(text)} {problem}.",
+        "Give 'sha256:' and the 64 hex digits of the server certificate's SHA-256 (colons allowed), as 'openssl x509 -in CERT -noout -fingerprint -sha256' prints it.",
+        text);
+
+    /// <summary>A grant that cannot be used: no identity, no device, a malformed fingerprint, or grants without client certificates to check.</summary>
+    public static VirtToolsException GrantInvalid(string grant, string problem) => new(GrantInvalidId, FailureKind.InvalidArgument,
+        $"The grant {Protocol.UsbIpPeerText.Quote(grant)} {problem}.",
+        "Write a grant as IDENTITY=MATCH (--grant 'CN=desk-17=0781:5591', --grant sha256:HEX=1-1.2, --grant desk-17.example=*), the identity a client certificate's subject, CN, DNS name or sha256 fingerprint, the match VID:PID, a bus id, a serial number or *; grants need --client-ca, the CA that makes identities worth trusting.",
+        grant);
 }

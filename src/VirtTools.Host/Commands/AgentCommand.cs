@@ -6,6 +6,7 @@ using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Server;
+using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.Host.Commands;
 
@@ -73,6 +74,9 @@ internal static class AgentCommand
 
         var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier { DeadPeer = deadPeer }, Log);
         var server = new AgentServer(root, deadPeer, Log);
+        // A TLS attachment's relay ends when its server or vhci_hcd closes: said, so the re-attach that follows has a cause.
+        void RelayEnded(string device, UsbIpRelayEnd end) => Log($"TLS relay for {device} ended: {end.Reason}.");
+        UsbIpClientRelays.Ended += RelayEnded;
         try
         {
             Apply(config);
@@ -89,6 +93,7 @@ internal static class AgentCommand
         catch (OperationCanceledException) when (stopping.IsCancellationRequested) { }
         finally
         {
+            UsbIpClientRelays.Ended -= RelayEnded;
             server.Dispose();
         }
         Log("stopped");
@@ -185,7 +190,8 @@ internal static class AgentCommand
 
         public void Serve(UsbIpServerProfile? profile)
         {
-            var settings = profile is null ? null : $"{string.Join(",", profile.Address)} {profile.TcpPort} {string.Join(",", profile.Allow)}";
+            var settings = profile is null ? null
+                : $"{string.Join(",", profile.Address)} {profile.TcpPort} {string.Join(",", profile.Allow)} {profile.Tls} {string.Join(";", profile.Grants)}";
             if (settings == _settings) return;
             Dispose();
             _settings = settings;
@@ -199,6 +205,8 @@ internal static class AgentCommand
                     AllowedClients = profile.Allow.Count == 0 ? ClientAllowList.LoopbackOnly : ClientAllowList.Parse(profile.Allow),
                     Log = line => log("usbipd: " + line),
                     Root = root.Path,
+                    Tls = UsbIpTlsServerSettings.From(profile.Tls?.Certificate, profile.Tls?.Key, profile.Tls?.ClientCa, profile.Tls?.Require ?? false,
+                            ("usbip.server.tls.certificate", "usbip.server.tls.key", "usbip.server.tls.clientCa", "usbip.server.tls.require"), profile.Grants),
                 });
             }
             catch (VirtToolsException failure)

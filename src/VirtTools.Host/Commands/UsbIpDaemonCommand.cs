@@ -6,24 +6,37 @@ using VirtTools.Sysfs;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Server;
+using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.Host.Commands;
 
 /// <summary>
-/// `virttools usbipd [--address A]... [--port N] [--allow CIDR]... [--root DIR]`: the managed USB/IP server in the
-/// foreground, for systemd. Logs to stderr, stops cleanly on SIGTERM or SIGINT.
+/// `virttools usbipd [--address A]... [--port N] [--allow CIDR]... [--tls-certificate F --tls-key F [--client-ca F]
+/// [--require-tls]] [--root DIR]`: the managed USB/IP server in the foreground, for systemd. Logs to stderr, stops cleanly on SIGTERM or SIGINT.
 /// </summary>
 internal static class UsbIpDaemonCommand
 {
     public const string Usage =
         """
-        usage: virttools usbipd [--address A]... [--port N] [--allow ADDR|CIDR|any]... [--dead-peer-timeout S] [--root DIR]
+        usage: virttools usbipd [--address A]... [--port N] [--allow ADDR|CIDR|any]... [--dead-peer-timeout S]
+                                [--tls-certificate FILE --tls-key FILE [--client-ca FILE [--grant ID=MATCH]...]
+                                [--require-tls]] [--root DIR]
           --address A   listen on this address (repeatable); default: loopback only (127.0.0.1 and ::1)
           --port N      TCP port (default 3240; 0 picks a free one)
           --allow X     clients that may list and import (repeatable): an address, or a network with no
                         host bits set (10.0.0.0/8); default: loopback only
           --dead-peer-timeout S
                         free a device whose client vanished without a word after S seconds (5 to 43200; default 60)
+          --tls-certificate FILE, --tls-key FILE
+                        also serve TLS on the port (PEM certificate, chain after it, and its key); imports over
+                        TLS are relayed by this process to usbip-host
+          --client-ca FILE
+                        TLS clients must present a certificate signed by this CA (PEM)
+          --grant IDENTITY=MATCH
+                        with --client-ca: the client whose certificate has this identity (subject, CN, DNS
+                        name or sha256:HEX fingerprint) may list and import devices that match (VID:PID, bus
+                        id, serial, or *); repeatable. With grants, a client without one gets nothing.
+          --require-tls refuse plain USB/IP (stock usbip clients): TLS clients only
           --root DIR    read /sys under DIR instead of / (a captured tree)
 
         """;
@@ -72,7 +85,9 @@ internal static class UsbIpDaemonCommand
         var addresses = new List<IPAddress>();
         var allowed = new List<string>();
         var port = UsbIpProtocol.DefaultTcpPort;
-        string? rootPath = null;
+        string? rootPath = null, certificate = null, key = null, clientCa = null;
+        var requireTls = false;
+        var grants = new List<string>();
         options = new UsbIpServerOptions();
         root = SystemRoot.Live;
         for (var i = 1; i < args.Length; i++)
@@ -82,6 +97,11 @@ internal static class UsbIpDaemonCommand
             {
                 error.Write(Usage);
                 return false;
+            }
+            if (name == "--require-tls")
+            {
+                requireTls = true;
+                continue;
             }
             if (i + 1 >= args.Length) return Fail(error, $"{name} needs a value.");
             var value = args[++i];
@@ -104,6 +124,18 @@ internal static class UsbIpDaemonCommand
                 case "--root":
                     rootPath = value;
                     break;
+                case "--tls-certificate":
+                    certificate = value;
+                    break;
+                case "--tls-key":
+                    key = value;
+                    break;
+                case "--client-ca":
+                    clientCa = value;
+                    break;
+                case "--grant":
+                    grants.Add(value);
+                    break;
                 default:
                     return Fail(error, $"unknown option '{name}'.");
             }
@@ -119,6 +151,8 @@ internal static class UsbIpDaemonCommand
                 AllowedClients = allowed.Count == 0 ? ClientAllowList.LoopbackOnly : ClientAllowList.Parse(allowed),
                 Log = line => error.WriteLine("virttools usbipd: " + line),
                 Root = root.Path,
+                Tls = UsbIpTlsServerSettings.From(certificate, key, clientCa, requireTls, ("--tls-certificate", "--tls-key", "--client-ca", "--require-tls"),
+                    grants.Select(UsbIpGrant.Parse).ToList()),
             };
             return true;
         }

@@ -45,4 +45,18 @@ public sealed class UsbIpDaemonTests
         Assert.Equal(2, VirtTools.Host.Program.Run(new[] { "usbipd", "--allow", "nonsense" }, output, error));
         Assert.Contains("usage: virttools usbipd", error.ToString());
     }
+
+    [Theory]
+    [InlineData("UsbIpTlsRequired", "--require-tls")]
+    [InlineData("UsbIpTlsRequired", "--tls-certificate", "server.crt")]
+    [InlineData("UsbIpGrantInvalid", "--tls-certificate", "s.crt", "--tls-key", "s.key", "--grant", "desk=*")]
+    [InlineData("UsbIpGrantInvalid", "--tls-certificate", "s.crt", "--tls-key", "s.key", "--client-ca", "ca.crt", "--grant", "desk")]
+    public void Usbipd_refuses_TLS_options_that_cannot_work_before_it_listens(string errorId, params string[] options)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(2, VirtTools.Host.Program.Run(new[] { "usbipd", "--port", "0" }.Concat(options).ToArray(), output, error));
+        Assert.Contains($"[{errorId}]", error.ToString());
+        Assert.Empty(output.ToString());
+    }
 }

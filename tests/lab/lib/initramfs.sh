@@ -40,6 +40,9 @@ build_common_cpio() { # build_common_cpio HOSTDIR ARCHIVE
   cp -a "$host" "$root/opt/virttools"
   rm -f "$root/opt/virttools"/{*.pdb,createdump,libcoreclrtraceptprovider.so,libmscordbi.so,libmscordaccore.so,.published}
   copy_with_libraries "$root" "$root/opt/virttools/virttools" "$root/opt/virttools"/*.so
+  # .NET dlopens OpenSSL for TLS (scenario 10); ldd cannot see that, so copy libssl3's libraries by name
+  mkdir -p "$root/usr/lib/x86_64-linux-gnu"
+  cp -L /usr/lib/x86_64-linux-gnu/libssl.so.3 /usr/lib/x86_64-linux-gnu/libcrypto.so.3 "$root/usr/lib/x86_64-linux-gnu/" || return 1
   gcc -static -O2 -Wall -o "$root/lab/bin/ksm-mergeable" "$LAB_DIR/guest/ksm-mergeable.c" || return 1
   gcc -static -O2 -Wall -o "$root/lab/bin/devlist-bench" "$LAB_DIR/guest/devlist-bench.c" || return 1
   cp -a "$LAB_DIR/scenarios" "$root/lab/scenarios"

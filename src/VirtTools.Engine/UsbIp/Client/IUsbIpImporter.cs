@@ -24,4 +24,10 @@ public interface IUsbIpImport : IDisposable
 
     /// <summary>Sets the socket options vhci_hcd will run the connection with; called before <see cref="SocketFd"/> is handed over.</summary>
     void PrepareForKernel(UsbIpDeadPeerPolicy deadPeer);
+
+    /// <summary>
+    /// vhci_hcd took <see cref="SocketFd"/>: whatever this process must keep running for the device (a TLS import's
+    /// relay) starts now and outlives the import object. Nothing to do for a plain TCP import.
+    /// </summary>
+    void Attached() { }
 }

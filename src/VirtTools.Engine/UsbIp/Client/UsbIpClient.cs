@@ -4,10 +4,14 @@ using System.Net.Sockets;
 using VirtTools.Diagnostics;
 using VirtTools.Ids;
 using VirtTools.UsbIp.Protocol;
+using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.UsbIp.Client;
 
-/// <summary>The client side of the management phase: ask a server for its device list.</summary>
+/// <summary>
+/// The client side of the management phase: ask a server for its device list, or for a device. With TLS settings the
+/// request goes over TLS (the server must be trusted first); without, plain USB/IP as <c>usbip</c> sends it.
+/// </summary>
 public static class UsbIpClient
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
@@ -18,16 +22,18 @@ public static class UsbIpClient
     /// a value that cannot be used is left out and reported in <see cref="UsbIpDeviceList{T}.Refused"/>.
     /// </summary>
     public static Task<UsbIpDeviceList<UsbIpDeviceRecord>> ListDevicesAsync(string computerName, int tcpPort, TimeSpan timeout,
-        CancellationToken cancellation = default) =>
+        CancellationToken cancellation = default, UsbIpTlsClientSettings? tls = null) =>
         WithDeadlineAsync(computerName, tcpPort, timeout, cancellation, async deadline =>
         {
-            using var socket = await ConnectAsync(computerName, tcpPort, deadline).ConfigureAwait(false);
+            var credentials = LoadCredentials(tls);
+            using var connection = await ConnectAsync(computerName, tcpPort, deadline).ConfigureAwait(false);
+            await using var socket = await OpenAsync(connection, computerName, tcpPort, credentials, deadline).ConfigureAwait(false);
             var request = new byte[UsbIpProtocol.OpCommonSize];
             UsbIpManagementCodec.WriteDeviceListRequest(request);
-            await socket.SendAsync(request, SocketFlags.None, deadline).ConfigureAwait(false);
+            await socket.WriteAsync(request, deadline).ConfigureAwait(false);
 
             var header = new byte[UsbIpManagementCodec.DeviceListReplyHeaderSize];
-            await socket.ReceiveExactlyAsync(header, "device list reply", deadline).ConfigureAwait(false);
+            await ReceiveReplyAsync(socket, header, "device list reply", deadline).ConfigureAwait(false);
             var op = UsbIpManagementCodec.ReadOpCommon(header.AsSpan(0, UsbIpProtocol.OpCommonSize), UsbIpOperation.ReplyDeviceList);
             if (op.Status != UsbIpReplyStatus.Ok) throw UsbIpReplyStatusMessages.ToFailure(op.Status, Describe(computerName, tcpPort), null);
             var count = UsbIpManagementCodec.ReadDeviceCount(header.AsSpan(UsbIpProtocol.OpCommonSize));
@@ -65,21 +71,24 @@ public static class UsbIpClient
     /// record that vhci_hcd could not be given (see <see cref="UsbIpDeviceRecordCheck"/>). A bus id that is not one
     /// is UsbIpInvalidBusId before anything is sent.
     /// </summary>
-    public static Task<UsbIpSocketImport> ImportAsync(string computerName, int tcpPort, string busId, TimeSpan timeout,
-        CancellationToken cancellation = default)
+    public static Task<IUsbIpImport> ImportAsync(string computerName, int tcpPort, string busId, TimeSpan timeout,
+        CancellationToken cancellation = default, UsbIpTlsClientSettings? tls = null)
     {
-        if (UsbIpBusIdText.FindProblem(busId) is { } invalid) return Task.FromException<UsbIpSocketImport>(UsbIpErrors.InvalidBusId(busId, invalid));
-        return WithDeadlineAsync(computerName, tcpPort, timeout, cancellation, async deadline =>
+        if (UsbIpBusIdText.FindProblem(busId) is { } invalid) return Task.FromException<IUsbIpImport>(UsbIpErrors.InvalidBusId(busId, invalid));
+        return WithDeadlineAsync<IUsbIpImport>(computerName, tcpPort, timeout, cancellation, async deadline =>
         {
             var request = new byte[UsbIpManagementCodec.ImportRequestSize];
             UsbIpManagementCodec.WriteImportRequest(request, busId);
-            var socket = await ConnectAsync(computerName, tcpPort, deadline).ConfigureAwait(false);
+            var credentials = LoadCredentials(tls);
+            var connection = await ConnectAsync(computerName, tcpPort, deadline).ConfigureAwait(false);
+            Stream? socket = null;
             try
             {
-                await socket.SendAsync(request, SocketFlags.None, deadline).ConfigureAwait(false);
+                socket = await OpenAsync(connection, computerName, tcpPort, credentials, deadline).ConfigureAwait(false);
+                await socket.WriteAsync(request, deadline).ConfigureAwait(false);
                 var reply = new byte[UsbIpManagementCodec.ImportReplySize];
                 var header = reply.AsMemory(0, UsbIpProtocol.OpCommonSize);
-                await socket.ReceiveExactlyAsync(header, "import reply", deadline).ConfigureAwait(false);
+                await ReceiveReplyAsync(socket, header, "import reply", deadline).ConfigureAwait(false);
                 var op = UsbIpManagementCodec.ReadOpCommon(header.Span, UsbIpOperation.ReplyImport);
                 if (op.Status != UsbIpReplyStatus.Ok) throw UsbIpReplyStatusMessages.ToFailure(op.Status, Describe(computerName, tcpPort), busId);
                 var body = reply.AsMemory(UsbIpProtocol.OpCommonSize);
@@ -91,18 +100,59 @@ public static class UsbIpClient
                 if (device.BusId != busId) // checked above: a bus id, safe to show as it is
                     throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
                         $"The import of {busId} was answered with device {device.BusId}.");
-                return new UsbIpSocketImport(socket, device);
+                return credentials is null ? new UsbIpSocketImport(connection, device)
+                    : new RelayedImport(connection, socket, device, $"{Describe(computerName, tcpPort)} {busId}");
             }
             catch
             {
-                socket.Dispose();
+                socket?.Dispose();
+                connection.Dispose();
                 throw;
             }
         });
     }
 
+    /// <summary>
+    /// The first bytes of a reply. Under TLS 1.3 the client's side of the handshake is done before the server has
+    /// judged the client's certificate, so a server that refuses it can only end the session here: that is said as a
+    /// TLS failure, not as a truncated or lost reply.
+    /// </summary>
+    private static async ValueTask ReceiveReplyAsync(Stream stream, Memory<byte> header, string what, CancellationToken deadline)
+    {
+        if (stream is not System.Net.Security.SslStream)
+        {
+            await stream.ReceiveExactlyAsync(header, what, deadline).ConfigureAwait(false);
+            return;
+        }
+        int first;
+        try
+        {
+            first = await stream.ReadAsync(header[..1], deadline).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new System.Security.Authentication.AuthenticationException(SessionEnded, e);
+        }
+        if (first == 0) throw new System.Security.Authentication.AuthenticationException(SessionEnded);
+        await stream.ReceiveExactlyAsync(header[1..], what, deadline).ConfigureAwait(false);
+    }
+
+    private const string SessionEnded =
+        "the server closed it without answering, most likely because it refused this client's certificate (none given, not signed by its --client-ca, or expired)";
+
+    /// <summary>Read before connecting, so a certificate file that cannot be used fails before anything reaches the network.</summary>
+    private static UsbIpTlsClientCredentials? LoadCredentials(UsbIpTlsClientSettings? tls) => tls is null ? null : UsbIpTlsClientCredentials.Load(tls);
+
+    /// <summary>The stream the protocol runs on: the socket itself (whose owner stays the caller), or TLS over it.</summary>
+    private static async Task<Stream> OpenAsync(Socket socket, string computerName, int tcpPort, UsbIpTlsClientCredentials? credentials, CancellationToken deadline) =>
+        credentials is null ? new NetworkStream(socket, ownsSocket: false)
+            : await UsbIpTlsConnector.AuthenticateAsync(socket, computerName, Describe(computerName, tcpPort), credentials, deadline).ConfigureAwait(false);
+
     /// <summary>The real importer: TCP to the server, as <see cref="ImportAsync"/>.</summary>
-    public static IUsbIpImporter Importer { get; } = new TcpImporter();
+    public static IUsbIpImporter Importer { get; } = new TcpImporter(null);
+
+    /// <summary>The real importer over TLS with these settings (plain TCP when null).</summary>
+    public static IUsbIpImporter ImporterWith(UsbIpTlsClientSettings? tls) => tls is null ? Importer : new TcpImporter(tls);
 
     /// <summary>
     /// Runs one request under a deadline, and is the one place a server's failings become the client's errors:
@@ -126,6 +176,17 @@ public static class UsbIpClient
         {
             throw UsbIpErrors.ConnectionLost(Describe(computerName, tcpPort), computerName, broken);
         }
+        catch (IOException broken) when (broken.InnerException is SocketException socket)
+        {
+            // A stream's way of saying the socket broke.
+            throw UsbIpErrors.ConnectionLost(Describe(computerName, tcpPort), computerName, socket);
+        }
+        catch (Exception broken) when (broken is IOException or System.Security.Authentication.AuthenticationException)
+        {
+            // Only TLS fails so: under TLS 1.3 a server that refuses the client's certificate says so after the
+            // client's side of the handshake is done, as the first thing the client reads.
+            throw UsbIpErrors.TlsHandshakeFailed(Describe(computerName, tcpPort), computerName, broken);
+        }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
             throw new VirtToolsException(UsbIpErrors.ServerTimeoutId, FailureKind.Timeout,
@@ -137,9 +198,9 @@ public static class UsbIpClient
 
     /// <summary>The device list as objects, with vendor, product and class names from usb.ids when one is installed.</summary>
     public static async Task<UsbIpDeviceList<UsbIpRemoteDevice>> GetDevicesAsync(string computerName, int tcpPort, TimeSpan timeout,
-        IdsDatabase? names, CancellationToken cancellation = default)
+        IdsDatabase? names, CancellationToken cancellation = default, UsbIpTlsClientSettings? tls = null)
     {
-        var records = await ListDevicesAsync(computerName, tcpPort, timeout, cancellation).ConfigureAwait(false);
+        var records = await ListDevicesAsync(computerName, tcpPort, timeout, cancellation, tls).ConfigureAwait(false);
         return records.ConvertAll(r => ToRemoteDevice(r, computerName, tcpPort, names));
     }
 
@@ -207,10 +268,10 @@ public static class UsbIpClient
         return new VirtToolsException(UsbIpErrors.ServerUnreachableId, FailureKind.ConnectionError, message, action, computerName, e);
     }
 
-    private sealed class TcpImporter : IUsbIpImporter
+    private sealed class TcpImporter(UsbIpTlsClientSettings? tls) : IUsbIpImporter
     {
-        public async Task<IUsbIpImport> ImportAsync(string computerName, int tcpPort, string busId, TimeSpan timeout, CancellationToken cancellation) =>
-            await UsbIpClient.ImportAsync(computerName, tcpPort, busId, timeout, cancellation).ConfigureAwait(false);
+        public Task<IUsbIpImport> ImportAsync(string computerName, int tcpPort, string busId, TimeSpan timeout, CancellationToken cancellation) =>
+            UsbIpClient.ImportAsync(computerName, tcpPort, busId, timeout, cancellation, tls);
     }
 
     /// <summary>"host:port", with brackets around an IPv6 address.</summary>

@@ -6,4 +6,10 @@ namespace VirtTools.UsbIp.Server;
 public interface IUsbIpSocketHandoff
 {
     void HandOver(string busId, Socket socket);
+
+    /// <summary>
+    /// A TLS import: usbip-host takes <paramref name="kernelEnd"/>, a local socket whose traffic a relay carries over
+    /// <paramref name="network"/>, the client's TCP connection. By default the network is left as it is.
+    /// </summary>
+    void HandOverRelayed(string busId, Socket kernelEnd, Socket network) => HandOver(busId, kernelEnd);
 }

@@ -17,6 +17,9 @@ internal enum PeerEvent
     ProtocolError,
     ImportRefused,
     ConnectionLost,
+    TlsRefused,
+    GrantDenied,
+    ListNarrowed,
 }
 
 /// <summary>
@@ -136,6 +139,9 @@ internal sealed class ServerLog : IDisposable
             PeerEvent.Timeout => "connections closed without a complete request in time",
             PeerEvent.ProtocolError => "protocol errors",
             PeerEvent.ConnectionLost => "connections lost before the reply was sent",
+            PeerEvent.GrantDenied => "imports denied by the grants",
+            PeerEvent.ListNarrowed => "device lists narrowed by the grants",
+            PeerEvent.TlsRefused => "TLS connections refused (handshake, certificate, or plain USB/IP under --require-tls)",
             _ => "imports refused",
         };
     }

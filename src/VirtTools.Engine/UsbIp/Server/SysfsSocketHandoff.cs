@@ -27,6 +27,18 @@ public sealed class SysfsSocketHandoff : IUsbIpSocketHandoff
     public void HandOver(string busId, Socket socket)
     {
         _deadPeer.ApplyTo(socket);
+        Write(busId, socket);
+    }
+
+    /// <summary>The dead-peer policy goes on the TCP connection the relay reads: on the local socket it would mean nothing.</summary>
+    public void HandOverRelayed(string busId, Socket kernelEnd, Socket network)
+    {
+        _deadPeer.ApplyTo(network);
+        Write(busId, kernelEnd);
+    }
+
+    private void Write(string busId, Socket socket)
+    {
         var fd = socket.SafeHandle.DangerousGetHandle().ToInt64();
         // One write of the whole line, as the kernel's store() parses exactly what one write(2) brings; under -Root
         // never through a link that leads out of the tree.

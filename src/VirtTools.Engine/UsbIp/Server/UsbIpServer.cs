@@ -1,8 +1,11 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
 using VirtTools.UsbIp.Protocol;
+using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.UsbIp.Server;
 
@@ -13,6 +16,9 @@ namespace VirtTools.UsbIp.Server;
 /// kernel's queue (TCP_DEFER_ACCEPT); the allow-list is checked at accept and a denied peer is closed at once, without
 /// a slot or a read; allowed connections take slots bounded per client and in all (<see cref="ConnectionSlots"/>),
 /// each with a short deadline; peer text is escaped and repeated events are counted in the log (<see cref="ServerLog"/>).
+/// With TLS settings the same port also speaks TLS: the first byte tells a TLS ClientHello (0x16) from a USB/IP
+/// request (0x01); a TLS client's import is handed to usbip-host through a local socket pair and relayed
+/// (<see cref="UsbIpRelay"/>), as the kernel cannot read TLS. Plain USB/IP is unchanged unless TLS is required.
 /// The object is also what Start-UsbIpServer returns: its counters are live.
 /// </summary>
 public sealed class UsbIpServer : IAsyncDisposable
@@ -29,6 +35,15 @@ public sealed class UsbIpServer : IAsyncDisposable
     /// <summary>A port-0 server picks its port on the first address; another process may hold it on the next.</summary>
     private const int PortPicks = 3;
 
+    /// <summary>The first byte of a TLS handshake record (content type 22), which no USB/IP request starts with.</summary>
+    private const byte TlsHandshakeRecord = 0x16;
+
+    /// <summary>
+    /// How much of a TLS refusal or identity a log line shows: a certificate's subject is the peer's text (escaped), and
+    /// with its 71-character fingerprint and our words it is longer than the bus ids ServerLog quotes.
+    /// </summary>
+    private const int MaxCertificateText = 400;
+
     private readonly IExportedDeviceSource _devices;
     private readonly IUsbIpSocketHandoff _handoff;
     private readonly UsbIpServerOptions _options;
@@ -37,13 +52,22 @@ public sealed class UsbIpServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConnectionSlots _slots;
     private readonly ServerLog _log;
-    private long _connections, _imports, _refused, _protocolErrors, _timeouts, _overCapacity, _evicted;
+    private readonly UsbIpTlsServerCredentials? _tls;
+    private readonly IReadOnlyList<UsbIpGrant> _grants;
+    private readonly SystemRoot _root;
+    private long _connections, _imports, _refused, _protocolErrors, _timeouts, _overCapacity, _evicted, _tlsRefused;
+    private int _relays;
 
     private UsbIpServer(IExportedDeviceSource devices, IUsbIpSocketHandoff handoff, UsbIpServerOptions options)
     {
         _devices = devices;
         _handoff = handoff;
         _options = options;
+        // First, so a certificate that cannot be used fails the start before anything else is set up. Only here is
+        // TLS (OpenSSL) loaded: a server without TLS settings runs on a host with no libssl.
+        _tls = options.Tls is null ? null : UsbIpTlsServerCredentials.Load(options.Tls);
+        _grants = options.Tls?.Grants ?? Array.Empty<UsbIpGrant>();
+        _root = new SystemRoot(options.Root);
         _slots = new ConnectionSlots(options.MaxConnections, options.ReservedConnections, options.MaxConnectionsPerClient);
         _log = new ServerLog(options.Log, LogWindow);
         AllowedClient = options.AllowedClients.Entries.ToArray();
@@ -85,6 +109,18 @@ public sealed class UsbIpServer : IAsyncDisposable
 
     /// <summary>Connections being served right now (waiting for their request or being answered).</summary>
     public int ActiveConnections => _slots.Held;
+
+    /// <summary>Whether TLS clients are served on the port (a certificate was given).</summary>
+    public bool Tls => _tls is not null;
+
+    /// <summary>Whether plain USB/IP is refused: only TLS clients are served.</summary>
+    public bool RequireTls => _options.Tls?.Require == true;
+
+    /// <summary>TLS connections refused (failed handshake, client certificate refused) and plain ones refused under <see cref="RequireTls"/>.</summary>
+    public long TlsRefused => Interlocked.Read(ref _tlsRefused);
+
+    /// <summary>Imports over TLS being relayed right now (each ends when its client or usbip-host closes).</summary>
+    public int Relays => Volatile.Read(ref _relays);
 
     public bool IsRunning => !_stopping.IsCancellationRequested;
 
@@ -242,6 +278,8 @@ public sealed class UsbIpServer : IAsyncDisposable
     private async Task ServeAsync(Socket socket, IPAddress peer, ConnectionSlots.Slot slot)
     {
         bool replying = false;
+        Session? session = null;
+        Socket? relayEnd = null;
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, slot.Eviction.Token);
@@ -251,19 +289,22 @@ public sealed class UsbIpServer : IAsyncDisposable
             await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, deadline.Token).ConfigureAwait(false);
             if (!_slots.StartServing(slot)) return;
             var request = new byte[UsbIpManagementCodec.ImportRequestSize];
-            await socket.ReceiveExactlyAsync(request.AsMemory(0, UsbIpProtocol.OpCommonSize), "request header", deadline.Token).ConfigureAwait(false);
+            session = await OpenSessionAsync(socket, peer, request, deadline.Token).ConfigureAwait(false);
+            if (session is null) return;
+            var stream = session.Stream;
+            await stream.ReceiveExactlyAsync(request.AsMemory(0, UsbIpProtocol.OpCommonSize), "request header", deadline.Token).ConfigureAwait(false);
             var header = UsbIpManagementCodec.ReadOpCommon(request.AsSpan(0, UsbIpProtocol.OpCommonSize));
             switch (header.Code)
             {
                 case UsbIpOperation.RequestDeviceList:
                     replying = StartReply(deadline);
-                    await SendDeviceListAsync(socket, deadline.Token).ConfigureAwait(false);
+                    await SendDeviceListAsync(stream, session, peer, deadline.Token).ConfigureAwait(false);
                     break;
                 case UsbIpOperation.RequestImport:
-                    await socket.ReceiveExactlyAsync(request.AsMemory(UsbIpProtocol.OpCommonSize), "import request", deadline.Token).ConfigureAwait(false);
+                    await stream.ReceiveExactlyAsync(request.AsMemory(UsbIpProtocol.OpCommonSize), "import request", deadline.Token).ConfigureAwait(false);
                     var busId = UsbIpManagementCodec.ReadImportRequestBusId(request.AsSpan(UsbIpProtocol.OpCommonSize));
                     replying = StartReply(deadline);
-                    await ImportAsync(socket, peer, busId, deadline.Token).ConfigureAwait(false);
+                    relayEnd = await ImportAsync(socket, session, peer, busId, deadline.Token).ConfigureAwait(false);
                     break;
                 default:
                     throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
@@ -299,48 +340,179 @@ public sealed class UsbIpServer : IAsyncDisposable
         }
         finally
         {
-            // After a hand-off this closes only our descriptor: usbip-host holds its own reference to the socket.
-            // No operation is pending here, so .NET closes the fd plainly (no shutdown, no abortive reset).
-            socket.Dispose();
             _slots.Release(slot);
+            // A relayed import keeps its connection, without a slot, for as long as the device is used.
+            if (relayEnd is not null) _ = RelayAsync(socket, session!, relayEnd);
+            else
+            {
+                session?.Stream.Dispose();
+                // After a hand-off this closes only our descriptor: usbip-host holds its own reference to the socket.
+                // No operation is pending here, so .NET closes the fd plainly (no shutdown, no abortive reset).
+                socket.Dispose();
+            }
         }
     }
 
-    private async Task SendDeviceListAsync(Socket socket, CancellationToken cancellation)
+    /// <summary>One connection's protocol: plain USB/IP on the socket, or TLS over it when the first byte is a ClientHello.</summary>
+    private sealed record Session(Stream Stream, string Client, bool Relayed, UsbIpClientIdentity? Identity = null, string? Presented = null)
     {
-        // As recent usbipd: a device another client already uses is not offered.
-        var offered = _devices.ReadExportedDevices().Where(d => d.Status == UsbIpStatus.Available).Select(d => d.Record).ToList();
-        var reply = new byte[UsbIpManagementCodec.DeviceListReplySize(offered)];
-        UsbIpManagementCodec.WriteDeviceListReply(reply, offered);
-        await socket.SendAsync(reply, SocketFlags.None, cancellation).ConfigureAwait(false);
+        /// <summary>Who the client is in a log line that already starts with its address.</summary>
+        public string Who => Presented ?? "a client with no certificate";
     }
 
-    private async Task ImportAsync(Socket socket, IPAddress peer, string busId, CancellationToken cancellation)
+    /// <summary>
+    /// The connection's session, told apart by its first byte (peeked, so it stays for the reader); null when it was
+    /// refused and logged: a failed TLS handshake or client certificate, or plain USB/IP where TLS is required.
+    /// </summary>
+    private async Task<Session?> OpenSessionAsync(Socket socket, IPAddress peer, byte[] buffer, CancellationToken cancellation)
     {
-        var (status, device) = Decide(peer, busId);
+        var first = buffer.AsMemory(0, 1);
+        if (await socket.ReceiveAsync(first, SocketFlags.Peek, cancellation).ConfigureAwait(false) == 0)
+            throw new UsbIpProtocolException(UsbIpProtocolException.Truncated, "The peer closed the connection before sending its request.");
+        if (first.Span[0] == TlsHandshakeRecord)
+        {
+            if (_tls is null)
+                throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
+                    "a TLS handshake arrived, but this server has no certificate (virttools usbipd --tls-certificate, Start-UsbIpServer -CertificatePath).");
+            return await AcceptTlsAsync(socket, peer, cancellation).ConfigureAwait(false);
+        }
+        if (RequireTls)
+        {
+            Interlocked.Increment(ref _tlsRefused);
+            _log.Peer(peer, PeerEvent.TlsRefused, "plain USB/IP refused: this server requires TLS (--require-tls); connection closed.");
+            return null;
+        }
+        return new Session(new NetworkStream(socket, ownsSocket: false), peer.ToString(), Relayed: false);
+    }
+
+    /// <summary>The TLS handshake, under the request's deadline; a client it refuses (or a garbled handshake) is logged, with why.</summary>
+    private async Task<Session?> AcceptTlsAsync(Socket socket, IPAddress peer, CancellationToken cancellation)
+    {
+        string? refusal = null;
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(_tls!.OptionsFor(reason => refusal = reason), cancellation).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            Interlocked.Increment(ref _tlsRefused);
+            _log.Peer(peer, PeerEvent.TlsRefused, $"TLS refused: {UsbIpPeerText.Escape(refusal ?? e.Message, MaxCertificateText)}; connection closed.");
+            return null;
+        }
+        catch
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        // The subject is the client CA's word (only then is a certificate asked for), escaped all the same.
+        if (tls.RemoteCertificate is not { } certificate) return new Session(tls, peer.ToString(), Relayed: true);
+        var presented = UsbIpPeerText.Escape(CertificateChecks.Identity(certificate), MaxCertificateText);
+        return new Session(tls, $"{peer} ({presented})", Relayed: true, CertificateChecks.IdentityOf(certificate), presented);
+    }
+
+    /// <summary>Relays a TLS import until its client or usbip-host closes, or the server stops; then its connection is closed.</summary>
+    private async Task RelayAsync(Socket socket, Session session, Socket relayEnd)
+    {
+        Interlocked.Increment(ref _relays);
+        try
+        {
+            var end = await UsbIpRelay.RunAsync(session.Stream, relayEnd, _stopping.Token).ConfigureAwait(false);
+            _log.Write($"{session.Client}: relay ended, {end.Reason} ({end.ToKernel:N0} bytes to usbip-host, {end.ToNetwork:N0} to the client).");
+        }
+        catch (Exception e)
+        {
+            _log.Write($"{session.Client}: relay failed: {e}");
+        }
+        finally
+        {
+            socket.Dispose();
+            Interlocked.Decrement(ref _relays);
+        }
+    }
+
+    private async Task SendDeviceListAsync(Stream stream, Session session, IPAddress peer, CancellationToken cancellation)
+    {
+        // As recent usbipd: a device another client already uses is not offered.
+        var available = _devices.ReadExportedDevices().Where(d => d.Status == UsbIpStatus.Available).Select(d => d.Record).ToList();
+        var offered = available.Where(d => Granted(session, d)).ToList();
+        if (offered.Count < available.Count)
+            _log.Peer(peer, PeerEvent.ListNarrowed, $"{available.Count - offered.Count} of {available.Count} devices left out of the list for {session.Who}: no grant gives them to it.");
+        var reply = new byte[UsbIpManagementCodec.DeviceListReplySize(offered)];
+        UsbIpManagementCodec.WriteDeviceListReply(reply, offered);
+        await stream.WriteAsync(reply, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Hands the device over and replies. A plain connection goes to usbip-host itself; a TLS one cannot (the kernel
+    /// reads no TLS), so usbip-host gets one end of a local socket pair and the other end is returned, to be relayed.
+    /// </summary>
+    private async Task<Socket?> ImportAsync(Socket socket, Session session, IPAddress peer, string busId, CancellationToken cancellation)
+    {
+        var (status, device) = Decide(session, peer, busId);
+        Socket? relayEnd = null;
         if (status == UsbIpReplyStatus.Ok)
         {
             try
             {
                 PrepareForKernel(socket);
-                _handoff.HandOver(busId, socket);
+                if (session.Relayed) relayEnd = HandOverRelayed(busId, socket);
+                else _handoff.HandOver(busId, socket);
                 Interlocked.Increment(ref _imports);
-                _log.Write($"{peer}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); the connection now belongs to usbip-host.");
+                _log.Write($"{session.Client}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); " +
+                    (session.Relayed ? "usbip-host now runs it through the TLS relay." : "the connection now belongs to usbip-host."));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
             {
                 // usbipd answers ST_NA when usbip-host refuses the socket.
-                _log.Write($"{peer}: import of {busId} failed, usbip-host refused the socket: {e.Message}");
+                _log.Write($"{session.Client}: import of {busId} failed, usbip-host refused the socket: {e.Message}");
                 status = UsbIpReplyStatus.NotAvailable;
             }
         }
         var reply = new byte[UsbIpManagementCodec.ImportReplySize];
         var length = UsbIpManagementCodec.WriteImportReply(reply, status, status == UsbIpReplyStatus.Ok ? device!.Record : null);
-        // As usbipd: the reply goes out after the hand-off; usbip-host only reads until the client sends its first URB.
-        await socket.SendAsync(reply.AsMemory(0, length), SocketFlags.None, cancellation).ConfigureAwait(false);
+        try
+        {
+            // As usbipd: the reply goes out after the hand-off; usbip-host only reads until the client sends its first URB.
+            await session.Stream.WriteAsync(reply.AsMemory(0, length), cancellation).ConfigureAwait(false);
+            return relayEnd;
+        }
+        catch
+        {
+            // Without a relay the kernel reads EOF on its end at once and gives the device back.
+            relayEnd?.Dispose();
+            throw;
+        }
     }
 
-    private (UsbIpReplyStatus, ExportedDevice?) Decide(IPAddress peer, string busId)
+    /// <summary>usbip-host takes one end of a new local socket pair (its own reference: ours is closed here); the other end is returned.</summary>
+    private Socket HandOverRelayed(string busId, Socket network)
+    {
+        var (kernel, relay) = LocalSocketPair.Create();
+        using (kernel)
+        {
+            try
+            {
+                _handoff.HandOverRelayed(busId, kernel, network);
+                return relay;
+            }
+            catch
+            {
+                relay.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Whether the grants (when there are any) give this device to this session's client identity.</summary>
+    private bool Granted(Session session, UsbIpDeviceRecord device) =>
+        _grants.Count == 0 || session.Identity is { } identity && _grants.Any(g => g.IsFor(identity) && g.Gives(device, SerialOf));
+
+    /// <summary>The serial number a grant may match (busid checked before it gets here).</summary>
+    private string? SerialOf(string busId) => _root.ReadText($"/sys/bus/usb/devices/{busId}/serial")?.Trim();
+
+    private (UsbIpReplyStatus, ExportedDevice?) Decide(Session session, IPAddress peer, string busId)
     {
         // Checked where it enters: what goes on is a bus id, never a path, a newline or a second log line.
         if (UsbIpBusIdText.FindProblem(busId) is { } problem)
@@ -358,6 +530,12 @@ public sealed class UsbIpServer : IAsyncDisposable
             _ => UsbIpReplyStatus.NotAvailable,
         };
         if (status != UsbIpReplyStatus.Ok) _log.Peer(peer, PeerEvent.ImportRefused, $"import of {busId} refused: {status}.");
+        else if (!Granted(session, device!.Record))
+        {
+            // As the allow-list's refusals: the client hears "not available", the log says who was denied what.
+            _log.Peer(peer, PeerEvent.GrantDenied, $"import of {busId} ({device.Record.VendorId:x4}:{device.Record.ProductId:x4}) denied to {session.Who}: no grant gives it this device.");
+            status = UsbIpReplyStatus.NotAvailable;
+        }
         return (status, device);
     }
 
@@ -403,7 +581,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         CloseListeners();
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (ActiveConnections > 0 && waited.Elapsed < DrainTimeout) await Task.Delay(10).ConfigureAwait(false);
+        while ((ActiveConnections > 0 || Relays > 0) && waited.Elapsed < DrainTimeout) await Task.Delay(10).ConfigureAwait(false);
         _log.Write($"stopped after {Connections} connections and {Imports} imports");
         _log.Dispose();
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using VirtTools.UsbIp.Protocol;
+using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.UsbIp.Server;
 
@@ -40,6 +41,9 @@ public sealed class UsbIpServerOptions
 
     /// <summary>Connections one client address may hold at once; its oldest silent one gives way to a new one.</summary>
     public int MaxConnectionsPerClient { get; init; } = 16;
+
+    /// <summary>TLS on the same port (and whether plain USB/IP is refused); null: plain USB/IP only, and no OpenSSL is loaded.</summary>
+    public UsbIpTlsServerSettings? Tls { get; init; }
 
     /// <summary>Where the log lines go (imports, refusals, protocol errors); null: nowhere.</summary>
     public Action<string>? Log { get; init; }

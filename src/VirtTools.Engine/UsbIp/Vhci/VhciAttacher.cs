@@ -40,6 +40,8 @@ public sealed class VhciAttacher
         using var import = await _importer.ImportAsync(computerName, tcpPort, busId, timeout, cancellation).ConfigureAwait(false);
         import.PrepareForKernel(_deadPeer);
         var (controller, port) = Attach(import, busId);
+        // Before the port settles: the device's first URBs (its reset and enumeration) already go through a TLS relay.
+        import.Attached();
         try
         {
             new VhciPortRecord(computerName, tcpPort, busId).Write(Root, controller.RecordFileName(port));

@@ -9,6 +9,7 @@ namespace VirtTools.Commands.UsbIp;
 /// <summary>
 /// Connect-UsbIpDevice: import a device from a USB/IP server and attach it to a free vhci_hcd port of its speed,
 /// as <c>usbip attach</c> does. Binds Get-UsbIpDevice's output, and Get-UsbIpPort's through the Remote* aliases.
+/// Over TLS the kernel cannot read the connection, so this process relays it for as long as it runs: said in a warning.
 /// </summary>
 [Cmdlet(VerbsCommunications.Connect, "UsbIpDevice", SupportsShouldProcess = true)]
 [OutputType(typeof(UsbIpPort))]
@@ -30,8 +31,14 @@ public sealed class ConnectUsbIpDeviceCommand : UsbIpClientCmdlet
         if (!ShouldProcess($"{BusId} on {UsbIpClient.Describe(ComputerName, TcpPort)}", "Import and attach to a free vhci_hcd port")) return;
         try
         {
-            WriteObject(new VhciAttacher(SystemRoot, UsbIpClient.Importer)
-                .ConnectAsync(ComputerName, TcpPort, BusId, Timeout, Cancellation).GetAwaiter().GetResult());
+            var tls = Tls;
+            var port = new VhciAttacher(SystemRoot, UsbIpClient.ImporterWith(tls))
+                .ConnectAsync(ComputerName, TcpPort, BusId, Timeout, Cancellation).GetAwaiter().GetResult();
+            if (tls is not null)
+                WriteWarning($"{BusId} from {UsbIpClient.Describe(ComputerName, TcpPort)} is attached over TLS through a relay in this process " +
+                    $"(PID {Environment.ProcessId}): it stays attached while this PowerShell session runs and is detached when the session ends. " +
+                    "For an attachment that outlives the session, let 'virttools agent' hold it.");
+            WriteObject(port);
         }
         catch (VirtToolsException failure)
         {

@@ -22,7 +22,7 @@ public sealed class GetUsbIpDeviceCommand : UsbIpClientCmdlet
     {
         try
         {
-            var devices = UsbIpClient.GetDevicesAsync(ComputerName, TcpPort, Timeout, IdsDatabase.ForUsb(SystemRoot), Cancellation)
+            var devices = UsbIpClient.GetDevicesAsync(ComputerName, TcpPort, Timeout, IdsDatabase.ForUsb(SystemRoot), Cancellation, Tls)
                 .GetAwaiter().GetResult();
             foreach (var device in devices) WriteObject(device);
             foreach (var warning in devices.Warnings) WriteWarning(warning);

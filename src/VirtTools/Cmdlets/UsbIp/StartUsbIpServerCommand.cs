@@ -4,12 +4,14 @@ using VirtTools.Diagnostics;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Server;
+using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.Commands.UsbIp;
 
 /// <summary>
 /// Start-UsbIpServer: serve the devices bound to usbip-host (under -Root) in this process, in the background,
-/// until Stop-UsbIpServer or the end of the session. Outputs the live server object.
+/// until Stop-UsbIpServer or the end of the session. Outputs the live server object. With -CertificatePath and
+/// -KeyPath the same port also serves TLS, whose imports this session relays (they end with the server).
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "UsbIpServer", SupportsShouldProcess = true)]
 [OutputType(typeof(UsbIpServer))]
@@ -29,6 +31,21 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? AllowedClient { get; set; }
 
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CertificatePath { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KeyPath { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ClientCaPath { get; set; }
+
+    [Parameter]
+    public SwitchParameter RequireTls { get; set; }
+
     protected override void BeginProcessing() => RequireRoot();
 
     protected override void EndProcessing()
@@ -37,8 +54,11 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
         {
             var addresses = (Address ?? Array.Empty<string>()).Select(ParseAddress).ToList();
             var allowed = AllowedClient is null ? ClientAllowList.LoopbackOnly : ClientAllowList.Parse(AllowedClient);
+            var tls = UsbIpTlsServerSettings.From(FilePath(CertificatePath), FilePath(KeyPath), FilePath(ClientCaPath), RequireTls,
+                ("-CertificatePath", "-KeyPath", "-ClientCaPath", "-RequireTls"));
             var where = addresses.Count == 0 ? "loopback (127.0.0.1, ::1)" : string.Join(", ", addresses);
-            if (!ShouldProcess($"TCP port {TcpPort} on {where}, for {string.Join(", ", allowed.Entries)}", "Start USB/IP server")) return;
+            var protocols = tls is null ? "" : tls.Require ? ", TLS only" : ", USB/IP and TLS";
+            if (!ShouldProcess($"TCP port {TcpPort} on {where}, for {string.Join(", ", allowed.Entries)}{protocols}", "Start USB/IP server")) return;
             var root = SystemRoot;
             var server = UsbIpServer.Start(CachedExportedDeviceSource.For(root), new SysfsSocketHandoff(root), new UsbIpServerOptions
             {
@@ -46,6 +66,7 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
                 TcpPort = TcpPort,
                 AllowedClients = allowed,
                 Root = root.Path,
+                Tls = tls,
             });
             UsbIpServerRegistry.Add(server);
             WriteObject(server);
@@ -59,6 +80,8 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
             base.EndProcessing();
         }
     }
+
+    private string? FilePath(string? path) => path is null ? null : GetUnresolvedProviderPathFromPSPath(path);
 
     private static IPAddress ParseAddress(string text) => IPAddressText.Parse(text, out var problem)
         ?? throw new VirtToolsException(UsbIpErrors.InvalidAddressId, FailureKind.InvalidArgument, $"-Address {problem}.",

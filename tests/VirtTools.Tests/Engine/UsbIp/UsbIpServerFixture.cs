@@ -4,6 +4,7 @@ using VirtTools.Sysfs;
 using VirtTools.Tests.Support;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Server;
+using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.Tests.Engine.UsbIp;
 
@@ -17,7 +18,7 @@ internal sealed class UsbIpServerFixture : IAsyncDisposable
 {
     public UsbIpServerFixture(bool available = true, ClientAllowList? allowed = null, TimeSpan? requestTimeout = null,
         IUsbIpSocketHandoff? handoff = null, IReadOnlyList<IPAddress>? addresses = null, bool privateCopy = false,
-        int maxConnections = 1024, int maxConnectionsPerClient = 16)
+        int maxConnections = 1024, int maxConnectionsPerClient = 16, UsbIpTlsServerSettings? tls = null)
     {
         IExportedDeviceSource source;
         if (privateCopy)
@@ -45,6 +46,7 @@ internal sealed class UsbIpServerFixture : IAsyncDisposable
             MaxConnectionsPerClient = maxConnectionsPerClient,
             Log = Log.Enqueue,
             Root = Root.Path,
+            Tls = tls,
         });
     }
 

@@ -1,0 +1,33 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+
+namespace VirtTools.UsbIp.Tls;
+
+/// <summary>The client's TLS handshake on a connected socket, its failures said as this client's errors.</summary>
+internal static class UsbIpTlsConnector
+{
+    /// <summary>The TLS stream over <paramref name="socket"/> (which it then owns); nothing USB/IP is sent before the server is trusted.</summary>
+    public static async Task<SslStream> AuthenticateAsync(Socket socket, string computerName, string server, UsbIpTlsClientCredentials credentials,
+        CancellationToken cancellation)
+    {
+        string? distrust = null;
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(credentials.OptionsFor(computerName, reason => distrust = reason), cancellation).ConfigureAwait(false);
+            return tls;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            if (distrust is not null) throw UsbIpErrors.TlsServerNotTrusted(server, computerName, distrust);
+            throw UsbIpErrors.TlsHandshakeFailed(server, computerName, e);
+        }
+        catch
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,207 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
+using VirtTools.Tests.Support;
+using VirtTools.UsbIp.Client;
+using VirtTools.UsbIp.Server;
+using VirtTools.UsbIp.Tls;
+using Xunit;
+
+namespace VirtTools.Tests.Engine.UsbIp;
+
+/// <summary>
+/// The relay between a TLS stream and a local socket pair, without a kernel: a socket pair's far end stands in for
+/// usbip-host or vhci_hcd, a loopback SslStream for the peer.
+/// </summary>
+public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixture<TestCertificates>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task The_relay_moves_bytes_both_ways_larger_than_its_buffers()
+    {
+        await using var link = await TlsLink.OpenAsync(certificates);
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
+
+        var toKernel = Pattern(3 * UsbIpRelay.BufferSize + 17, seed: 1);
+        var toPeer = Pattern(2 * UsbIpRelay.BufferSize + 5, seed: 2);
+        // Read while writing: neither side's buffers need to hold a whole transfer.
+        var atKernel = ReadExactlyAsync(new NetworkStream(kernel, ownsSocket: false), toKernel.Length);
+        var atPeer = ReadExactlyAsync(link.Far, toPeer.Length);
+        await Task.WhenAll(link.Far.WriteAsync(toKernel).AsTask(), kernel.SendAsync(toPeer, SocketFlags.None));
+        Assert.Equal(toKernel, await atKernel);
+        Assert.Equal(toPeer, await atPeer);
+
+        kernel.Shutdown(SocketShutdown.Both);
+        var end = await relay.WaitAsync(Timeout);
+        Assert.Equal((toKernel.Length, toPeer.Length, "the kernel closed its end"), (end.ToKernel, end.ToNetwork, end.Reason));
+    }
+
+    [Fact]
+    public async Task When_the_peer_closes_the_kernel_end_reads_EOF()
+    {
+        await using var link = await TlsLink.OpenAsync(certificates);
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
+        await link.Far.DisposeAsync();
+        var end = await relay.WaitAsync(Timeout);
+        Assert.StartsWith("the network", end.Reason, StringComparison.Ordinal);
+        using var waiting = new CancellationTokenSource(Timeout);
+        Assert.Equal(0, await kernel.ReceiveAsync(new byte[16], SocketFlags.None, waiting.Token));
+    }
+
+    [Fact]
+    public async Task When_the_kernel_closes_its_end_the_peer_sees_the_connection_end()
+    {
+        await using var link = await TlsLink.OpenAsync(certificates);
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
+        kernel.Dispose();
+        await relay.WaitAsync(Timeout);
+        using var waiting = new CancellationTokenSource(Timeout);
+        Assert.Equal(0, await ReadOrEndAsync(link.Far, waiting.Token));
+    }
+
+    [Fact]
+    public async Task Stopping_the_relay_ends_both_sides()
+    {
+        await using var link = await TlsLink.OpenAsync(certificates);
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        using var stop = new CancellationTokenSource();
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, stop.Token);
+        stop.Cancel();
+        Assert.Equal("stopped", (await relay.WaitAsync(Timeout)).Reason);
+        using var waiting = new CancellationTokenSource(Timeout);
+        Assert.Equal(0, await kernel.ReceiveAsync(new byte[16], SocketFlags.None, waiting.Token));
+        Assert.Equal(0, await ReadOrEndAsync(link.Far, waiting.Token));
+    }
+
+    /// <summary>
+    /// A whole TLS import without a kernel: the server hands usbip-host's stand-in its end of a pair, the client hands
+    /// vhci_hcd's stand-in its own, and URB-sized bytes cross between the two; when the client side closes, the
+    /// server's relay ends and its stand-in for usbip-host reads EOF (the kernel would give the device back).
+    /// </summary>
+    [Fact]
+    public async Task A_TLS_import_carries_traffic_between_the_two_kernel_ends_and_a_close_reaches_the_server_kernel()
+    {
+        var usbipHost = new DuplicatingHandoff();
+        await using var server = new UsbIpServerFixture(handoff: usbipHost, tls: new UsbIpTlsServerSettings
+        {
+            CertificatePath = certificates.ServerCertificatePath,
+            KeyPath = certificates.ServerKeyPath,
+            ClientCaPath = certificates.CaPath,
+        });
+        var client = new UsbIpTlsClientSettings
+        {
+            CertificatePath = certificates.ClientCertificatePath,
+            KeyPath = certificates.ClientKeyPath,
+            ServerCaPath = certificates.CaPath,
+        };
+        Socket vhci;
+        using (var import = await UsbIpClient.ImportAsync("127.0.0.1", server.Port, "2-3", Timeout, tls: client))
+        {
+            Assert.Equal("2-3", import.Device.BusId);
+            vhci = Duplicate(import.SocketFd); // vhci_hcd's own reference, as its attach takes one
+            import.Attached();
+        }
+        using (vhci)
+        {
+            using var host = usbipHost.Taken!;
+            var urb = Pattern(48 + 512, seed: 3);
+            await vhci.SendAsync(urb, SocketFlags.None);
+            Assert.Equal(urb, await ReadExactlyAsync(new NetworkStream(host, ownsSocket: false), urb.Length));
+            var reply = Pattern(48 + 4096, seed: 4);
+            await host.SendAsync(reply, SocketFlags.None);
+            Assert.Equal(reply, await ReadExactlyAsync(new NetworkStream(vhci, ownsSocket: false), reply.Length));
+            Assert.Equal(1, server.Server.Relays);
+            Assert.Contains(server.Log, line => line.StartsWith("127.0.0.1 (CN=desk-17.test, sha256:", StringComparison.Ordinal)
+                && line.Contains("imported 2-3", StringComparison.Ordinal));
+
+            vhci.Shutdown(SocketShutdown.Both);
+            using var waiting = new CancellationTokenSource(Timeout);
+            Assert.Equal(0, await host.ReceiveAsync(new byte[16], SocketFlags.None, waiting.Token));
+        }
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (server.Server.Relays != 0) { Assert.True(deadline.Elapsed < Timeout); await Task.Delay(10); }
+        Assert.Contains(server.Log, line => line.Contains("relay ended, the network peer closed the connection", StringComparison.Ordinal));
+    }
+
+    private static byte[] Pattern(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static async Task<byte[]> ReadExactlyAsync(Stream stream, int length)
+    {
+        var bytes = new byte[length];
+        using var waiting = new CancellationTokenSource(Timeout);
+        await stream.ReadExactlyAsync(bytes, waiting.Token);
+        return bytes;
+    }
+
+    /// <summary>0 at the end of the stream; a reset or a TLS error is an end as well.</summary>
+    private static async Task<int> ReadOrEndAsync(Stream stream, CancellationToken cancellation)
+    {
+        try
+        {
+            return await stream.ReadAsync(new byte[16], cancellation);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static Socket Duplicate(int fd) => new(new SafeSocketHandle(dup(fd), ownsHandle: true));
+
+    [DllImport("libc", SetLastError = true)] private static extern int dup(int fd);
+
+    /// <summary>Stands in for usbip-host: keeps its own reference to the local end it is given (as sockfd_lookup takes the file).</summary>
+    private sealed class DuplicatingHandoff : IUsbIpSocketHandoff
+    {
+        public Socket? Taken { get; private set; }
+
+        public void HandOver(string busId, Socket socket) => Taken = Duplicate((int)socket.SafeHandle.DangerousGetHandle());
+    }
+
+    /// <summary>A loopback TCP connection with TLS on it: <see cref="Near"/> is the relay's side, <see cref="Far"/> the peer's.</summary>
+    private sealed class TlsLink : IAsyncDisposable
+    {
+        private TlsLink(SslStream near, SslStream far) => (Near, Far) = (near, far);
+
+        public SslStream Near { get; }
+
+        public SslStream Far { get; }
+
+        public static async Task<TlsLink> OpenAsync(TestCertificates certificates)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var connecting = new TcpClient();
+            var connected = connecting.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+            var accepted = await listener.AcceptTcpClientAsync();
+            await connected;
+            using var certificate = X509Certificate2.CreateFromPemFile(certificates.ServerCertificatePath, certificates.ServerKeyPath);
+            var near = new SslStream(accepted.GetStream(), leaveInnerStreamOpen: false);
+            var far = new SslStream(connecting.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
+            await Task.WhenAll(
+                near.AuthenticateAsServerAsync(certificate),
+                far.AuthenticateAsClientAsync("localhost"));
+            return new TlsLink(near, far);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Near.DisposeAsync();
+            await Far.DisposeAsync();
+        }
+    }
+}

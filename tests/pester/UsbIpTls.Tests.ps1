@@ -1,0 +1,119 @@
+# TLS on the USB/IP port, on loopback only: certificates made here (a CA, a server and a client it signed, and an
+# unrelated CA), a server in this session serving a copy of the captured tree with the stick available, and the
+# client cmdlets' TLS parameters against it. Imports are shown with -WhatIf only: this machine's vhci_hcd is not touched.
+BeforeAll {
+    . "$PSScriptRoot/Common.ps1"
+    Import-Module $ModuleManifest -Force
+    $root = New-FixtureCopy
+    Set-Content "$root/sys/bus/usb/devices/2-3/usbip_status" 1
+
+    function New-TestCertificate([string] $Name, $Issuer, [string] $Purpose, [string] $Folder) {
+        $key = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+        $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new("CN=$Name", $key, 'SHA256')
+        $extensions = $request.CertificateExtensions
+        $extensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new(-not $Issuer, $false, 0, $true))
+        $now = [DateTimeOffset]::UtcNow
+        if (-not $Issuer) {
+            $extensions.Add([System.Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new('KeyCertSign, CrlSign', $true))
+            $certificate = $request.CreateSelfSigned($now.AddHours(-1), $now.AddDays(1))
+        }
+        else {
+            $usage = [System.Security.Cryptography.OidCollection]::new()
+            $usage.Add([System.Security.Cryptography.Oid]::new($Purpose)) | Out-Null
+            $extensions.Add([System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($usage, $false))
+            $names = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+            $names.AddDnsName('localhost')
+            $names.AddIpAddress([ipaddress] '127.0.0.1')
+            $extensions.Add($names.Build())
+            $serial = [byte[]] (1..8 | ForEach-Object { Get-Random -Maximum 256 })
+            $issued = $request.Create($Issuer, $now.AddMinutes(-10), $now.AddHours(20), $serial)
+            $certificate = [System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::CopyWithPrivateKey($issued, $key)
+        }
+        Set-Content "$Folder/$Name.crt" $certificate.ExportCertificatePem()
+        Set-Content "$Folder/$Name.key" $key.ExportPkcs8PrivateKeyPem()
+        $certificate
+    }
+
+    $folder = "$TestDrive/tls"
+    New-Item -ItemType Directory $folder | Out-Null
+    $ca = New-TestCertificate 'test-ca' $null '' $folder
+    $serverCertificate = New-TestCertificate 'server' $ca '1.3.6.1.5.5.7.3.1' $folder
+    New-TestCertificate 'desk' $ca '1.3.6.1.5.5.7.3.2' $folder | Out-Null
+    $fingerprint = 'sha256:' + [Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData($serverCertificate.RawData))
+    $client = @{ UseTls = $true; CertificatePath = "$folder/desk.crt"; KeyPath = "$folder/desk.key"; ServerCaPath = "$folder/test-ca.crt" }
+}
+AfterAll { Remove-FixtureCopy $root }
+
+Describe 'Start-UsbIpServer -CertificatePath -KeyPath -ClientCaPath' {
+    BeforeAll {
+        $server = Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -CertificatePath "$folder/server.crt" -KeyPath "$folder/server.key" -ClientCaPath "$folder/test-ca.crt"
+    }
+    AfterAll { $server | Stop-UsbIpServer }
+
+    It 'serves TLS and plain USB/IP on the one port' {
+        $server.Tls | Should -BeTrue
+        $server.RequireTls | Should -BeFalse
+        (Get-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort @client).BusId | Should -Be '2-3'
+        (Get-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort).BusId | Should -Be '2-3'
+    }
+
+    It 'trusts a server pinned by -ServerFingerprint, written as openssl prints it' {
+        $pinned = ($fingerprint.Substring(7) -split '(..)' | Where-Object { $_ }) -join ':'
+        $devices = Get-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort -CertificatePath "$folder/desk.crt" -KeyPath "$folder/desk.key" -ServerFingerprint "sha256:$pinned"
+        $devices.BusId | Should -Be '2-3'
+    }
+
+    It 'refuses a client without a certificate: UsbIpTlsHandshakeFailed, counted by the server' {
+        $refused = $server.TlsRefused
+        Get-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort -UseTls -ServerCaPath "$folder/test-ca.crt" -ErrorVariable failures -ErrorAction SilentlyContinue |
+            Should -BeNullOrEmpty
+        $failures[0].FullyQualifiedErrorId | Should -Be 'UsbIpTlsHandshakeFailed,VirtTools.Commands.UsbIp.GetUsbIpDeviceCommand'
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ($server.TlsRefused -eq $refused -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        $server.TlsRefused | Should -Be ($refused + 1)
+    }
+
+    It 'says UsbIpTlsServerNotTrusted for a pin that does not match, and sends nothing' {
+        Get-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort -ServerFingerprint ('sha256:' + '0' * 64) -ErrorVariable failures -ErrorAction SilentlyContinue |
+            Should -BeNullOrEmpty
+        $failures[0].FullyQualifiedErrorId | Should -Be 'UsbIpTlsServerNotTrusted,VirtTools.Commands.UsbIp.GetUsbIpDeviceCommand'
+        $failures[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+    }
+
+    It 'pipes into Connect-UsbIpDevice -UseTls -WhatIf, which neither contacts the server nor attaches anything' {
+        $devices = Get-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort @client
+        $seen = $server.Connections
+        $before = Get-TreeState $root
+        $devices | Connect-UsbIpDevice -Root $root @client -WhatIf | Should -BeNullOrEmpty
+        $server.Connections | Should -Be $seen
+        $server.Imports | Should -Be 0
+        Compare-Object $before (Get-TreeState $root) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'TLS parameter refusals' {
+    It 'Start-UsbIpServer -RequireTls without a certificate is UsbIpTlsRequired' {
+        { Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -RequireTls } |
+            Should -Throw -ErrorId 'UsbIpTlsRequired,VirtTools.Commands.UsbIp.StartUsbIpServerCommand'
+    }
+
+    It 'Start-UsbIpServer with a key that is not the certificate''s is UsbIpTlsCertificateInvalid' {
+        { Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -CertificatePath "$folder/server.crt" -KeyPath "$folder/desk.key" } |
+            Should -Throw -ErrorId 'UsbIpTlsCertificateInvalid,VirtTools.Commands.UsbIp.StartUsbIpServerCommand'
+    }
+
+    It 'Start-UsbIpServer -WhatIf with TLS starts nothing' {
+        Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -CertificatePath "$folder/server.crt" -KeyPath "$folder/server.key" -RequireTls -WhatIf |
+            Should -BeNullOrEmpty
+    }
+
+    It 'Get-UsbIpDevice refuses a malformed -ServerFingerprint before connecting: UsbIpTlsInvalidFingerprint' {
+        Get-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -TcpPort 9 -ServerFingerprint 'md5:00' -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -Be 'UsbIpTlsInvalidFingerprint,VirtTools.Commands.UsbIp.GetUsbIpDeviceCommand'
+    }
+
+    It 'Connect-UsbIpDevice -CertificatePath without -KeyPath is UsbIpTlsRequired' {
+        Connect-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -TcpPort 9 -BusId 1-1 -CertificatePath "$folder/desk.crt" -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -Be 'UsbIpTlsRequired,VirtTools.Commands.UsbIp.ConnectUsbIpDeviceCommand'
+    }
+}
