@@ -61,13 +61,20 @@ public static class VirtHostConfigWriter
         if (usbIp.Exports.Count > 0)
             map.Add("exports", new YamlSequenceNode(usbIp.Exports.Select(e => new YamlMappingNode { { "match", Match(e.Match) } })));
         if (usbIp.Attachments.Count > 0)
-            map.Add("attachments", new YamlSequenceNode(usbIp.Attachments.Select(a => new YamlMappingNode
-            {
-                { "computerName", Quoted(a.ComputerName) },
-                { "tcpPort", Number(a.TcpPort) },
-                { "match", Match(a.Match) },
-                { "reconnect", Flag(a.Reconnect) },
-            })));
+            map.Add("attachments", new YamlSequenceNode(usbIp.Attachments.Select(Attachment)));
+        return map;
+    }
+
+    private static YamlMappingNode Attachment(UsbIpAttachmentRule attachment)
+    {
+        var map = new YamlMappingNode
+        {
+            { "computerName", Quoted(attachment.ComputerName) },
+            { "tcpPort", Number(attachment.TcpPort) },
+            { "match", Match(attachment.Match) },
+            { "reconnect", Flag(attachment.Reconnect) },
+        };
+        if (attachment.Container is { } container) map.Add("container", Quoted(container));
         return map;
     }
 

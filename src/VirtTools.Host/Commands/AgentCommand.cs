@@ -71,7 +71,8 @@ internal static class AgentCommand
             return 0;
         }
 
-        var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier { DeadPeer = deadPeer }, Log);
+        var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier { DeadPeer = deadPeer }, Log,
+            containers: VirtTools.UsbIp.Containers.ContainerManager.For(root));
         var server = new AgentServer(root, deadPeer, Log);
         try
         {

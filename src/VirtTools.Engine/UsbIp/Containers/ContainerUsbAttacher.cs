@@ -93,9 +93,11 @@ public sealed class ContainerUsbAttacher
     public IReadOnlyList<UsbIpPort> DetachOrphans(IReadOnlyList<UsbIpPort> ports, CancellationToken cancellation = default)
     {
         var detached = new List<UsbIpPort>();
+        var running = new Dictionary<string, int?>(StringComparer.Ordinal); // one question per container, however many ports it holds
         foreach (var port in ports.Where(p => p.IsInUse && p.Container is not null))
         {
-            if (_containers.FindRunning(port.Container!, cancellation) == port.ContainerProcessId) continue;
+            if (!running.TryGetValue(port.Container!, out var owner)) running[port.Container!] = owner = _containers.FindRunning(port.Container!, cancellation);
+            if (owner == port.ContainerProcessId) continue;
             _attacher.Disconnect(port);
             detached.Add(port);
         }
