@@ -45,6 +45,7 @@ try {
         }
     }
 
+    $null = Invoke-LabTool lxc-info -n lxcB -s -p -H
     $null = Export-UsbIpDevice -BusId $busId -Confirm:$false
     $server = Start-UsbIpServer -Address 127.0.0.1 -TcpPort 3240
     $port = Connect-UsbIpDevice -ComputerName 127.0.0.1 -BusId $busId -Container lxcB -Confirm:$false
@@ -87,6 +88,9 @@ try {
         Assert-Lab ($LASTEXITCODE -ne 0 -and "$output" -match 'not permitted') "after detach lxcB's device cgroup denies b $($number -join ':') again"
     }
     Assert-LabEqual 0 @(Get-UsbIpPort -Container lxcB).Count 'Get-UsbIpPort -Container lxcB lists nothing after detach'
+}
+catch {
+    Assert-Lab $false "$($_.FullyQualifiedErrorId): $_ $($_.ErrorDetails.RecommendedAction)"
 }
 finally {
     if ($server) { Stop-UsbIpServer -InputObject $server -ErrorAction SilentlyContinue }

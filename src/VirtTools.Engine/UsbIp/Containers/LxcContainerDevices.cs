@@ -3,7 +3,7 @@ using System.Globalization;
 namespace VirtTools.UsbIp.Containers;
 
 /// <summary>
-/// LXC's device interface through its tools (LXC 5.0): <c>lxc-info -n NAME -s -p -H</c> for the state and init
+/// LXC's device interface through its tools (LXC 5.0): <c>lxc-info -n NAME -s -p</c> for the state and init
 /// process, <c>lxc-device -n NAME add|del PATH</c> for a node. lxc-device stats the path on the host, creates or
 /// removes it inside the container (through /proc/&lt;init&gt;/root), and sends the allow or deny rule to the
 /// container's monitor, which on a pure cgroup2 host swaps the container's BPF device program.
@@ -29,11 +29,14 @@ public sealed class LxcContainerDevices : IContainerDevices
     public int? FindRunning(string container, CancellationToken cancellation)
     {
         // lxc-info fails for a container that does not exist: as far as a device goes, that is one that does not run.
-        var run = Run(InfoTool, new[] { "-n", container, "-s", "-p", "-H" }, container, cancellation);
+        var run = Run(InfoTool, new[] { "-n", container, "-s", "-p" }, container, cancellation);
         if (run.ExitCode != 0) return null;
-        var lines = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length >= 2 && lines[0] == "RUNNING"
-            && int.TryParse(lines[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0 ? pid : null;
+        // "State:          RUNNING" and "PID:            173"; a stopped container has no PID line.
+        var fields = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(':', 2, StringSplitOptions.TrimEntries)).Where(pair => pair.Length == 2)
+            .GroupBy(pair => pair[0], StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First()[1], StringComparer.Ordinal);
+        return fields.GetValueOrDefault("State") == "RUNNING" && fields.TryGetValue("PID", out var text)
+            && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0 ? pid : null;
     }
 
     public void Add(string container, ContainerNode node, CancellationToken cancellation) => Device(container, "add", node, cancellation);
