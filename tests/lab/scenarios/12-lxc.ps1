@@ -24,12 +24,25 @@ function New-LabContainer([string] $Name) {
         'lxc.init.cmd = /bin/busybox sleep 100000', 'lxc.include = /var/lib/lxc/devices.conf'))
 }
 
-# Runs busybox inside a container: its exit code in $LASTEXITCODE, its output lines returned.
-function Invoke-InContainer([string] $Name, [string] $Command) {
-    return Invoke-LabTool lxc-attach -n $Name -- /bin/busybox sh -c $Command
+# Runs a busybox shell script inside a container; its output lines returned, lxc-attach's exit code in $LASTEXITCODE.
+# The script is a file in the container's rootfs, so no argument of it can be taken for one of lxc-attach's options.
+function Invoke-InContainer([string] $Name, [string] $Script) {
+    [IO.File]::WriteAllText("/var/lib/lxc/$Name/rootfs/probe.sh", $Script + "`n")
+    return Invoke-LabTool lxc-attach -n $Name '--' /bin/busybox sh /probe.sh
 }
 
-function Get-InitPid([string] $Name) { return "$(@(& lxc-info -n $Name -p -H 2>$null) | Select-Object -First 1)".Trim() }
+# 'ABSENT' when neither node exists inside the container, 'PRESENT' otherwise (so a failed attach is no pass).
+function Test-InContainer([string] $Name, [string[]] $Path) {
+    $tests = ($Path | ForEach-Object { "[ -e $_ ]" }) -join ' || '
+    return "$(Invoke-InContainer $Name "if $tests; then echo PRESENT; else echo ABSENT; fi")"
+}
+
+# 'ALLOWED' when mknod of the number succeeds inside the container; 'DENIED <why>' otherwise.
+function Test-Mknod([string] $Name, [string[]] $Number) {
+    return "$(Invoke-InContainer $Name "mknod /tmp/probe b $($Number[0]) $($Number[1]) 2>&1 && rm /tmp/probe && echo ALLOWED || echo DENIED")"
+}
+
+function Get-InitPid([string] $Name) { return ("$(@(& lxc-info -n $Name -p 2>$null) | Select-Object -First 1)" -replace '^PID:\s*', '').Trim() }
 
 Initialize-LabUsbIp
 $server = $null
@@ -38,14 +51,13 @@ try {
     foreach ($name in $names) {
         New-LabContainer $name
         $null = Invoke-LabTool lxc-start -n $name -l DEBUG -o "/tmp/lxc-$name.log"
-        $running = Wait-Lab { "$(@(& lxc-info -n $name -s -H 2>$null))".Trim() -eq 'RUNNING' } 30
+        $running = Wait-Lab { "$(@(& lxc-info -n $name -s 2>$null))" -match 'RUNNING' } 30
         Assert-Lab $running "lxc: container $name runs"
         if (-not $running -and [IO.File]::Exists("/tmp/lxc-$name.log")) {
             foreach ($line in [IO.File]::ReadAllLines("/tmp/lxc-$name.log") | Select-Object -Last 30) { Write-LabLine "    $line" }
         }
     }
 
-    $null = Invoke-LabTool lxc-info -n lxcB -s -p -H
     $null = Export-UsbIpDevice -BusId $busId -Confirm:$false
     $server = Start-UsbIpServer -Address 127.0.0.1 -TcpPort 3240
     $port = Connect-UsbIpDevice -ComputerName 127.0.0.1 -BusId $busId -Container lxcB -Confirm:$false
@@ -62,30 +74,29 @@ try {
 
     if ($disk) {
         $number = (Read-LabFile "/sys/class/block/$([IO.Path]::GetFileName($disk))/dev") -split ':'
-        $output = Invoke-InContainer lxcB "dd if=$disk of=/dev/null bs=512 count=1"
-        Assert-LabEqual 0 $LASTEXITCODE "lxcB reads a block of $disk"
-        Assert-Lab (@($output | Where-Object { $_ -match '^1\+0 records in' }).Count -eq 1) 'dd inside lxcB read one whole block'
-        $null = Invoke-InContainer lxcB 'echo x > /dev/null'
-        Assert-LabEqual 0 $LASTEXITCODE "lxcB still writes /dev/null (the basic nodes stay allowed)"
-        $null = Invoke-InContainer lxcB "mknod /tmp/probe b $($number[0]) $($number[1]) && rm /tmp/probe"
-        Assert-LabEqual 0 $LASTEXITCODE "lxcB's device cgroup allows b $($number -join ':') (mknod)"
+        $output = Invoke-InContainer lxcB "dd if=$disk of=/dev/null bs=512 count=1 2>&1 && echo READ"
+        Assert-Lab ("$output" -match '1\+0 records in' -and "$output" -match 'READ') "lxcB reads a block of $disk (dd: one whole block)"
+        $output = Invoke-InContainer lxcB 'echo x > /dev/null && echo WROTE'
+        Assert-Lab ("$output" -match 'WROTE') 'lxcB still writes /dev/null (the basic nodes stay allowed)'
+        $allowed = Test-Mknod lxcB $number
+        Assert-Lab ($allowed -match 'ALLOWED' -and $allowed -notmatch 'DENIED') "lxcB's device cgroup allows b $($number -join ':') (mknod: $allowed)"
         foreach ($other in 'lxcA', 'lxcC') {
-            $null = Invoke-InContainer $other "test -e $disk || test -e $($usbNode[0])"
-            Assert-LabEqual 1 $LASTEXITCODE "$other has neither $disk nor $($usbNode[0])"
+            $seen = Test-InContainer $other $disk, $usbNode[0]
+            Assert-Lab ($seen -match 'ABSENT' -and $seen -notmatch 'PRESENT') "$other has neither $disk nor $($usbNode[0]) ($seen)"
             $init = Get-InitPid $other
-            Assert-Lab (-not [IO.File]::Exists("/proc/$init/root$disk")) "host view: /proc/$init/root$disk ($other) does not exist"
+            Assert-Lab ($init -match '^\d+$' -and -not [IO.File]::Exists("/proc/$init/root$disk")) "host view: /proc/$init/root$disk ($other) does not exist"
         }
-        $output = Invoke-InContainer lxcA "mknod /tmp/probe b $($number[0]) $($number[1])"
-        Assert-Lab ($LASTEXITCODE -ne 0 -and "$output" -match 'not permitted') "lxcA's device cgroup denies b $($number -join ':')"
+        $denied = Test-Mknod lxcA $number
+        Assert-Lab ($denied -match 'DENIED' -and $denied -match 'not permitted') "lxcA's device cgroup denies b $($number -join ':') ($denied)"
     }
 
     Disconnect-UsbIpDevice -Port $port.Port -Confirm:$false
     Assert-Lab (Wait-Lab { @(Get-LabImportedUsbDevice).Count -eq 0 } 10) 'kernel: the import left the vhci_hcd bus'
     if ($disk) {
-        $null = Invoke-InContainer lxcB "test -e $disk || test -e $($usbNode[0])"
-        Assert-LabEqual 1 $LASTEXITCODE "after detach lxcB has neither $disk nor $($usbNode[0])"
-        $output = Invoke-InContainer lxcB "mknod /tmp/probe b $($number[0]) $($number[1])"
-        Assert-Lab ($LASTEXITCODE -ne 0 -and "$output" -match 'not permitted') "after detach lxcB's device cgroup denies b $($number -join ':') again"
+        $seen = Test-InContainer lxcB $disk, $usbNode[0]
+        Assert-Lab ($seen -match 'ABSENT' -and $seen -notmatch 'PRESENT') "after detach lxcB has neither $disk nor $($usbNode[0]) ($seen)"
+        $denied = Test-Mknod lxcB $number
+        Assert-Lab ($denied -match 'DENIED' -and $denied -match 'not permitted') "after detach lxcB's device cgroup denies b $($number -join ':') again ($denied)"
     }
     Assert-LabEqual 0 @(Get-UsbIpPort -Container lxcB).Count 'Get-UsbIpPort -Container lxcB lists nothing after detach'
 }
