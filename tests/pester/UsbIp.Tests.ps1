@@ -197,7 +197,7 @@ Describe 'Get-UsbIpPort' {
 
     It 'shows the default table with its column headers' {
         Get-UsbIpPort -Root $root -InUse | Out-String -Width 200 |
-            Should -Match '(?m)^Controller\s+Hub\s+Port\s+Status\s+Mbps\s+LocalBusId\s+Remote\s*$'
+            Should -Match '(?m)^Controller\s+Hub\s+Port\s+Status\s+Mbps\s+LocalBusId\s+Container\s+Remote\s*$'
     }
 }
 

@@ -3,13 +3,15 @@ using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Client;
+using VirtTools.UsbIp.Containers;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Vhci;
 
 namespace VirtTools.Config;
 
 /// <summary>
-/// A profile's attachment applied the way Connect-UsbIpDevice does it (import, vhci attach, the /run/vhci_hcd record).
+/// A profile's attachment applied the way Connect-UsbIpDevice does it (import, vhci attach, the /run/vhci_hcd record;
+/// with <c>container:</c>, the device given to that container as Connect-UsbIpDevice -Container gives it).
 /// A rule that names the device by ids rather than bus id asks the server's device list first: the list carries
 /// vendor and product but no serial, so a serial is checked on the attached device by the next drift reading. A
 /// record the server listed but the client left out (UsbIpInvalidDeviceRecord) that fits the rule fails the attach:
@@ -26,8 +28,12 @@ public sealed class UsbIpAttachmentApplier : IUsbIpAttachmentApplier
         ApplierBoundary.Run($"Attaching {rule.Match} from {UsbIpClient.Describe(rule.ComputerName, rule.TcpPort)}", rule.ComputerName, cancellation, () =>
         {
             var busId = rule.Match.BusId ?? FindOnServer(rule, cancellation);
-            new VhciAttacher(root, UsbIpClient.ImporterWith(rule.Tls), DeadPeer)
-                .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, Timeout, cancellation).GetAwaiter().GetResult();
+            var attacher = new VhciAttacher(root, UsbIpClient.ImporterWith(rule.Tls), DeadPeer);
+            if (rule.Container is { } container)
+                new ContainerUsbAttacher(attacher, ContainerManager.For(root))
+                    .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, container, dedicatedController: false, Timeout, cancellation).GetAwaiter().GetResult();
+            else
+                attacher.ConnectAsync(rule.ComputerName, rule.TcpPort, busId, Timeout, cancellation).GetAwaiter().GetResult();
         });
 
     private string FindOnServer(UsbIpAttachmentRule rule, CancellationToken cancellation)

@@ -9,7 +9,7 @@ namespace VirtTools.Config;
 /// <summary>
 /// usbip.attachments rules against the vhci_hcd ports: a port in use whose /run/vhci_hcd record names the rule's
 /// server and TCP port, and whose device is the one the match names (the remote bus id from the record, or the
-/// imported device's own vendor, product and serial).
+/// imported device's own vendor, product and serial), given to the container the rule names, or to none.
 /// </summary>
 internal static class UsbIpAttachmentDrift
 {
@@ -26,7 +26,7 @@ internal static class UsbIpAttachmentDrift
                 Drift = new VirtHostDrift
                 {
                     Area = VirtHostArea.UsbIpAttachment,
-                    Item = $"{rule.ComputerName}:{rule.TcpPort} {rule.Match}",
+                    Item = $"{rule.ComputerName}:{rule.TcpPort} {rule.Match}{(rule.Container is null ? "" : $" for container {rule.Container}")}",
                     Desired = "attached",
                     Actual = port is null ? "not attached" : $"attached on vhci port {port.Port} as {port.LocalBusId}",
                     InSync = port is not null,
@@ -42,6 +42,8 @@ internal static class UsbIpAttachmentDrift
     {
         if (!UsbIpServerName.Same(port.RemoteHost, rule.ComputerName)) return false;
         if ((port.RemoteTcpPort ?? UsbIpProtocol.DefaultTcpPort) != rule.TcpPort) return false;
+        // The host's own attachment does not serve a container's rule, nor one container's another's.
+        if (port.Container != rule.Container) return false;
         if (rule.Match.BusId is { } busId) return port.RemoteBusId == busId;
         // Just attached, the kernel may not have enumerated the device yet: the port is this server's, take it as ours
         // rather than attach a second time. Once the device shows, its ids and serial decide.

@@ -1,5 +1,8 @@
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
+using VirtTools.UsbIp.Client;
+using VirtTools.UsbIp.Containers;
+using VirtTools.UsbIp.Vhci;
 
 namespace VirtTools.Config;
 
@@ -8,19 +11,26 @@ namespace VirtTools.Config;
 /// few seconds): KSM and PCI passthrough are applied on the first pass after a (re)load; exports on every pass, so a
 /// device unplugged and plugged back (a new bus id, the same ids and serial) is exported again; attachments on the
 /// first pass, and on every pass after that when the rule says <c>reconnect: true</c>. A failed item waits under a
-/// bounded exponential backoff before it is tried again, so a server that is down is not hammered.
+/// bounded exponential backoff before it is tried again, so a server that is down is not hammered. Each pass also
+/// detaches the ports given to containers that no longer run (see <see cref="ContainerUsbAttacher.DetachOrphans"/>).
 /// </summary>
 public sealed class VirtHostAgent
 {
     private readonly VirtHostSync _sync;
     private readonly Action<string> _log;
     private readonly TimeProvider _time;
+    private readonly SystemRoot _root;
+    private readonly IContainerDevices? _containers;
     private VirtHostConfig? _config;
     private bool _firstPass;
 
-    public VirtHostAgent(SystemRoot root, IUsbIpExportApplier exporter, IUsbIpAttachmentApplier attacher, Action<string> log, TimeProvider? time = null)
+    /// <param name="containers">The container manager asked whether the containers that hold ports still run; null asks none.</param>
+    public VirtHostAgent(SystemRoot root, IUsbIpExportApplier exporter, IUsbIpAttachmentApplier attacher, Action<string> log, TimeProvider? time = null,
+        IContainerDevices? containers = null)
     {
         _sync = new VirtHostSync(root, exporter, attacher);
+        _root = root;
+        _containers = containers;
         _log = log;
         _time = time ?? TimeProvider.System;
     }
@@ -48,6 +58,7 @@ public sealed class VirtHostAgent
         if (_config is not { } config) return Array.Empty<VirtHostDrift>();
         var now = _time.GetUtcNow();
         if (!Backoff.IsDue(PassKey, now)) return Array.Empty<VirtHostDrift>();
+        DetachOrphans(now, cancellation);
         var first = _firstPass;
         _firstPass = false;
         var reconnecting = (config.UsbIp?.Attachments ?? Array.Empty<UsbIpAttachmentRule>())
@@ -73,6 +84,32 @@ public sealed class VirtHostAgent
         foreach (var item in after.Where(item => item.Outcome == SyncOutcome.Applied || MayApply(item, first, reconnecting, now))) Record(item, now);
         return after;
     }
+
+    /// <summary>
+    /// A container that stopped took its nodes and cgroup with it, but the port still holds the device: detach it,
+    /// so the port is free and a profile rule with reconnect attaches it again once the container runs. Failures
+    /// (LXC missing, a tool that hangs) back off as one item.
+    /// </summary>
+    private void DetachOrphans(DateTimeOffset now, CancellationToken cancellation)
+    {
+        if (_containers is null || !Backoff.IsDue(ContainersKey, now)) return;
+        var ports = new VhciReader(_root).GetPorts().Where(p => p.IsInUse && p.Container is not null).ToList();
+        if (ports.Count == 0) return;
+        try
+        {
+            var attacher = new ContainerUsbAttacher(new VhciAttacher(_root, UsbIpClient.Importer), _containers);
+            foreach (var port in attacher.DetachOrphans(ports, cancellation))
+                _log($"detached: {port} ({port.RemoteBusId} from {port.RemoteHost}): its container {port.Container} no longer runs");
+            Backoff.Succeeded(ContainersKey);
+        }
+        catch (VirtToolsException failure)
+        {
+            var wait = Backoff.Failed(ContainersKey, now);
+            _log($"failed: checking the containers that hold ports: {failure.Message} (next try in {wait.TotalSeconds:0.#} s)");
+        }
+    }
+
+    private const string ContainersKey = "(containers)";
 
     private bool MayApply(VirtHostDrift drift, bool first, HashSet<string> reconnecting, DateTimeOffset now)
     {

@@ -95,6 +95,9 @@ public sealed class UsbIpAttachmentRule
 
     public bool Reconnect { get; init; }
 
+    /// <summary>The LXC container the device is given to (Connect-UsbIpDevice -Container); null for the host itself.</summary>
+    public string? Container { get; init; }
+
     public string? Location { get; init; }
 }
 

@@ -48,6 +48,7 @@ public static class VirtHostConfigExporter
                 ComputerName = p.RemoteHost!,
                 TcpPort = p.RemoteTcpPort ?? UsbIp.Protocol.UsbIpProtocol.DefaultTcpPort,
                 Match = new UsbDeviceMatch { BusId = p.RemoteBusId },
+                Container = p.Container,
             });
 
     private static IEnumerable<PciPassthroughRule> Passthrough(SystemRoot root) =>

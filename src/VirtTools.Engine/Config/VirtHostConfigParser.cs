@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using VirtTools.Ksm;
+using VirtTools.UsbIp.Containers;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Server;
 using VirtTools.UsbIp.Tls;
@@ -163,16 +164,19 @@ public static partial class VirtHostConfigParser
 
         private UsbIpAttachmentRule? Attachment(YamlMappingNode map)
         {
-            Keys(map, "an attachment", "computerName", "tcpPort", "match", "reconnect", "tls");
+            Keys(map, "an attachment", "computerName", "tcpPort", "match", "reconnect", "tls", "container");
             var computer = Scalar(map, "computerName", "an attachment");
             if (computer is null) Missing(map, "computerName", "an attachment");
             var match = Child(map, "match") is { } m ? Match(m, "an attachment's match") : Missing(map, "match", "an attachment");
             var port = Int(map, "tcpPort", "an attachment's tcpPort", 1, 65535) ?? 3240;
             var reconnect = Bool(map, "reconnect", "an attachment's reconnect") ?? false;
+            var container = Scalar(map, "container", "an attachment");
+            if (container is not null && ContainerNameText.FindProblem(container) is { } problem)
+                Problems.Add($"{Where(Child(map, "container")!)}: the container name '{State.RecordField.Printable(container)}' {problem}");
             return computer is null || match is null ? null
                 : new UsbIpAttachmentRule
                 {
-                    ComputerName = computer, TcpPort = port, Match = match, Reconnect = reconnect, Location = Where(map),
+                    ComputerName = computer, TcpPort = port, Match = match, Reconnect = reconnect, Container = container, Location = Where(map),
                     Tls = Child(map, "tls") is { } tls ? AttachmentTls(tls) : null,
                 };
         }

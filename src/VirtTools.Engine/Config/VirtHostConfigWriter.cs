@@ -66,13 +66,21 @@ public static class VirtHostConfigWriter
         if (usbIp.Exports.Count > 0)
             map.Add("exports", new YamlSequenceNode(usbIp.Exports.Select(e => new YamlMappingNode { { "match", Match(e.Match) } })));
         if (usbIp.Attachments.Count > 0)
-            map.Add("attachments", new YamlSequenceNode(usbIp.Attachments.Select(a => new YamlMappingNode
-            {
-                { "computerName", Quoted(a.ComputerName) },
-                { "tcpPort", Number(a.TcpPort) },
-                { "match", Match(a.Match) },
-                { "reconnect", Flag(a.Reconnect) },
-            }.WithTls(a.Tls))));
+            map.Add("attachments", new YamlSequenceNode(usbIp.Attachments.Select(Attachment)));
+        return map;
+    }
+
+    private static YamlMappingNode Attachment(UsbIpAttachmentRule attachment)
+    {
+        var map = new YamlMappingNode
+        {
+            { "computerName", Quoted(attachment.ComputerName) },
+            { "tcpPort", Number(attachment.TcpPort) },
+            { "match", Match(attachment.Match) },
+            { "reconnect", Flag(attachment.Reconnect) },
+        };
+        if (attachment.Container is { } container) map.Add("container", Quoted(container));
+        AddTls(map, attachment.Tls);
         return map;
     }
 
@@ -85,14 +93,13 @@ public static class VirtHostConfigWriter
     }
 
     /// <summary>An attachment's tls: only the keys that are set.</summary>
-    private static YamlMappingNode WithTls(this YamlMappingNode attachment, UsbIpTlsClientSettings? tls)
+    private static void AddTls(YamlMappingNode attachment, UsbIpTlsClientSettings? tls)
     {
-        if (tls is null) return attachment;
+        if (tls is null) return;
         var map = new YamlMappingNode();
         foreach (var (key, value) in new[] { ("certificate", tls.CertificatePath), ("key", tls.KeyPath), ("serverCa", tls.ServerCaPath), ("serverFingerprint", tls.ServerFingerprint) })
             if (value is not null) map.Add(key, Quoted(value));
         attachment.Add("tls", map);
-        return attachment;
     }
 
     /// <summary>A match on one line, as the documented profile writes it: { vendorId: "46f4", productId: "0001" }.</summary>

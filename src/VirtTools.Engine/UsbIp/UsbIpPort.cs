@@ -58,6 +58,15 @@ public sealed class UsbIpPort
 
     public string? RemoteBusId { get; init; }
 
+    /// <summary>The container the device was given to (Connect-UsbIpDevice -Container), from the attach record; null for the host's own.</summary>
+    public string? Container { get; init; }
+
+    /// <summary>The container's init process when it was given the device: the port's owner.</summary>
+    public int? ContainerProcessId { get; init; }
+
+    /// <summary>The device nodes given to the container (/dev/bus/usb/004/002, /dev/sda ...); empty without a container.</summary>
+    public IReadOnlyList<string> ContainerNodes { get; init; } = Array.Empty<string>();
+
     public required string Root { get; init; }
 
     public override string ToString() => $"{Controller} port {Port}";

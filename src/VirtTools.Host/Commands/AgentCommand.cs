@@ -72,7 +72,8 @@ internal static class AgentCommand
             return 0;
         }
 
-        var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier { DeadPeer = deadPeer }, Log);
+        var agent = new VirtHostAgent(root, new UsbIpExportApplier(), new UsbIpAttachmentApplier { DeadPeer = deadPeer }, Log,
+            containers: VirtTools.UsbIp.Containers.ContainerManager.For(root));
         var server = new AgentServer(root, deadPeer, Log);
         // A TLS attachment's relay ends when its server or vhci_hcd closes: said, so the re-attach that follows has a cause.
         void RelayEnded(string device, UsbIpRelayEnd end) => Log($"TLS relay for {device} ended: {end.Reason}.");

@@ -19,6 +19,18 @@ copy_with_libraries() { # copy_with_libraries ROOT FILE...: the shared libraries
   done
 }
 
+add_lxc() { # add_lxc ROOT: Debian's lxc, liblxc1 and liblxc-common unpacked into ROOT (the .debs cached), with their libraries
+  local root=$1 debs=$LAB_CACHE/debs/lxc deb
+  if ! ls "$debs"/lxc_*.deb >/dev/null 2>&1; then
+    mkdir -p "$debs"
+    (cd "$debs" && apt-get download lxc liblxc1 liblxc-common) || { echo "add_lxc: apt-get download failed"; return 1; }
+  fi
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$root" || return 1; done
+  rm -rf "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/bash-completion" "$root/usr/share/lxc/templates"
+  copy_with_libraries "$root" "$root"/usr/bin/lxc-* "$root"/usr/lib/x86_64-linux-gnu/liblxc.so.1
+  mkdir -p "$root/var/lib/lxc"
+}
+
 build_common_cpio() { # build_common_cpio HOSTDIR ARCHIVE
   local host=$1 archive=$2 root=$LAB_BUILD/common-root
   rm -rf "$root"
@@ -29,6 +41,8 @@ build_common_cpio() { # build_common_cpio HOSTDIR ARCHIVE
   # nft: scenario 09 cuts a connection with a drop rule (a peer that vanished without a FIN)
   cp /usr/sbin/nft "$root/usr/sbin/"
   copy_with_libraries "$root" /usr/sbin/nft
+  # LXC 5.0 (scenario 12: a device given to one container)
+  add_lxc "$root" || return 1
   cp -L /usr/share/misc/usb.ids /usr/share/misc/pci.ids "$root/usr/share/misc/"
   # getaddrinfo (usbip, .NET) reads these
   printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"

@@ -2,6 +2,7 @@ using System.Globalization;
 using VirtTools.Sysfs;
 using VirtTools.Usb;
 using VirtTools.UsbIp.Client;
+using VirtTools.UsbIp.Containers;
 
 namespace VirtTools.UsbIp.Vhci;
 
@@ -30,21 +31,23 @@ public sealed class VhciAttacher
 
     public SystemRoot Root { get; }
 
-    /// <summary>Imports <paramref name="busId"/> from the server, attaches it, records it, and returns its port as the kernel then shows it.</summary>
-    public async Task<UsbIpPort> ConnectAsync(string computerName, int tcpPort, string busId, TimeSpan timeout, CancellationToken cancellation = default)
+    /// <summary>
+    /// Imports <paramref name="busId"/> from the server, attaches it to a port the placement allows, records it (with
+    /// the container it is meant for, if any), and returns its port as the kernel then shows it.
+    /// </summary>
+    public async Task<UsbIpPort> ConnectAsync(string computerName, int tcpPort, string busId, TimeSpan timeout, CancellationToken cancellation = default,
+        VhciPlacement? placement = null, ContainerGrant? container = null)
     {
-        // Everything that can be checked here is, before the server hands its device over.
-        RequireControllers(busId);
-        if (Root.IsLive && !Environment.IsPrivilegedProcess) throw VhciErrors.NotRoot(busId);
+        RequireAttachable(busId);
 
         using var import = await _importer.ImportAsync(computerName, tcpPort, busId, timeout, cancellation).ConfigureAwait(false);
         import.PrepareForKernel(_deadPeer);
-        var (controller, port) = Attach(import, busId);
+        var (controller, port) = Attach(import, busId, placement ?? VhciPlacement.Any);
         // Before the port settles: the device's first URBs (its reset and enumeration) already go through a TLS relay.
         import.Attached();
         try
         {
-            new VhciPortRecord(computerName, tcpPort, busId).Write(Root, controller.RecordFileName(port));
+            new VhciPortRecord(computerName, tcpPort, busId, container).Write(Root, controller.RecordFileName(port));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Diagnostics.VirtToolsException)
         {
@@ -53,6 +56,16 @@ public sealed class VhciAttacher
             throw VhciErrors.RecordNotWritten(Root.Resolve(VhciPortRecord.WriteDirectory) + "/" + controller.RecordFileName(port), busId, e);
         }
         return await SettleAsync(controller, port, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What can be checked before the server hands its device over: a controller to attach to and the privilege to
+    /// write its files. Callers that do more before the import (ask a container manager) check it first.
+    /// </summary>
+    public void RequireAttachable(string busId)
+    {
+        RequireControllers(busId);
+        if (Root.IsLive && !Environment.IsPrivilegedProcess) throw VhciErrors.NotRoot(busId);
     }
 
     /// <summary>The port <paramref name="port"/> when a device is attached to it; the failure that says why not otherwise.</summary>
@@ -74,11 +87,16 @@ public sealed class VhciAttacher
             "Run Get-UsbIpPort -InUse to see what is attached and from where, then disconnect by -Port.", busId);
     }
 
+    /// <summary>The attach record of a port in use; null without one.</summary>
+    public VhciPortRecord? ReadRecord(UsbIpPort port) => VhciPortRecord.Read(Root, ControllerOf(port).RecordFileName(port.Port));
+
+    /// <summary>Replaces the attach record of a port in use (see <see cref="VhciPortRecord.Write"/> for its failures).</summary>
+    public void SaveRecord(UsbIpPort port, VhciPortRecord record) => record.Write(Root, ControllerOf(port).RecordFileName(port.Port));
+
     /// <summary>Writes the port to its controller's detach file and removes its record, as <c>usbip detach -p</c>.</summary>
     public void Disconnect(UsbIpPort port)
     {
-        if (RequireControllers(port.Port).FirstOrDefault(c => c.Index == port.ControllerIndex) is not { } controller)
-            throw UsbIpErrors.NoPort(port.Port, vhciLoaded: true);
+        var controller = ControllerOf(port);
         if (port.IsFree) throw VhciErrors.NotInUse(port.Port);
         try
         {
@@ -96,7 +114,7 @@ public sealed class VhciAttacher
     /// Writes "port sockfd devid speed" to the first free port of the device's hub, in controller order; on EBUSY
     /// (another attacher took the port since it was read) tries the next, as usbip's concurrent-attach retry does.
     /// </summary>
-    private (VhciController Controller, int Port) Attach(IUsbIpImport import, string busId)
+    private (VhciController Controller, int Port) Attach(IUsbIpImport import, string busId, VhciPlacement placement)
     {
         var device = import.Device;
         var hub = VhciReader.HubFor((UsbSpeed)(int)device.Speed);
@@ -104,8 +122,11 @@ public sealed class VhciAttacher
         while (true)
         {
             var controllers = _reader.GetControllers();
-            var ports = controllers.SelectMany(_reader.GetPortStates).ToList();
-            var free = ports.FirstOrDefault(p => p.Hub == hub && p.IsFree && !taken.Contains(p.Port));
+            // The status files alone say which ports are free; a container's placement also needs whose they are.
+            IEnumerable<UsbIpPort> Ports(VhciController c) => placement.DedicatedTo is null ? _reader.GetPortStates(c) : _reader.GetPorts(c);
+            var ports = controllers.SelectMany(Ports).ToList();
+            var allowed = placement.Controllers(controllers, ports, hub);
+            var free = ports.FirstOrDefault(p => p.Hub == hub && p.IsFree && !taken.Contains(p.Port) && allowed.Contains(p.ControllerIndex));
             if (free is null) throw VhciErrors.NoFree(VhciHubCapacity.Count(hub, ports), controllers.Count, busId);
             var controller = controllers.First(c => c.Index == free.ControllerIndex);
             var line = string.Create(CultureInfo.InvariantCulture,
@@ -137,6 +158,9 @@ public sealed class VhciAttacher
             await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
         }
     }
+
+    private VhciController ControllerOf(UsbIpPort port) =>
+        RequireControllers(port.Port).FirstOrDefault(c => c.Index == port.ControllerIndex) ?? throw UsbIpErrors.NoPort(port.Port, vhciLoaded: true);
 
     private IReadOnlyList<VhciController> RequireControllers(object target)
     {

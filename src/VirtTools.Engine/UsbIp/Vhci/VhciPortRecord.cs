@@ -1,15 +1,18 @@
 using System.Globalization;
 using VirtTools.State;
 using VirtTools.Sysfs;
+using VirtTools.UsbIp.Containers;
 
 namespace VirtTools.UsbIp.Vhci;
 
 /// <summary>
 /// What <c>usbip attach</c> remembers about an attached port: the file /var/run/vhci_hcd/port&lt;N&gt; holding
 /// "&lt;host&gt; &lt;tcp port&gt; &lt;bus id&gt;\n". <c>usbip port</c> reads it and <c>usbip detach</c> removes it, so
-/// reading and writing the same files lets both tools see each other's attachments.
+/// reading and writing the same files lets both tools see each other's attachments. A device given to a container
+/// adds lines after the first ("container NAME PID", then "node PATH TYPE MAJOR MINOR" per node): usbip reads only
+/// the first line (fgets), so its tools still see the attachment as theirs.
 /// </summary>
-public sealed record VhciPortRecord(string Host, int? TcpPort, string BusId)
+public sealed record VhciPortRecord(string Host, int? TcpPort, string BusId, ContainerGrant? Container = null)
 {
     /// <summary>Where records are written: /run, which /var/run (usbip's VHCI_STATE_PATH) links to on every current distribution.</summary>
     public const string WriteDirectory = "/run/vhci_hcd";
@@ -28,17 +31,42 @@ public sealed record VhciPortRecord(string Host, int? TcpPort, string BusId)
         return null;
     }
 
-    /// <summary>The record in a file's text; null when it is not three fields.</summary>
+    /// <summary>
+    /// The record in a file's text; null when its first line is not three fields, or when the container lines after
+    /// it are not a valid name, process id and nodes (a record that names a container must say all of it right).
+    /// </summary>
     public static VhciPortRecord? Parse(string? text)
     {
-        var fields = (text ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var lines = (text ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var fields = lines.Length == 0 ? Array.Empty<string>() : Fields(lines[0]);
         if (fields.Length != 3) return null;
         int? tcpPort = int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is > 0 and <= 65535 ? p : null;
-        return new VhciPortRecord(fields[0], tcpPort, fields[2]);
+        var record = new VhciPortRecord(fields[0], tcpPort, fields[2]);
+        if (lines.Length == 1) return record;
+        if (lines.Length > 2 + ContainerGrant.MaxNodes) return null;
+        var container = Fields(lines[1]);
+        if (container.Length != 3 || container[0] != "container" || ContainerNameText.FindProblem(container[1]) is not null
+            || !int.TryParse(container[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0) return null;
+        var nodes = new List<ContainerNode>();
+        foreach (var line in lines.Skip(2))
+        {
+            var node = Fields(line);
+            if (node.Length == 0 || node[0] != "node" || ContainerNode.Parse(node[1..]) is not { } parsed) return null;
+            nodes.Add(parsed);
+        }
+        return record with { Container = new ContainerGrant(container[1], pid, nodes) };
     }
 
-    /// <summary>The file content exactly as <c>usbip attach</c> writes it.</summary>
-    public string ToFileText() => string.Create(CultureInfo.InvariantCulture, $"{Host} {TcpPort} {BusId}\n");
+    /// <summary>The file content exactly as <c>usbip attach</c> writes it, with the container lines after it when there is one.</summary>
+    public string ToFileText()
+    {
+        var text = string.Create(CultureInfo.InvariantCulture, $"{Host} {TcpPort} {BusId}\n");
+        if (Container is not { } grant) return text;
+        return text + string.Create(CultureInfo.InvariantCulture, $"container {grant.Name} {grant.ProcessId}\n")
+            + string.Concat(grant.Nodes.Select(n => n.ToRecordLine() + "\n"));
+    }
+
+    private static string[] Fields(string line) => line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>
     /// Writes the record as <c>usbip attach</c> does, the directory and the file with mode 0700 (S_IRWXU), but safely:

@@ -105,6 +105,9 @@ public sealed class VhciReader
             RemoteHost = record?.Host,
             RemoteTcpPort = record?.TcpPort,
             RemoteBusId = record?.BusId,
+            Container = record?.Container?.Name,
+            ContainerProcessId = record?.Container?.ProcessId,
+            ContainerNodes = record?.Container?.Nodes.Select(n => n.Path).ToList() ?? (IReadOnlyList<string>)Array.Empty<string>(),
             Root = Root.Path,
         };
     }

@@ -19,6 +19,11 @@ public sealed class GetUsbIpPortCommand : VirtToolsCmdlet
     [ArgumentCompleter(typeof(VhciPortCompleter))]
     public int[]? Port { get; set; }
 
+    /// <summary>Only the ports given to these containers (wildcards allowed): a container's devices.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Container { get; set; }
+
     [Parameter(Mandatory = true, ParameterSetName = InUseSet)]
     public SwitchParameter InUse { get; set; }
 
@@ -30,6 +35,7 @@ public sealed class GetUsbIpPortCommand : VirtToolsCmdlet
     protected override void ProcessRecord()
     {
         var reader = new VhciReader(SystemRoot);
+        var containers = new Wildcards(Container);
         var ports = reader.GetPorts();
         if (ports.Count == 0)
             WriteVerbose($"No vhci_hcd controller under {SystemRoot}{VhciReader.PlatformPath}: vhci-hcd is not loaded.");
@@ -37,6 +43,7 @@ public sealed class GetUsbIpPortCommand : VirtToolsCmdlet
         {
             if (Port is { Length: > 0 } && !Port.Contains(port.Port)) continue;
             if ((InUse && !port.IsInUse) || (Free && !port.IsFree)) continue;
+            if (Container is not null && !containers.Matches(port.Container)) continue;
             WriteObject(port);
         }
         foreach (var missing in (Port ?? Array.Empty<int>()).Where(n => !ports.Any(p => p.Port == n)))

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using VirtTools.Diagnostics;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Client;
+using VirtTools.UsbIp.Containers;
 using VirtTools.UsbIp.Vhci;
 
 namespace VirtTools.Commands.UsbIp;
@@ -10,8 +11,9 @@ namespace VirtTools.Commands.UsbIp;
 /// Connect-UsbIpDevice: import a device from a USB/IP server and attach it to a free vhci_hcd port of its speed,
 /// as <c>usbip attach</c> does. Binds Get-UsbIpDevice's output, and Get-UsbIpPort's through the Remote* aliases.
 /// Over TLS the kernel cannot read the connection, so this process relays it for as long as it runs: said in a warning.
+/// With -Container, the device and its nodes are given to that running LXC container only.
 /// </summary>
-[Cmdlet(VerbsCommunications.Connect, "UsbIpDevice", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommunications.Connect, "UsbIpDevice", SupportsShouldProcess = true, DefaultParameterSetName = HostSet)]
 [OutputType(typeof(UsbIpPort))]
 public sealed class ConnectUsbIpDeviceCommand : UsbIpClientCmdlet
 {
@@ -25,15 +27,33 @@ public sealed class ConnectUsbIpDeviceCommand : UsbIpClientCmdlet
     [ValidateNotNullOrEmpty]
     public string BusId { get; set; } = "";
 
+    /// <summary>
+    /// The running LXC container that gets the device. Not taken from the pipeline: the ports of the host's own
+    /// attachments have no container, and re-attaching them must not fail on it.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = ContainerSet)]
+    [ValidateNotNullOrEmpty]
+    public string Container { get; set; } = "";
+
+    [Parameter(ParameterSetName = ContainerSet)]
+    public SwitchParameter DedicatedController { get; set; }
+
+    private const string HostSet = "Host";
+    private const string ContainerSet = "Container";
+
     protected override void ProcessRecord()
     {
+        var into = ParameterSetName == ContainerSet ? $" for container {Container}" : "";
         // Under -WhatIf nothing is sent: an import request alone makes the server hand its device over.
-        if (!ShouldProcess($"{BusId} on {UsbIpClient.Describe(ComputerName, TcpPort)}", "Import and attach to a free vhci_hcd port")) return;
+        if (!ShouldProcess($"{BusId} on {UsbIpClient.Describe(ComputerName, TcpPort)}{into}", "Import and attach to a free vhci_hcd port")) return;
         try
         {
             var tls = Tls;
-            var port = new VhciAttacher(SystemRoot, UsbIpClient.ImporterWith(tls))
-                .ConnectAsync(ComputerName, TcpPort, BusId, Timeout, Cancellation).GetAwaiter().GetResult();
+            var attacher = new VhciAttacher(SystemRoot, UsbIpClient.ImporterWith(tls));
+            var port = ParameterSetName == ContainerSet
+                ? new ContainerUsbAttacher(attacher, ContainerManager.For(SystemRoot))
+                    .ConnectAsync(ComputerName, TcpPort, BusId, Container, DedicatedController, Timeout, Cancellation).GetAwaiter().GetResult()
+                : attacher.ConnectAsync(ComputerName, TcpPort, BusId, Timeout, Cancellation).GetAwaiter().GetResult();
             if (tls is not null)
                 WriteWarning($"{BusId} from {UsbIpClient.Describe(ComputerName, TcpPort)} is attached over TLS through a relay in this process " +
                     $"(PID {Environment.ProcessId}): it stays attached while this PowerShell session runs and is detached when the session ends. " +

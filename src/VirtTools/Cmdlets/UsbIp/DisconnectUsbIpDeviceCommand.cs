@@ -2,6 +2,7 @@ using System.Management.Automation;
 using VirtTools.Commands.Completion;
 using VirtTools.Diagnostics;
 using VirtTools.UsbIp.Client;
+using VirtTools.UsbIp.Containers;
 using VirtTools.UsbIp.Vhci;
 using VirtTools.UsbIp;
 
@@ -10,6 +11,7 @@ namespace VirtTools.Commands.UsbIp;
 /// <summary>
 /// Disconnect-UsbIpDevice: detach imported devices from their vhci_hcd ports and remove their records, as
 /// <c>usbip detach</c> does; by port (binds Get-UsbIpPort's output) or by the server and busid the records name.
+/// A device given to a container is taken back from it first (its nodes and cgroup rules).
 /// ConfirmImpact High: the local side loses the device at once, as if unplugged, with whatever it had not written.
 /// </summary>
 [Cmdlet(VerbsCommunications.Disconnect, "UsbIpDevice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
@@ -39,11 +41,12 @@ public sealed class DisconnectUsbIpDeviceCommand : VirtToolsCmdlet
     protected override void ProcessRecord()
     {
         var attacher = new VhciAttacher(SystemRoot, UsbIpClient.Importer);
+        var containers = new ContainerUsbAttacher(attacher, ContainerManager.For(SystemRoot));
         if (ParameterSetName == RemoteSet)
         {
             try
             {
-                foreach (var port in attacher.FindAttached(ComputerName, BusId)) Disconnect(attacher, port, BusId);
+                foreach (var port in attacher.FindAttached(ComputerName, BusId)) Disconnect(containers, port, BusId);
             }
             catch (VirtToolsException failure)
             {
@@ -55,7 +58,7 @@ public sealed class DisconnectUsbIpDeviceCommand : VirtToolsCmdlet
         {
             try
             {
-                Disconnect(attacher, attacher.GetAttachedPort(number), number);
+                Disconnect(containers, attacher.GetAttachedPort(number), number);
             }
             catch (VirtToolsException failure)
             {
@@ -64,14 +67,15 @@ public sealed class DisconnectUsbIpDeviceCommand : VirtToolsCmdlet
         }
     }
 
-    private void Disconnect(VhciAttacher attacher, UsbIpPort port, object target)
+    private void Disconnect(ContainerUsbAttacher containers, UsbIpPort port, object target)
     {
         var what = port.RemoteHost is null ? $"{port.Controller} port {port.Port}"
             : $"{port.Controller} port {port.Port} ({port.RemoteBusId} from {port.RemoteHost})";
+        if (port.Container is not null) what += $" given to container {port.Container}";
         if (!ShouldProcess(what, "Detach the imported USB device")) return;
         try
         {
-            attacher.Disconnect(port);
+            containers.Disconnect(port, Cancellation);
         }
         catch (VirtToolsException failure)
         {

@@ -86,6 +86,37 @@ public sealed class VhciReaderTests
     public void A_malformed_attach_record_reads_as_none(string text) => Assert.Null(VhciPortRecord.Parse(text));
 
     [Fact]
+    public void A_record_with_a_container_reads_back_as_written_and_usbip_sees_its_first_line_only()
+    {
+        var record = new VhciPortRecord("127.0.0.1", 3240, "2-3", new VirtTools.UsbIp.Containers.ContainerGrant("desk042", 4242, new[]
+        {
+            new VirtTools.UsbIp.Containers.ContainerNode("/dev/bus/usb/004/002", false, 189, 385),
+            new VirtTools.UsbIp.Containers.ContainerNode("/dev/sda", true, 8, 0),
+        }));
+        var text = record.ToFileText();
+        Assert.StartsWith("127.0.0.1 3240 2-3\n", text);
+        Assert.Equal(record, VhciPortRecord.Parse(text));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1 3240 2-3\ncontainer desk042\n")]
+    [InlineData("127.0.0.1 3240 2-3\ncontainer -rf 1\n")]
+    [InlineData("127.0.0.1 3240 2-3\ncontainer desk042 0\n")]
+    [InlineData("127.0.0.1 3240 2-3\nowner desk042 5\n")]
+    [InlineData("127.0.0.1 3240 2-3\ncontainer desk042 5\nnode /etc/passwd c 1 3\n")]
+    [InlineData("127.0.0.1 3240 2-3\ncontainer desk042 5\nnode /dev/../etc/shadow c 1 3\n")]
+    [InlineData("127.0.0.1 3240 2-3\ncontainer desk042 5\nnode /dev/sda x 8 0\n")]
+    [InlineData("127.0.0.1 3240 2-3\ncontainer desk042 5\nnode /dev/sda b 8\n")]
+    public void A_record_whose_container_lines_are_not_valid_reads_as_none(string text) => Assert.Null(VhciPortRecord.Parse(text));
+
+    [Fact]
+    public void A_record_with_more_nodes_than_a_device_brings_reads_as_none()
+    {
+        var text = "127.0.0.1 3240 2-3\ncontainer desk042 5\n" + string.Concat(Enumerable.Range(0, 65).Select(i => $"node /dev/hidraw{i} c 243 {i}\n"));
+        Assert.Null(VhciPortRecord.Parse(text));
+    }
+
+    [Fact]
     public void An_attach_record_writes_back_the_same_text()
     {
         Assert.Equal("127.0.0.1 3240 2-3\n", new VhciPortRecord("127.0.0.1", 3240, "2-3").ToFileText());

@@ -1,0 +1,16 @@
+namespace VirtTools.UsbIp.Containers;
+
+/// <summary>
+/// Which container a vhci port's device was given to: its name, the process that ran it then (the container's
+/// init, as the container manager reports it: the port's owner), and the nodes it was given.
+/// </summary>
+public sealed record ContainerGrant(string Name, int ProcessId, IReadOnlyList<ContainerNode> Nodes)
+{
+    /// <summary>More nodes than one USB device brings (a hub is never imported): a record with more is not one of ours.</summary>
+    public const int MaxNodes = 64;
+
+    public bool Equals(ContainerGrant? other) =>
+        other is not null && other.Name == Name && other.ProcessId == ProcessId && other.Nodes.SequenceEqual(Nodes);
+
+    public override int GetHashCode() => HashCode.Combine(Name, ProcessId, Nodes.Count);
+}

@@ -1,0 +1,19 @@
+namespace VirtTools.UsbIp.Containers;
+
+/// <summary>
+/// The container manager's own interface for device nodes (LXC's <c>lxc-device add/del</c>): it creates the node
+/// inside the running container and changes the container's device cgroup to allow or deny its number.
+/// <see cref="LxcContainerDevices"/> is the real one; tests use a double.
+/// </summary>
+public interface IContainerDevices
+{
+    /// <summary>The running container's init process; null when no container of that name runs.</summary>
+    int? FindRunning(string container, CancellationToken cancellation);
+
+    /// <summary>Creates the node in the container and allows its number. The node must exist on the host.</summary>
+    void Add(string container, ContainerNode node, CancellationToken cancellation);
+
+    /// <summary>Removes the node from the container and denies its number again.</summary>
+    void Remove(string container, ContainerNode node, CancellationToken cancellation);
+}
+
