@@ -25,6 +25,7 @@ public sealed class SandboxKernel : IKernelWriter
     {
         Root = root;
         Pci = new SandboxPciBus(this);
+        HubPorts = new SandboxHubPorts(this);
         Usb = new SandboxUsbIp(this);
         Ksm = new SandboxKsm(this);
     }
@@ -58,6 +59,9 @@ public sealed class SandboxKernel : IKernelWriter
 
     /// <summary>The PCI bus: driver binding, driver_override, new_id, vfio-pci groups; builders for synthetic topologies.</summary>
     public SandboxPciBus Pci { get; }
+
+    /// <summary>Hub port owners (USBDEVFS_CLAIM_PORT): the sandbox's usbfs.</summary>
+    public SandboxHubPorts HubPorts { get; }
 
     /// <summary>usbip-host and vhci_hcd; builders for synthetic topologies.</summary>
     public SandboxUsbIp Usb { get; }
