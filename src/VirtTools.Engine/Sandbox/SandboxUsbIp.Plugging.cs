@@ -43,7 +43,7 @@ public sealed partial class SandboxUsbIp
     public SandboxUsbIp Plug(string busId)
     {
         if (!_unplugged.Remove(busId, out var real)) throw new ArgumentException($"No device was unplugged from {busId}.", nameof(busId));
-        Directory.Move(Stash("unplugged/" + busId), _kernel.Inside(real));
+        Directory.Move(_kernel.Inside(_kernel.Resolve(StashFolder + "/unplugged/" + busId)), _kernel.Inside(real));
         _kernel.Link(_kernel.Resolve("/sys/bus/usb/devices/" + busId), real);
         foreach (var name in InterfaceNames(real)) _kernel.Link(_kernel.Resolve("/sys/bus/usb/devices/" + name), real + "/" + name);
         var bus = Device(busId).Int("busnum");
@@ -55,7 +55,7 @@ public sealed partial class SandboxUsbIp
     }
 
     /// <summary>Whether the device is unconfigured (no active configuration, so no interfaces).</summary>
-    public bool IsUnconfigured(string busId) => Device(busId).String("bConfigurationValue") is null;
+    public bool IsUnconfigured(string busId) => string.IsNullOrEmpty(Device(busId).String("bConfigurationValue"));
 
     private string Root => _kernel.Root.Path;
 

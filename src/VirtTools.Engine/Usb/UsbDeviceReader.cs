@@ -127,7 +127,7 @@ public sealed class UsbDeviceReader
     {
         if (ports.Length == 0) return null;
         if (driver == UsbIpHostReader.DriverName) return true;
-        bool unconfigured = device.Has("bConfigurationValue") && device.String("bConfigurationValue") is null;
+        bool unconfigured = device.Has("bConfigurationValue") && string.IsNullOrEmpty(device.String("bConfigurationValue"));
         return driver == UsbIpExporter.GenericDriver && unconfigured && device.Int("bNumConfigurations") > 0 && device.Int("authorized") != 0
             ? true : null;
     }
