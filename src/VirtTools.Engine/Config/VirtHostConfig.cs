@@ -37,6 +37,12 @@ public sealed class UsbIpServerProfile
 
     /// <summary>Addresses and CIDRs allowed to import; empty means loopback only.</summary>
     public IReadOnlyList<string> Allow { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// Ports reserved for sharing, by the bus id a device plugged there gets ("1-2.3"): the agent holds each claimed so
+    /// no host driver takes what is plugged in, and exports it.
+    /// </summary>
+    public IReadOnlyList<string> ClaimPorts { get; init; } = Array.Empty<string>();
 }
 
 /// <summary>How a profile names a USB device: by port path, or by what the device says about itself.</summary>

@@ -51,12 +51,14 @@ public static class VirtHostConfigWriter
         var map = new YamlMappingNode();
         if (usbIp.Server is { } server)
         {
-            map.Add("server", new YamlMappingNode
+            var serverMap = new YamlMappingNode
             {
                 { "address", Quoted(server.Address) },
                 { "tcpPort", Number(server.TcpPort) },
                 { "allow", Quoted(server.Allow) },
-            });
+            };
+            if (server.ClaimPorts.Count > 0) serverMap.Add("claimPorts", Quoted(server.ClaimPorts));
+            map.Add("server", serverMap);
         }
         if (usbIp.Exports.Count > 0)
             map.Add("exports", new YamlSequenceNode(usbIp.Exports.Select(e => new YamlMappingNode { { "match", Match(e.Match) } })));

@@ -77,15 +77,18 @@ public sealed class ClaimedPortKeeper : IDisposable
         }
     }
 
-    /// <summary>Runs <see cref="Reconcile"/> on each USB uevent (through <paramref name="openUevents"/>) and every <see cref="FallbackInterval"/>.</summary>
-    public void Start(Func<IUeventChannel> openUevents)
+    /// <summary>
+    /// Runs <see cref="Reconcile"/> on each USB uevent and at least every <see cref="FallbackInterval"/>. Only the live
+    /// root listens to uevents: another root's devices change when a test or sandbox says, not when this kernel's do.
+    /// </summary>
+    public void Start()
     {
-        _listener = new UeventListener(openUevents, Wake, _log);
+        if (_root.IsLive) _listener = new UeventListener(NetlinkUeventChannel.Open, Wake, _log);
         _loop = Task.Run(async () =>
         {
             while (!_stop.IsCancellationRequested)
             {
-                _listener.Listen();
+                _listener?.Listen();
                 try { Reconcile(); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or VirtToolsException)
                 {
