@@ -69,6 +69,9 @@ public sealed class SandboxKernel : IKernelWriter
     /// <summary>KSM: run, the scan knobs and the stable-tree knobs, with its page counters.</summary>
     public SandboxKsm Ksm { get; }
 
+    /// <summary>The lock every write is applied under; a plug or unplug takes it too, as the hub holds the device lock.</summary>
+    internal object Gate => _sync;
+
     /// <summary>Every write the engine attempted, in order, failed ones included.</summary>
     public IReadOnlyList<KernelWrite> Writes
     {

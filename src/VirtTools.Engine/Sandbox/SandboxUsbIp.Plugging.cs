@@ -27,6 +27,11 @@ public sealed partial class SandboxUsbIp
     /// <summary>Takes the device at <paramref name="busId"/> out of its port, as pulling the plug does.</summary>
     public SandboxUsbIp Unplug(string busId)
     {
+        lock (_kernel.Gate) return UnplugLocked(busId);
+    }
+
+    private SandboxUsbIp UnplugLocked(string busId)
+    {
         var device = Device(busId);
         if (!device.Exists) throw new ArgumentException($"No device {busId} is plugged in.", nameof(busId));
         if (DriverOf(busId) is { } driver) Unbind(busId, driver);
@@ -41,6 +46,11 @@ public sealed partial class SandboxUsbIp
 
     /// <summary>Plugs back a device <see cref="Unplug"/> took out, into the same port.</summary>
     public SandboxUsbIp Plug(string busId)
+    {
+        lock (_kernel.Gate) return PlugLocked(busId);
+    }
+
+    private SandboxUsbIp PlugLocked(string busId)
     {
         if (!_unplugged.Remove(busId, out var real)) throw new ArgumentException($"No device was unplugged from {busId}.", nameof(busId));
         Directory.Move(_kernel.Inside(_kernel.Resolve(StashFolder + "/unplugged/" + busId)), _kernel.Inside(real));
