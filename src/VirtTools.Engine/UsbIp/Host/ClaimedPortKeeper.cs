@@ -92,7 +92,7 @@ public sealed class ClaimedPortKeeper : IDisposable
                 try { Reconcile(); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or VirtToolsException)
                 {
-                    Say("round", $"a round of port claims failed: {e.Message}");
+                    lock (_sync) Say("round", $"a round of port claims failed: {e.Message}");
                 }
                 try { await _wake.WaitAsync(FallbackInterval, _stop.Token).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
@@ -104,6 +104,7 @@ public sealed class ClaimedPortKeeper : IDisposable
     {
         try { if (_wake.CurrentCount == 0) _wake.Release(); }
         catch (SemaphoreFullException) { /* already awake */ }
+        catch (ObjectDisposedException) { /* stopped: a late uevent wakes nobody */ }
     }
 
     private void Keep(string busId)
@@ -207,5 +208,7 @@ public sealed class ClaimedPortKeeper : IDisposable
         _listener?.Dispose();
         lock (_sync)
             foreach (var busId in _claims.Keys.ToList()) HandBack(busId);
+        _wake.Dispose();
+        _stop.Dispose();
     }
 }
