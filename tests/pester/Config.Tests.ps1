@@ -135,3 +135,31 @@ Describe 'Sync-VirtHostConfig -WhatIf' {
         $results | Should -BeOfType ([VirtTools.Config.VirtHostDrift])
     }
 }
+
+Describe 'usbip.server.claimPorts' {
+    BeforeAll {
+        $exported = "$TestDrive/claim-base.yaml"
+        Export-VirtHostConfig -Root $root -Path $exported
+        # The exported profile with a server section that reserves two ports for sharing.
+        $claiming = "$TestDrive/claiming.yaml"
+        ((Get-Content -Raw $exported) + "`n") -replace '(?m)^usbip:\r?\n', "usbip:`n  server: { tcpPort: 3240, claimPorts: [`"1-2`", `"2-3`"] }`n" |
+            Set-Content $claiming
+    }
+
+    It 'reads the reserved ports' {
+        (Get-VirtHostConfig -Root $root -Path $claiming).UsbIp.Server.ClaimPorts | Should -Be '1-2', '2-3'
+    }
+
+    It 'leaves a profile that reserves ports in sync with the host, and a -WhatIf sync changes nothing for them' {
+        Test-VirtHostConfig -Root $root -Path $claiming | Where-Object { -not $_.InSync } | Should -BeNullOrEmpty
+        Sync-VirtHostConfig -Root $root -Path $claiming -WhatIf | Where-Object { $_.Item -match 'claim' } | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a root hub as a claimed port, with its position' {
+        $bad = "$TestDrive/claim-root-hub.yaml"
+        Set-Content $bad "usbip:`n  server:`n    claimPorts: [usb1]"
+        $failure = { Get-VirtHostConfig -Path $bad -ErrorAction Stop } | Should -Throw -PassThru
+        $failure.FullyQualifiedErrorId | Should -BeLike 'VirtHostConfigInvalid,*'
+        $failure.Exception.Message | Should -Match "claim-root-hub\.yaml:3:18: claimed port 'usb1' is not a device bus id"
+    }
+}

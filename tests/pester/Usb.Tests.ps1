@@ -156,3 +156,24 @@ Describe 'Remove-UsbIpExport' {
         (Get-Command Remove-UsbIpExport).OutputType.Type | Should -Be ([VirtTools.Usb.UsbDevice])
     }
 }
+
+Describe 'Get-UsbDevice PortClaimed' {
+    It 'is true for the device usbip-host holds and $null where the kernel does not tell' {
+        (Get-UsbDevice -Root $root 2-3).PortClaimed | Should -BeTrue
+        (Get-UsbDevice -Root $root 1-1).PortClaimed | Should -BeNullOrEmpty
+        (Get-UsbDevice -Root $root -BusId usb1 -IncludeHub).PortClaimed | Should -BeNullOrEmpty
+    }
+
+    It 'is true for a device left unconfigured on the generic driver, and not for one that is not authorized' {
+        $copy = New-FixtureCopy
+        try {
+            # What the kernel shows of a tablet plugged into a claimed port: on "usb", authorized, no active configuration.
+            $tablet = (Get-UsbDevice -Root $copy 1-2).SysfsPath
+            [IO.File]::WriteAllText("$copy$tablet/bConfigurationValue", '')
+            (Get-UsbDevice -Root $copy 1-2).PortClaimed | Should -BeTrue
+            [IO.File]::WriteAllText("$copy$tablet/authorized", "0`n")
+            (Get-UsbDevice -Root $copy 1-2).PortClaimed | Should -BeNullOrEmpty
+        }
+        finally { Remove-FixtureCopy $copy }
+    }
+}

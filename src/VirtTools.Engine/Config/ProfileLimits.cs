@@ -30,4 +30,10 @@ public static class ProfileLimits
 
     /// <summary>A profile needs no aliases; a few reused matches are all a person writes by hand.</summary>
     public const int MaxAliases = 100;
+
+    /// <summary>
+    /// usbip.server.claimPorts: usbip-host's match_busid table holds 16 bus ids (MAX_BUSID in stub_main.c), so no
+    /// host can share more reserved ports than that at once; each one also keeps a hub's usbfs node open.
+    /// </summary>
+    public const int MaxClaimPorts = 16;
 }

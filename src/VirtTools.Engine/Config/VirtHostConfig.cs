@@ -44,6 +44,12 @@ public sealed class UsbIpServerProfile
 
     /// <summary>usbip.server.grants: which client identity may list and import which devices (needs tls.clientCa).</summary>
     public IReadOnlyList<UsbIpGrant> Grants { get; init; } = Array.Empty<UsbIpGrant>();
+
+    /// <summary>
+    /// Ports reserved for sharing, by the bus id a device plugged there gets ("1-2.3"): the agent holds each claimed so
+    /// no host driver takes what is plugged in, and exports it.
+    /// </summary>
+    public IReadOnlyList<string> ClaimPorts { get; init; } = Array.Empty<string>();
 }
 
 /// <summary>usbip.server.tls as written: file paths, read only when the server starts.</summary>

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using VirtTools.Ksm;
 using VirtTools.UsbIp.Containers;
 using VirtTools.UsbIp.Protocol;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Server;
 using VirtTools.UsbIp.Tls;
 using YamlDotNet.RepresentationModel;
@@ -81,7 +82,7 @@ public static partial class VirtHostConfigParser
         {
             var map = Mapping(node, "usbip.server");
             if (map is null) return null;
-            Keys(map, "usbip.server", "address", "tcpPort", "allow", "tls", "grants");
+            Keys(map, "usbip.server", "address", "tcpPort", "allow", "tls", "grants", "claimPorts");
             var addresses = Strings(map, "address", "usbip.server.address");
             foreach (var (value, at) in addresses)
                 if (IPAddressText.Parse(value, out var problem) is null) Problems.Add($"{Where(at)}: address {problem}");
@@ -99,7 +100,23 @@ public static partial class VirtHostConfigParser
                 Allow = allow.Select(a => a.Value).ToList(),
                 Tls = tls,
                 Grants = grants,
+                ClaimPorts = ClaimPorts(map),
             };
+        }
+
+        /// <summary>usbip.server.claimPorts: device bus ids (a port hangs off a hub; a root hub has none), each once.</summary>
+        private List<string> ClaimPorts(YamlMappingNode map)
+        {
+            var ports = Strings(map, "claimPorts", "usbip.server.claimPorts");
+            if (ports.Count > ProfileLimits.MaxClaimPorts)
+                Problems.Add($"{Where(Child(map, "claimPorts")!)}: usbip.server.claimPorts lists {ports.Count} ports; at most {ProfileLimits.MaxClaimPorts} (usbip-host shares no more at once)");
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (value, at) in ports)
+            {
+                if (!HubPort.TryFrom(value, out _)) Problems.Add($"{Where(at)}: claimed port '{value}' is not a device bus id such as 1-2 or 1-2.3");
+                else if (!seen.Add(value)) Problems.Add($"{Where(at)}: claimed port '{value}' is listed twice");
+            }
+            return ports.Select(p => p.Value).ToList();
         }
 
         private UsbIpServerTlsProfile? ServerTls(YamlNode node)

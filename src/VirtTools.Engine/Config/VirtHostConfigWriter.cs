@@ -61,6 +61,7 @@ public static class VirtHostConfigWriter
             if (server.Tls is { } tls) section.Add("tls", ServerTls(tls));
             if (server.Grants.Count > 0)
                 section.Add("grants", new YamlSequenceNode(server.Grants.Select(g => new YamlMappingNode { { "client", Quoted(g.Client) }, { "devices", Quoted(g.Devices) } })));
+            if (server.ClaimPorts.Count > 0) section.Add("claimPorts", Quoted(server.ClaimPorts));
             map.Add("server", section);
         }
         if (usbIp.Exports.Count > 0)

@@ -25,6 +25,7 @@ public sealed class SandboxKernel : IKernelWriter
     {
         Root = root;
         Pci = new SandboxPciBus(this);
+        HubPorts = new SandboxHubPorts(this);
         Usb = new SandboxUsbIp(this);
         Ksm = new SandboxKsm(this);
     }
@@ -59,11 +60,17 @@ public sealed class SandboxKernel : IKernelWriter
     /// <summary>The PCI bus: driver binding, driver_override, new_id, vfio-pci groups; builders for synthetic topologies.</summary>
     public SandboxPciBus Pci { get; }
 
+    /// <summary>Hub port owners (USBDEVFS_CLAIM_PORT): the sandbox's usbfs.</summary>
+    public SandboxHubPorts HubPorts { get; }
+
     /// <summary>usbip-host and vhci_hcd; builders for synthetic topologies.</summary>
     public SandboxUsbIp Usb { get; }
 
     /// <summary>KSM: run, the scan knobs and the stable-tree knobs, with its page counters.</summary>
     public SandboxKsm Ksm { get; }
+
+    /// <summary>The lock every write is applied under; a plug or unplug takes it too, as the hub holds the device lock.</summary>
+    internal object Gate => _sync;
 
     /// <summary>Every write the engine attempted, in order, failed ones included.</summary>
     public IReadOnlyList<KernelWrite> Writes

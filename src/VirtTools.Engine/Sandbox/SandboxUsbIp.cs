@@ -22,15 +22,19 @@ namespace VirtTools.Sandbox;
 /// <item>usbip-host/rebind: the buffer is the busid, newline and all; ENODEV unless in the table; marks it OTHER,
 ///   reprobes an unbound device (usbip-host skips OTHER, so "usb" takes it) and then deletes the entry.</item>
 /// <item><see cref="FailProbe"/>: binding that driver fails with the errno; reprobes skip it silently.</item>
+/// <item>Hub ports (<see cref="SandboxHubPorts"/>): usbip-host's probe claims the device's port and fails with EBUSY
+///   when an open usbfs node holds it; the generic driver leaves a device on such a port unconfigured. Plugging,
+///   unplugging and `authorized` are in SandboxUsbIp.Plugging.cs.</item>
 /// <item>vhci_hcd.0/attach "port sockfd devid speed": EINVAL for bad fields, a port out of range or on the wrong hub
 ///   for the speed (5 and 6 = SuperSpeed hub); EBUSY when the port is in use. detach "port": EINVAL when free.
 ///   Mainline keeps both on vhci_hcd.0 with global port numbers; the per-controller (QVD) layout has them on every
 ///   vhci_hcd.N with that controller's own numbers, as its status file prints them.</item>
 /// </list>
 /// </summary>
-public sealed class SandboxUsbIp
+public sealed partial class SandboxUsbIp
 {
-    public const string HostDriver = "/sys/bus/usb/drivers/usbip-host";
+    public const string HostDriverName = "usbip-host";
+    public const string HostDriver = "/sys/bus/usb/drivers/" + HostDriverName;
     public const int MaxBusIds = 16;
     public const string DriversProbe = "/sys/bus/usb/drivers_probe";
     private const string FreePort = "004";
@@ -143,6 +147,7 @@ public sealed class SandboxUsbIp
         if (systemPath == HostDriver + "/match_busid") { _kernel.RequireAttribute(systemPath); MatchBusId(text); return true; }
         if (systemPath == HostDriver + "/rebind") { _kernel.RequireAttribute(systemPath); Rebind(text); return true; }
         if (systemPath == DriversProbe) { _kernel.RequireAttribute(systemPath); Reprobe(SandboxKernel.Token(text)); return true; }
+        if (IsAuthorized(systemPath)) { _kernel.RequireAttribute(systemPath); Authorize(systemPath.Split('/')[5], SandboxKernel.Token(text)); return true; }
         if (IsVhciControl(systemPath, "attach")) { _kernel.RequireAttribute(systemPath); Attach(ParentOf(systemPath), text); return true; }
         if (IsVhciControl(systemPath, "detach")) { _kernel.RequireAttribute(systemPath); Detach(ParentOf(systemPath), text); return true; }
         if (systemPath.StartsWith("/sys/bus/usb/devices/", StringComparison.Ordinal) && systemPath.EndsWith("/usbip_sockfd", StringComparison.Ordinal))
@@ -220,6 +225,7 @@ public sealed class SandboxUsbIp
         if (driver == "usbip-host" && !UsbIpHostAccepts(busId)) throw SandboxKernel.Errno(KernelErrno.ENODEV, $"usbip-host/bind {busId}");
         if (DriverOf(busId) is not null) throw SandboxKernel.Errno(KernelErrno.EBUSY, $"{driver}/bind {busId}");
         if (_probeErrors.TryGetValue(driver, out var errno)) throw SandboxKernel.Errno(errno, $"{driver} probe of {busId}");
+        if (driver == HostDriverName && _kernel.HubPorts.IsClaimedByUserspace(busId)) throw SandboxKernel.Errno(KernelErrno.EBUSY, $"usbip-host cannot claim the port of {busId}");
         AttachDriver(busId, driver);
     }
 
@@ -243,7 +249,8 @@ public sealed class SandboxUsbIp
             _kernel.Unlink(device + "/" + name + "/driver");
             _kernel.Unlink(_kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver + "/" + name));
         }
-        _interfaceDrivers[busId] = remembered;
+        // An unconfigured device has no interfaces to remember: what it had before stays remembered.
+        if (remembered.Count > 0) _interfaceDrivers[busId] = remembered;
     }
 
     private void Rebind(string busId)
@@ -266,8 +273,15 @@ public sealed class SandboxUsbIp
     /// <summary>device_attach: an unbound device goes to the first driver whose probe takes it; none is no error.</summary>
     private void Probe(string busId)
     {
-        if (DriverOf(busId) is not null || _reprobeBindsNothing) return;
-        var candidates = UsbIpHostAccepts(busId) ? new[] { "usbip-host", "usb" } : new[] { "usb" };
+        if (_reprobeBindsNothing) return;
+        Attach(busId);
+    }
+
+    /// <summary>The probe of a device with no driver: usbip-host when its table and the port let it, else the generic driver.</summary>
+    private void Attach(string busId)
+    {
+        if (DriverOf(busId) is not null) return;
+        var candidates = UsbIpHostAccepts(busId) && !_kernel.HubPorts.IsClaimedByUserspace(busId) ? new[] { "usbip-host", "usb" } : new[] { "usb" };
         var driver = candidates.FirstOrDefault(d => !_probeErrors.ContainsKey(d));
         if (driver is not null) AttachDriver(busId, driver);
     }
@@ -284,7 +298,14 @@ public sealed class SandboxUsbIp
             File.WriteAllText(_kernel.Inside(device + "/usbip_sockfd"), "");
             File.WriteAllText(_kernel.Inside(device + "/usbip_debug"), "0\n");
         }
-        if (driver == "usb" && _interfaceDrivers.Remove(busId, out var interfaces))
+        if (driver == "usb") ChooseConfiguration(busId);
+    }
+
+    /// <summary>The interface drivers return when the generic driver configures the device again.</summary>
+    private void RestoreInterfaceDrivers(string busId)
+    {
+        var device = Device(busId).Resolved().Path;
+        if (_interfaceDrivers.Remove(busId, out var interfaces))
             foreach (var (name, interfaceDriver) in interfaces)
             {
                 _kernel.Link(device + "/" + name + "/driver", _kernel.Resolve("/sys/bus/usb/drivers/" + interfaceDriver));

@@ -4,7 +4,7 @@ namespace VirtTools.State;
 
 /// <summary>
 /// The few Linux calls .NET does not expose: open(2) with O_NOFOLLOW, the *at(2) calls that keep every step of a
-/// write in one opened folder, fsync(2) on a folder, and flock(2). Flag values differ between architectures
+/// write in one opened folder, fsync(2) on a folder, flock(2), and ioctl(2) for usbfs. Flag values differ between architectures
 /// (arm64 numbers O_DIRECTORY and O_NOFOLLOW differently from x86-64 and the generic ABI).
 /// </summary>
 internal static partial class Libc
@@ -52,6 +52,10 @@ internal static partial class Libc
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(int fd, int operation);
+
+    /// <summary>ioctl(2) with a pointer to one unsigned int (the usbfs port calls).</summary>
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, ref uint argument);
 
     /// <summary>The errno of the call that just failed, as the exception .NET's own file calls throw for it.</summary>
     public static Exception Failure(string what, string path)

@@ -18,6 +18,7 @@ public enum KernelErrno
     EEXIST = 17,
     ENODEV = 19,
     EINVAL = 22,
+    ENOTTY = 25,
     ENOSPC = 28,
     EROFS = 30,
     ERANGE = 34,

@@ -61,6 +61,12 @@ public sealed class SystemRoot : IEquatable<SystemRoot>
     /// </summary>
     public IKernelWriter Writer => (IKernelWriter?)SandboxKernel.For(this) ?? new FileKernelWriter(this);
 
+    /// <summary>
+    /// The usbfs calls on /dev/bus/usb nodes under this root (claiming hub ports): the sandbox's model of them when the
+    /// root is a sandbox, else open(2) and ioctl(2) on the node under the root.
+    /// </summary>
+    public Usb.IUsbFs UsbFs => (Usb.IUsbFs?)SandboxKernel.For(this)?.HubPorts ?? new Usb.LinuxUsbFs(this);
+
     public SysfsDirectory Directory(string absolutePath) => new(Resolve(absolutePath));
 
     public bool Exists(string absolutePath)

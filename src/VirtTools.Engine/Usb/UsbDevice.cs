@@ -91,6 +91,16 @@ public sealed class UsbDevice
     /// <summary>usbip-host's usbip_status while exported: Available until a client imports it, then InUse.</summary>
     public UsbIpStatus? UsbIpStatus { get; init; }
 
+    /// <summary>
+    /// Whether the hub port the device is plugged into is claimed (USBDEVFS_CLAIM_PORT), as far as the kernel shows it;
+    /// sysfs names no port owner, so this is read from what ownership does. True while usbip-host holds the device (its
+    /// probe claims the port), and for a device on the generic driver that is authorized and has configurations but
+    /// none active: a device plugged into a claimed port is left so (drivers/usb/core/generic.c). Null when the kernel
+    /// does not tell: a port claimed after its device was configured leaves the device as it was, and a root hub has
+    /// no port. (Writing 0 to bConfigurationValue by hand leaves a device unconfigured too, and reads as true.)
+    /// </summary>
+    public bool? PortClaimed { get; init; }
+
     /// <summary>Sits on a vhci_hcd bus: a remote device imported over USB/IP (the vhci root hubs themselves are not).</summary>
     public bool IsImported => VhciController is not null && PortPath.Length > 0;
 

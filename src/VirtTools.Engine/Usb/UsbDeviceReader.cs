@@ -85,6 +85,7 @@ public sealed class UsbDeviceReader
             DeviceClassName = ids?.ClassName(deviceClass),
             NameSource = ids?.SourcePath,
             Configuration = dir.Int("bConfigurationValue"),
+            PortClaimed = PortClaimedOf(dir, ports, driver),
             ConfigurationCount = dir.Int("bNumConfigurations"),
             InterfaceCount = dir.Int("bNumInterfaces"),
             Interfaces = ReadInterfaces(dir, ids),
@@ -120,6 +121,16 @@ public sealed class UsbDeviceReader
             })
             .OrderBy(i => i.Number ?? int.MaxValue).ThenBy(i => i.Name, StringComparer.Ordinal)
             .ToArray();
+
+    /// <summary>What the kernel shows of the claim on the device's port (see <see cref="UsbDevice.PortClaimed"/>).</summary>
+    private static bool? PortClaimedOf(SysfsDirectory device, int[] ports, string? driver)
+    {
+        if (ports.Length == 0) return null;
+        if (driver == UsbIpHostReader.DriverName) return true;
+        bool unconfigured = device.Has("bConfigurationValue") && string.IsNullOrEmpty(device.String("bConfigurationValue"));
+        return driver == UsbIpExporter.GenericDriver && unconfigured && device.Int("bNumConfigurations") > 0 && device.Int("authorized") != 0
+            ? true : null;
+    }
 
     /// <summary>"vhci_hcd.3" when the device's real place is below /sys/devices/platform/vhci_hcd.3.</summary>
     private static string? VhciControllerOf(string sysfsPath)

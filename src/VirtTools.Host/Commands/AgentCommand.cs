@@ -5,6 +5,7 @@ using VirtTools.Config;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
 using VirtTools.UsbIp;
+using VirtTools.UsbIp.Host;
 using VirtTools.UsbIp.Server;
 using VirtTools.UsbIp.Tls;
 
@@ -184,16 +185,25 @@ internal static class AgentCommand
     }
 
     /// <summary>The managed usbipd the profile's usbip.server section asks for, restarted when a reload changes it.</summary>
+    /// <remarks>
+    /// While it serves, a <see cref="ClaimedPortKeeper"/> holds the profile's claimPorts and the ports of exported
+    /// devices; a reload changes its ports without restarting the server.
+    /// </remarks>
     private sealed class AgentServer(SystemRoot root, UsbIpDeadPeerPolicy deadPeer, Action<string> log) : IDisposable
     {
         private UsbIpServer? _server;
+        private ClaimedPortKeeper? _keeper;
         private string? _settings;
 
         public void Serve(UsbIpServerProfile? profile)
         {
             var settings = profile is null ? null
                 : $"{string.Join(",", profile.Address)} {profile.TcpPort} {string.Join(",", profile.Allow)} {profile.Tls} {string.Join(";", profile.Grants)}";
-            if (settings == _settings) return;
+            if (settings == _settings)
+            {
+                _keeper?.Reserve(profile?.ClaimPorts ?? Array.Empty<string>());
+                return;
+            }
             Dispose();
             _settings = settings;
             if (profile is null) return;
@@ -214,11 +224,17 @@ internal static class AgentCommand
             {
                 _settings = null; // try again on the next reload
                 log($"cannot serve exports: {failure.Message} [{failure.ErrorId}]");
+                return;
             }
+            _keeper = new ClaimedPortKeeper(root, line => log("usbipd: " + line));
+            _keeper.Reserve(profile.ClaimPorts);
+            _keeper.Start();
         }
 
         public void Dispose()
         {
+            _keeper?.Dispose();
+            _keeper = null;
             _server?.StopAsync().GetAwaiter().GetResult();
             _server = null;
             _settings = null;

@@ -1,9 +1,12 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
+using VirtTools.Config;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
+using VirtTools.Usb;
 using VirtTools.UsbIp;
+using VirtTools.UsbIp.Host;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Server;
 using VirtTools.UsbIp.Tls;
@@ -18,13 +21,17 @@ internal static class UsbIpDaemonCommand
 {
     public const string Usage =
         """
-        usage: virttools usbipd [--address A]... [--port N] [--allow ADDR|CIDR|any]... [--dead-peer-timeout S]
+        usage: virttools usbipd [--address A]... [--port N] [--allow ADDR|CIDR|any]... [--claim-port BUSID]... [--dead-peer-timeout S]
                                 [--tls-certificate FILE --tls-key FILE [--client-ca FILE [--grant ID=MATCH]...]
                                 [--require-tls]] [--root DIR]
           --address A   listen on this address (repeatable); default: loopback only (127.0.0.1 and ::1)
           --port N      TCP port (default 3240; 0 picks a free one)
           --allow X     clients that may list and import (repeatable): an address, or a network with no
                         host bits set (10.0.0.0/8); default: loopback only
+          --claim-port BUSID
+                        reserve the port a device with this bus id (1-2.3) is plugged into for sharing (repeatable): it
+                        is held claimed so no host driver takes a device there, and that device is exported. The ports
+                        of exported devices are held the same way while their device is unplugged.
           --dead-peer-timeout S
                         free a device whose client vanished without a word after S seconds (5 to 43200; default 60)
           --tls-certificate FILE, --tls-key FILE
@@ -43,7 +50,7 @@ internal static class UsbIpDaemonCommand
 
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken? stop = null)
     {
-        if (!TryParse(args, error, out var options, out var root, out var deadPeer)) return 2;
+        if (!TryParse(args, error, out var options, out var root, out var deadPeer, out var claimPorts)) return 2;
         using var stopping = new CancellationTokenSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
@@ -61,12 +68,17 @@ internal static class UsbIpDaemonCommand
         }
         output.WriteLine($"virttools usbipd: listening on port {server.TcpPort}");
         output.Flush();
+        var keeper = new ClaimedPortKeeper(root, options.Log!);
         try
         {
+            keeper.Reserve(claimPorts);
+            keeper.Start();
             stopping.Token.WaitHandle.WaitOne();
         }
         finally
         {
+            // Ports first: a device left unconfigured by a claim is handed back while the process can still write.
+            keeper.Dispose();
             server.StopAsync().GetAwaiter().GetResult();
         }
         return 0;
@@ -79,9 +91,10 @@ internal static class UsbIpDaemonCommand
     }
 
     private static bool TryParse(string[] args, TextWriter error, out UsbIpServerOptions options, out SystemRoot root,
-        out UsbIpDeadPeerPolicy deadPeer)
+        out UsbIpDeadPeerPolicy deadPeer, out List<string> claimPorts)
     {
         deadPeer = UsbIpDeadPeerPolicy.Default;
+        claimPorts = new List<string>();
         var addresses = new List<IPAddress>();
         var allowed = new List<string>();
         var port = UsbIpProtocol.DefaultTcpPort;
@@ -117,6 +130,11 @@ internal static class UsbIpDaemonCommand
                     break;
                 case "--allow":
                     allowed.Add(value);
+                    break;
+                case "--claim-port":
+                    if (!HubPort.TryFrom(value, out _)) return Fail(error, $"--claim-port '{value}' is not a device bus id such as 1-2 or 1-2.3.");
+                    if (claimPorts.Count >= ProfileLimits.MaxClaimPorts) return Fail(error, $"at most {ProfileLimits.MaxClaimPorts} --claim-port (usbip-host shares no more at once).");
+                    claimPorts.Add(value);
                     break;
                 case DeadPeerOption.Name:
                     if (!DeadPeerOption.TryParse(value, ref deadPeer, out var timeoutProblem)) return Fail(error, timeoutProblem);

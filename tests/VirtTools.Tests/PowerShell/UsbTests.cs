@@ -43,6 +43,28 @@ public sealed class UsbTests : IDisposable
         Assert.Equal(UsbIpStatus.InUse, exported.UsbIpStatus);
     }
 
+    [Fact]
+    public void PortClaimed_is_true_for_the_exported_device_and_null_where_the_kernel_does_not_tell()
+    {
+        var claimed = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r -IncludeHub | Where-Object PortClaimed", Root()).Select(d => d.BusId);
+        Assert.Equal(new[] { "2-3" }, claimed);
+        Assert.Null(_ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r -BusId 1-2", Root()).Single().PortClaimed);
+    }
+
+    [Fact]
+    public void A_device_plugged_into_a_claimed_port_shows_PortClaimed_unconfigured_and_without_interface_drivers()
+    {
+        using var kernel = KernelDouble.KernelDouble.OnCapturedFixture();
+        kernel.Usb.Unplug("1-2");
+        using var claim = HubPortClaim.Acquire(kernel.Root, "1-2");
+        kernel.Usb.Plug("1-2");
+        var tablet = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r -BusId 1-2", Root(kernel.RootPath)).Single();
+        Assert.True(tablet.PortClaimed);
+        Assert.Null(tablet.Configuration);
+        Assert.Empty(tablet.InterfaceDrivers);
+        Assert.Equal("usb", tablet.Driver);
+    }
+
     [Theory]
     [InlineData("46f4")]
     [InlineData("0x46F4")]

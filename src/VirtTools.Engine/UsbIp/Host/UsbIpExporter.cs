@@ -24,6 +24,7 @@ public sealed class UsbIpExporter
     public const string DriversProbePath = "/sys/bus/usb/drivers_probe";
     public const string MatchBusIdPath = UsbIpHostReader.DriverPath + "/" + UsbIpHostReader.MatchBusIdFile;
     public const string RebindPath = UsbIpHostReader.DriverPath + "/rebind";
+    public const string BindPath = UsbIpHostReader.DriverPath + "/bind";
 
     private readonly SystemRoot _root;
     private readonly UsbDeviceReader _devices;
@@ -65,18 +66,31 @@ public sealed class UsbIpExporter
     /// Does an export plan, checks that usbip-host holds the device, and records where it came from. On any failure
     /// every step done is undone (the device back on its driver, the match_busid entry gone) and the error says how.
     /// </summary>
-    public UsbIpExport Export(UsbIpExportPlan plan)
+    /// <remarks>
+    /// A caller that holds the device's hub port passes <paramref name="port"/>: usbip-host claims the port in its probe,
+    /// so the claim is released just before the bind, and taken again before any rollback hands the device back.
+    /// </remarks>
+    public UsbIpExport Export(UsbIpExportPlan plan, UsbIpPortHandover? port = null)
     {
         var done = new List<AttributeWrite>();
         foreach (var write in plan.Writes)
         {
-            try { write.Apply(_root); }
-            catch (VirtToolsException failure) { throw ExportFailed(plan, write, failure, RollBack(plan, done)); }
+            try
+            {
+                if (write.SystemPath == BindPath) port?.Release();
+                write.Apply(_root);
+            }
+            catch (VirtToolsException failure)
+            {
+                port?.Reclaim();
+                throw ExportFailed(plan, write, failure, RollBack(plan, done));
+            }
             done.Add(write);
         }
         if (!plan.ChangesNothing)
         {
             var driver = DriverOf(plan.BusId);
+            if (driver != UsbIpHostReader.DriverName) port?.Reclaim();
             if (driver != UsbIpHostReader.DriverName)
                 throw new VirtToolsException(UsbIpErrors.BindFailedId, FailureKind.DeviceError,
                     $"After the writes, '{plan.BusId}' is {(driver is null ? "bound to no driver" : "on " + driver)}, not usbip-host: the kernel accepted the bind but usbip-host did not take the device. {RollBack(plan, done)}",
