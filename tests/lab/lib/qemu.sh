@@ -24,7 +24,7 @@ boot_guest() { # boot_guest VMLINUZ INITRD SERIALLOG OUTDISK APPEND-EXTRA
   printf '%q ' "${qemu[@]}" > "$serial.cmdline"
   # panic=-1 + -no-reboot: a panic ends QEMU at once; the timeout bounds a hang
   # raw first, so `tail -f $serial.raw` follows a running guest; the CR-free copy is the one read afterwards
-  timeout -k 10 "${LAB_QEMU_TIMEOUT:-900}" "${qemu[@]}" </dev/null > "$serial.raw" 2>&1 &
+  timeout -k 10 "${LAB_QEMU_TIMEOUT:-1800}" "${qemu[@]}" </dev/null > "$serial.raw" 2>&1 &
   local guest=$!
   cat <> "$serial.monitor.out" > "$serial.monitor.log" &  # read-write: never blocks, even if QEMU did not start
   local drain=$!
