@@ -20,7 +20,7 @@ try {
     $server = Start-LabAgent /tmp/server.yaml
     Assert-Lab (Wait-Lab { Test-LabExported '2-3' } 40) 'kernel: the server agent bound the stick (2-3, matched by serial) to usbip-host'
     $client = Start-LabAgent /tmp/client.yaml
-    $null = Assert-LabSharedDeviceImported 'the client agent attached it'
+    $null = Assert-LabSharedDeviceImported 'the client agent attached it' 90
     $port = @(Get-UsbIpPort -InUse)
     Assert-LabEqual '127.0.0.1' $port[0].RemoteHost 'Get-UsbIpPort: the attachment names its server'
 
@@ -39,7 +39,7 @@ try {
     $moved = Invoke-LabReplug 4
     Assert-LabEqual '2-4' $moved 'kernel: the stick came back as 2-4'
     Assert-Lab (Wait-Lab { Test-LabExported '2-4' } 40) 'kernel: the server agent exported it under its new bus id 2-4'
-    $null = Assert-LabSharedDeviceImported 'the client agent attached the replugged stick'
+    $null = Assert-LabSharedDeviceImported 'the client agent attached the replugged stick' 90
 }
 catch {
     Assert-Lab $false "stopped by an error: $_"

@@ -141,8 +141,10 @@ function Reset-LabUsbIp {
     }
 }
 
-function Assert-LabSharedDeviceImported([string] $How) {
-    $ok = Wait-Lab { @(Get-LabImportedUsbDevice).Count -gt 0 } 15
+# A cmdlet attaches before it returns; an agent that was just started (its process start, its server's first listen,
+# its backoff) may take far longer on a loaded TCG guest: it gets a longer bound.
+function Assert-LabSharedDeviceImported([string] $How, [int] $TimeoutSec = 15) {
+    $ok = Wait-Lab { @(Get-LabImportedUsbDevice).Count -gt 0 } $TimeoutSec
     Assert-Lab $ok "kernel: the device appeared on a vhci_hcd bus ($How)"
     $imported = @(Get-LabImportedUsbDevice)[0]
     if (-not $imported) { return $null }
