@@ -58,7 +58,7 @@ public sealed class UsbIpServer : IAsyncDisposable
     private readonly UsbIpTlsServerCredentials? _tls;
     private readonly IReadOnlyList<UsbIpGrant> _grants;
     private readonly SystemRoot _root;
-    private readonly ExportHolders _holders;
+    private readonly ExportHolders? _holders;
     private Task _sweepLoop = Task.CompletedTask;
     private long _connections, _imports, _refused, _protocolErrors, _timeouts, _overCapacity, _evicted, _tlsRefused;
     private int _relays;
@@ -75,7 +75,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         _root = new SystemRoot(options.Root);
         _slots = new ConnectionSlots(options.MaxConnections, options.ReservedConnections, options.MaxConnectionsPerClient);
         _log = new ServerLog(options.Log, LogWindow);
-        _holders = new ExportHolders(_root, _log.Write);
+        _holders = options.RecordHolders ? new ExportHolders(_root, _log.Write) : null;
         AllowedClient = options.AllowedClients.Entries.ToArray();
         Root = options.Root;
     }
@@ -156,7 +156,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         }
         server.StartTime = DateTime.Now;
         foreach (var listener in server._listeners) server._acceptLoops.Add(server.AcceptLoopAsync(listener));
-        server._sweepLoop = server.SweepHoldersAsync();
+        if (server._holders is not null) server._sweepLoop = server.SweepHoldersAsync();
         server._log.Write($"listening on {string.Join(", ", server._listeners.Select(l => l.LocalEndPoint))}, serving {string.Join(", ", server.AllowedClient)}");
         return server;
     }
@@ -255,7 +255,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         while (!_stopping.IsCancellationRequested)
         {
             try { await Task.Delay(HolderSweepInterval, _stopping.Token).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
-            if (!_holders.IsEmpty) _holders.Sweep();
+            if (_holders is { IsEmpty: false }) _holders.Sweep();
         }
     }
 
@@ -451,7 +451,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         {
             socket.Dispose();
             // usbip-host reads EOF on its end and frees the device: whoever held it holds it no more.
-            _holders.Released(busId);
+            _holders?.Released(busId);
             Interlocked.Decrement(ref _relays);
         }
     }
@@ -486,7 +486,7 @@ public sealed class UsbIpServer : IAsyncDisposable
                 if (session.Relayed) relayEnd = HandOverRelayed(busId, socket);
                 else _handoff.HandOver(busId, socket);
                 Interlocked.Increment(ref _imports);
-                _holders.HandedOver(busId, client, session.Identity);
+                _holders?.HandedOver(busId, client, session.Identity);
                 _log.Write($"{session.Client}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); " +
                     (session.Relayed ? "usbip-host now runs it through the TLS relay." : "the connection now belongs to usbip-host."));
             }
@@ -511,7 +511,7 @@ public sealed class UsbIpServer : IAsyncDisposable
             if (relayEnd is not null)
             {
                 relayEnd.Dispose();
-                _holders.Released(busId);
+                _holders?.Released(busId);
             }
             throw;
         }
@@ -614,7 +614,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while ((ActiveConnections > 0 || Relays > 0) && waited.Elapsed < DrainTimeout) await Task.Delay(10).ConfigureAwait(false);
         await _sweepLoop.ConfigureAwait(false);
-        _holders.ReleaseAll();
+        _holders?.ReleaseAll();
         _log.Write($"stopped after {Connections} connections and {Imports} imports");
         _log.Dispose();
     }
