@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using VirtTools.Diagnostics;
 using VirtTools.State;
 using VirtTools.Sysfs;
@@ -50,11 +51,13 @@ public sealed record UsbIpHolderRecord
     public required DateTime Time { get; init; }
 
     /// <summary>"127.0.0.1:50123", "[::1]:50123".</summary>
+    [JsonIgnore]
     public string Endpoint => IPAddress.TryParse(Address, out var ip)
         ? new IPEndPoint(ip, Port).ToString()
         : Address + ":" + Port.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Who holds the device in one word: its certificate's subject (or fingerprint when the subject is empty), else its address and port.</summary>
+    [JsonIgnore]
     public string Client => Subject is { Length: > 0 } ? Subject : Fingerprint ?? Endpoint;
 
     /// <summary>The record for a client that came over TLS with a certificate, or without (<paramref name="identity"/> null).</summary>
@@ -112,7 +115,8 @@ public sealed record UsbIpHolderRecord
         if (RecordField.UsbBusId("busId", busId) is not null) return null;
         try
         {
-            var text = AtomicFile.ReadText(root.Resolve(Directory) + "/" + busId, MaxFileBytes);
+            // The folder confined to the root as for a write: a planted link must not make us read another tree's file.
+            var text = AtomicFile.ReadText(root.ResolveForWrite(Directory) + "/" + busId, MaxFileBytes);
             var record = text is null ? null : JsonSerializer.Deserialize<UsbIpHolderRecord>(text, Json);
             return record is not null && record.BusId == busId && record.Problem() is null ? record : null;
         }

@@ -255,7 +255,15 @@ public sealed class UsbIpServer : IAsyncDisposable
         while (!_stopping.IsCancellationRequested)
         {
             try { await Task.Delay(HolderSweepInterval, _stopping.Token).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
-            if (_holders is { IsEmpty: false }) _holders.Sweep();
+            try
+            {
+                if (_holders is { IsEmpty: false }) _holders.Sweep();
+            }
+            catch (Exception e)
+            {
+                // A display-only fact: the next sweep tries again, and serving goes on regardless.
+                _log.Write($"holder records: sweep failed: {e.Message}");
+            }
         }
     }
 

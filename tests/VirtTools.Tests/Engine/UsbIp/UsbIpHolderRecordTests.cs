@@ -142,7 +142,7 @@ public sealed class UsbIpHolderRecordTests : IDisposable
     }
 
     [Fact]
-    public void A_folder_that_leads_out_of_the_root_is_refused()
+    public void A_folder_that_leads_out_of_the_root_is_neither_written_nor_read()
     {
         using var outside = new TemporaryTree("holder-outside");
         _tree.Directory("/run");
@@ -150,6 +150,13 @@ public sealed class UsbIpHolderRecordTests : IDisposable
         File.CreateSymbolicLink(_tree.Resolve("/run/virttools"), Path.GetRelativePath(_tree.Resolve("/run"), outside.Path));
         Assert.Equal(SysfsErrors.PathOutsideRootId, Assert.Throws<VirtToolsException>(() => Plain().Write(Root)).ErrorId);
         Assert.Empty(Directory.EnumerateFileSystemEntries(outside.Path));
+
+        // A good record out there (as another root's server wrote it) is not read through the link either.
+        Plain().Write(new SystemRoot(outside.Path));
+        File.Move(Path.Combine(outside.Path, "run/virttools/usbip-holders/2-3"), Path.Combine(outside.Path, "usbip-holders-2-3"));
+        Directory.CreateDirectory(Path.Combine(outside.Path, "usbip-holders"));
+        File.Move(Path.Combine(outside.Path, "usbip-holders-2-3"), Path.Combine(outside.Path, "usbip-holders/2-3"));
+        Assert.Null(UsbIpHolderRecord.Read(Root, "2-3"));
     }
 
     [Fact]
