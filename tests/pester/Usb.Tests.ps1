@@ -99,7 +99,34 @@ Describe 'Get-UsbIpExport' {
 
     It 'shows the default table with its column headers' {
         Get-UsbIpExport -Root $root | Out-String -Width 200 |
-            Should -Match '(?m)^BusId\s+Status\s+Bound\s+Matched\s+ID\s+Description\s*$'
+            Should -Match '(?m)^BusId\s+Status\s+Bound\s+Matched\s+ID\s+Client\s+Description\s*$'
+    }
+
+    It 'shows no Client when no managed server recorded one (the capture came from a stock usbipd)' {
+        (Get-UsbIpExport -Root $root 2-3).Client | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Get-UsbIpExport Client: who holds the export, as the managed server recorded it' {
+    # A copy of its own: this one writes the record a server writes at hand-over (this shell's PID as the server's).
+    BeforeAll {
+        $holderRoot = New-FixtureCopy
+        $record = [VirtTools.UsbIp.Host.UsbIpHolderRecord]::For('2-3', [Net.IPEndPoint]::new([ipaddress]'10.0.0.9', 50123), $null, [datetime]::UtcNow)
+        $record.Write([VirtTools.Sysfs.SystemRoot]::new($holderRoot))
+    }
+    AfterAll { Remove-FixtureCopy $holderRoot }
+
+    It 'is the address and port of the client holding 2-3, also in the table' {
+        $export = Get-UsbIpExport -Root $holderRoot 2-3
+        $export.Client | Should -Be '10.0.0.9:50123'
+        $export.ClientAddress | Should -Be '10.0.0.9:50123'
+        $export.ClientIdentity | Should -BeNullOrEmpty
+        Get-UsbIpExport -Root $holderRoot | Out-String -Width 200 | Should -Match '(?m)^2-3\s+InUse\s+True\s+True\s+46f4:0001\s+10\.0\.0\.9:50123\s'
+    }
+
+    It 'is $null once usbip_status says the device is free again, whatever the record says' {
+        Set-Content -Path "$holderRoot/sys/bus/usb/devices/2-3/usbip_status" -Value '1'
+        (Get-UsbIpExport -Root $holderRoot 2-3).Client | Should -BeNullOrEmpty
     }
 }
 

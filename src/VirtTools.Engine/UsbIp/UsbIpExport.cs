@@ -17,6 +17,24 @@ public sealed class UsbIpExport
     /// <summary>The device is bound to usbip-host now.</summary>
     public bool IsBound { get; init; }
 
+    /// <summary>
+    /// Who holds the device: the subject of its client's certificate when it came over TLS, else its "address:port";
+    /// null when nobody does or the server that handed it over did not say (a stock usbipd keeps no record).
+    /// </summary>
+    public string? Client => Holder?.Client;
+
+    /// <summary>The holding client's "address:port" ("[::1]:50123" for IPv6).</summary>
+    public string? ClientAddress => Holder?.Endpoint;
+
+    /// <summary>The subject of the holding client's verified certificate; null without TLS or a client certificate.</summary>
+    public string? ClientIdentity => Holder?.Subject;
+
+    /// <summary>The "sha256:" fingerprint of the holding client's certificate; null as <see cref="ClientIdentity"/>.</summary>
+    public string? ClientFingerprint => Holder?.Fingerprint;
+
+    /// <summary>The record the managed server wrote when it handed the device over, while it is current; null otherwise.</summary>
+    public Host.UsbIpHolderRecord? Holder { get; init; }
+
     /// <summary>The bus id is in usbip-host's match_busid table (16 entries, lost when the module unloads).</summary>
     public bool IsInMatchTable { get; init; }
 

@@ -59,12 +59,14 @@ public sealed class UsbIpHostReader
     private UsbIpExport Read(string busId, bool bound, bool matched)
     {
         var device = _devices.Find(busId);
+        var status = bound && device is not null ? device.UsbIpStatus : null;
         return new UsbIpExport
         {
             BusId = busId,
             IsBound = bound,
             IsInMatchTable = matched,
-            Status = bound && device is not null ? device.UsbIpStatus : null,
+            Status = status,
+            Holder = UsbIpHolderRecord.ReadCurrent(Root, busId, status),
             Device = device,
             Root = Root.Path,
         };

@@ -26,6 +26,9 @@ public sealed class UsbIpServer : IAsyncDisposable
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LogWindow = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often held devices' usbip_status is read to learn that a plain client went (readers check it too).</summary>
+    private static readonly TimeSpan HolderSweepInterval = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// Connections the kernel completes and queues before we accept them (it caps this at net.core.somaxconn).
     /// Deep, so a burst of connections is queued rather than refused while the accept loop works through it.
@@ -55,6 +58,8 @@ public sealed class UsbIpServer : IAsyncDisposable
     private readonly UsbIpTlsServerCredentials? _tls;
     private readonly IReadOnlyList<UsbIpGrant> _grants;
     private readonly SystemRoot _root;
+    private readonly ExportHolders? _holders;
+    private Task _sweepLoop = Task.CompletedTask;
     private long _connections, _imports, _refused, _protocolErrors, _timeouts, _overCapacity, _evicted, _tlsRefused;
     private int _relays;
 
@@ -70,6 +75,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         _root = new SystemRoot(options.Root);
         _slots = new ConnectionSlots(options.MaxConnections, options.ReservedConnections, options.MaxConnectionsPerClient);
         _log = new ServerLog(options.Log, LogWindow);
+        _holders = options.RecordHolders ? new ExportHolders(_root, _log.Write) : null;
         AllowedClient = options.AllowedClients.Entries.ToArray();
         Root = options.Root;
     }
@@ -150,6 +156,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         }
         server.StartTime = DateTime.Now;
         foreach (var listener in server._listeners) server._acceptLoops.Add(server.AcceptLoopAsync(listener));
+        if (server._holders is not null) server._sweepLoop = server.SweepHoldersAsync();
         server._log.Write($"listening on {string.Join(", ", server._listeners.Select(l => l.LocalEndPoint))}, serving {string.Join(", ", server.AllowedClient)}");
         return server;
     }
@@ -239,6 +246,27 @@ public sealed class UsbIpServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Every <see cref="HolderSweepInterval"/> while devices are held, drops the holder records of devices usbip-host
+    /// no longer uses: after a plain hand-off only the kernel sees the client go (usbip_status 2 becomes 1).
+    /// </summary>
+    private async Task SweepHoldersAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try { await Task.Delay(HolderSweepInterval, _stopping.Token).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
+            try
+            {
+                if (_holders is { IsEmpty: false }) _holders.Sweep();
+            }
+            catch (Exception e)
+            {
+                // A display-only fact: the next sweep tries again, and serving goes on regardless.
+                _log.Write($"holder records: sweep failed: {e.Message}");
+            }
+        }
+    }
+
     /// <summary>The request is in: from here the reply has its own bound (see ReplyTimeout).</summary>
     private bool StartReply(CancellationTokenSource deadline)
     {
@@ -280,6 +308,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         bool replying = false;
         Session? session = null;
         Socket? relayEnd = null;
+        string? importedBusId = null;
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, slot.Eviction.Token);
@@ -304,6 +333,7 @@ public sealed class UsbIpServer : IAsyncDisposable
                     await stream.ReceiveExactlyAsync(request.AsMemory(UsbIpProtocol.OpCommonSize), "import request", deadline.Token).ConfigureAwait(false);
                     var busId = UsbIpManagementCodec.ReadImportRequestBusId(request.AsSpan(UsbIpProtocol.OpCommonSize));
                     replying = StartReply(deadline);
+                    importedBusId = busId;
                     relayEnd = await ImportAsync(socket, session, peer, busId, deadline.Token).ConfigureAwait(false);
                     break;
                 default:
@@ -342,7 +372,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         {
             _slots.Release(slot);
             // A relayed import keeps its connection, without a slot, for as long as the device is used.
-            if (relayEnd is not null) _ = RelayAsync(socket, session!, relayEnd);
+            if (relayEnd is not null) _ = RelayAsync(socket, session!, relayEnd, importedBusId!);
             else
             {
                 session?.Stream.Dispose();
@@ -413,7 +443,7 @@ public sealed class UsbIpServer : IAsyncDisposable
     }
 
     /// <summary>Relays a TLS import until its client or usbip-host closes, or the server stops; then its connection is closed.</summary>
-    private async Task RelayAsync(Socket socket, Session session, Socket relayEnd)
+    private async Task RelayAsync(Socket socket, Session session, Socket relayEnd, string busId)
     {
         Interlocked.Increment(ref _relays);
         try
@@ -428,6 +458,8 @@ public sealed class UsbIpServer : IAsyncDisposable
         finally
         {
             socket.Dispose();
+            // usbip-host reads EOF on its end and frees the device: whoever held it holds it no more.
+            _holders?.Released(busId);
             Interlocked.Decrement(ref _relays);
         }
     }
@@ -457,9 +489,12 @@ public sealed class UsbIpServer : IAsyncDisposable
             try
             {
                 PrepareForKernel(socket);
+                // Taken before the hand-off: the client's port is the fact the kernel will not keep.
+                var client = (IPEndPoint)socket.RemoteEndPoint!;
                 if (session.Relayed) relayEnd = HandOverRelayed(busId, socket);
                 else _handoff.HandOver(busId, socket);
                 Interlocked.Increment(ref _imports);
+                _holders?.HandedOver(busId, client, session.Identity);
                 _log.Write($"{session.Client}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); " +
                     (session.Relayed ? "usbip-host now runs it through the TLS relay." : "the connection now belongs to usbip-host."));
             }
@@ -481,7 +516,11 @@ public sealed class UsbIpServer : IAsyncDisposable
         catch
         {
             // Without a relay the kernel reads EOF on its end at once and gives the device back.
-            relayEnd?.Dispose();
+            if (relayEnd is not null)
+            {
+                relayEnd.Dispose();
+                _holders?.Released(busId);
+            }
             throw;
         }
     }
@@ -582,6 +621,8 @@ public sealed class UsbIpServer : IAsyncDisposable
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while ((ActiveConnections > 0 || Relays > 0) && waited.Elapsed < DrainTimeout) await Task.Delay(10).ConfigureAwait(false);
+        await _sweepLoop.ConfigureAwait(false);
+        _holders?.ReleaseAll();
         _log.Write($"stopped after {Connections} connections and {Imports} imports");
         _log.Dispose();
     }

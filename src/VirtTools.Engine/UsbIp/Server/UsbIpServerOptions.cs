@@ -45,6 +45,12 @@ public sealed class UsbIpServerOptions
     /// <summary>TLS on the same port (and whether plain USB/IP is refused); null: plain USB/IP only, and no OpenSSL is loaded.</summary>
     public UsbIpTlsServerSettings? Tls { get; init; }
 
+    /// <summary>
+    /// Whether the server records who holds each device it hands over (/run/virttools/usbip-holders under
+    /// <see cref="Root"/>, shown by Get-UsbIpExport); off only where the tree must not be written (a shared test capture).
+    /// </summary>
+    public bool RecordHolders { get; init; } = true;
+
     /// <summary>Where the log lines go (imports, refusals, protocol errors); null: nowhere.</summary>
     public Action<string>? Log { get; init; }
 

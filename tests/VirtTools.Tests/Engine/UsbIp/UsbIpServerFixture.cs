@@ -47,6 +47,8 @@ internal sealed class UsbIpServerFixture : IAsyncDisposable
             Log = Log.Enqueue,
             Root = Root.Path,
             Tls = tls,
+            // The shared extraction is read by every test: only a private copy gets holder records written into it.
+            RecordHolders = privateCopy,
         });
     }
 
