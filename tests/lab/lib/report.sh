@@ -40,5 +40,15 @@ report_guest() {
   elif ! grep -q '^LAB-BOOT' "$serial"; then why="never reached /init (QEMU exit code $rc)"
   else why="stopped without LAB-DONE (QEMU exit code $rc)"; fi
   fail "$label guest: $why"
-  { printf '\n--- %s guest: %s; serial log tail:\n' "$label" "$why"; tail -40 "$serial" | sed 's/^/  | /'; } >> "$LAB_FAILURES"
+  { printf '\n--- %s guest: %s; serial log tail:\n' "$label" "$why"; serial_tail "$serial" | sed 's/^/  | /'; } >> "$LAB_FAILURES"
+}
+
+# The first line of a kernel oops (BUG:, Oops:, general protection fault, ...), or "no oops line"
+OOPS_START='(BUG: |Oops|general protection fault|invalid opcode|kernel BUG at|Kernel panic - not syncing|------------\[ cut here \])'
+oops_headline() { grep -m1 -E "$OOPS_START" "$1" | sed 's/^\[ *[0-9.]*\] //' || echo "no oops line"; }
+
+# serial_tail SERIALLOG: the log from its oops' first line (at most 120 lines), else its last 40 lines
+serial_tail() {
+  local first; first=$(grep -n -m1 -E "$OOPS_START" "$1" | cut -d: -f1)
+  if [ -n "$first" ]; then tail -n +"$((first > 10 ? first - 10 : 1))" "$1" | head -120; else tail -40 "$1"; fi
 }
