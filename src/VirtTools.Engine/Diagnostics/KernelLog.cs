@@ -68,6 +68,22 @@ public sealed class KernelLog : IDisposable
         }
     }
 
+    /// <summary>
+    /// The kernel's own lines about <paramref name="deviceName"/> from the log's position on (" The kernel said:
+    /// ..."), to end an error message with; empty without a log or a line about it. Bounded: a flood of unrelated
+    /// messages costs at most a few hundred records, and at most the last few lines are quoted.
+    /// </summary>
+    public static string Quote(KernelLog? log, string deviceName)
+    {
+        if (log is null) return "";
+        var lines = log.Records(QuotedRecordsRead, QuotedBytesRead).Where(r => r.Mentions(deviceName))
+            .Select(r => r.Message.Length > QuotedLineChars ? r.Message[..QuotedLineChars] + "..." : r.Message)
+            .TakeLast(QuotedLines).ToList();
+        return lines.Count == 0 ? "" : $" The kernel said: {string.Join(" | ", lines)}.";
+    }
+
+    private const int QuotedRecordsRead = 512, QuotedBytesRead = 256 * 1024, QuotedLines = 8, QuotedLineChars = 300;
+
     /// <summary>One record: its line and the " KEY=value" lines that follow it, joined by '\n'; null at the end.</summary>
     private string? NextLine()
     {

@@ -58,6 +58,8 @@ public static class KsmConfigurator
     /// <summary>Writes one planned value; a refusal becomes an error that says why and what to do.</summary>
     public static void Apply(SystemRoot root, KsmAttributeWrite write)
     {
+        // Opened before the write: a refusal quotes what the kernel said about KSM meanwhile, if anything.
+        using var kernelLog = KernelLog.OpenAtEnd(root);
         try
         {
             SysfsWriter.Write(root, write.SystemPath, write.Value);
@@ -65,7 +67,7 @@ public static class KsmConfigurator
         catch (KernelWriteException e) when (e.Errno == KernelErrno.EBUSY)
         {
             throw new VirtToolsException(KsmErrors.PagesSharedId, FailureKind.ResourceBusy,
-                $"The kernel refuses to change {write.Attribute} while KSM pages are shared (EBUSY).",
+                $"The kernel refuses to change {write.Attribute} while KSM pages are shared (EBUSY).{KernelLog.Quote(kernelLog, KsmReader.LogName)}",
                 "Run 'Set-KsmConfig -Run Unmerge' first to unmerge every shared page, change the setting, then 'Set-KsmConfig -Run Run'.",
                 write.SystemPath, e);
         }
@@ -75,7 +77,7 @@ public static class KsmConfigurator
                 ? "The kernel ignores pages_to_scan while advisor_mode is scan-time: set -AdvisorMode none first."
                 : "Check the value against Documentation/admin-guide/mm/ksm.rst for this kernel.";
             throw new VirtToolsException(KsmErrors.ValueRejectedId, FailureKind.InvalidArgument,
-                $"The kernel rejected '{write.Value}' for {write.Attribute} (EINVAL).", hint, write.SystemPath, e);
+                $"The kernel rejected '{write.Value}' for {write.Attribute} (EINVAL).{KernelLog.Quote(kernelLog, KsmReader.LogName)}", hint, write.SystemPath, e);
         }
     }
 

@@ -8,6 +8,9 @@ public static class KsmReader
 {
     public const string KsmDirectory = "/sys/kernel/mm/ksm";
 
+    /// <summary>The word KSM's kernel log lines carry ("ksm: ..."), to pick them out of the log.</summary>
+    public const string LogName = "ksm";
+
     /// <summary>The page size KSM counts in: the live machine's; 4096 (x86) for a captured root, which does not record it.</summary>
     public static int PageSizeOf(SystemRoot root) => root.IsLive ? Environment.SystemPageSize : 4096;
 

@@ -186,28 +186,13 @@ public sealed class PciPassthrough
                 if (e is not VirtToolsException failure) throw;
                 throw new VirtToolsException(failure.ErrorId == SysfsErrors.PermissionDeniedId ? SysfsErrors.PermissionDeniedId : PciErrors.BindFailedId,
                     failure.ErrorId == SysfsErrors.PermissionDeniedId ? FailureKind.PermissionDenied : FailureKind.DeviceError,
-                    $"Moving {move.Address} to {move.ToDriver ?? "its host driver"} failed at '{step}': {failure.Message}{KernelSaid(kernelLog, move.Address)} {rollback}",
+                    $"Moving {move.Address} to {move.ToDriver ?? "its host driver"} failed at '{step}': {failure.Message}{KernelLog.Quote(kernelLog, move.Address)} {rollback}",
                     failure.RecommendedAction ?? "See the kernel log (dmesg) for what the driver said.", move.Address, failure);
             }
         }
 
         _store.Commit(plan.RecordsAfter, plan.RemovedRecords, plan.ModprobeFiles.Keys.Select(ModprobePersistence.StubDriverOf).ToList());
     }
-
-    /// <summary>
-    /// The kernel's own lines about the function since the move began (" The kernel said: ..."), or empty. Bounded:
-    /// a flood of unrelated messages costs at most a few hundred records, and at most the last few lines are quoted.
-    /// </summary>
-    internal static string KernelSaid(KernelLog? log, string address)
-    {
-        if (log is null) return "";
-        var lines = log.Records(KernelLogRecords, KernelLogBytes).Where(r => r.Mentions(address))
-            .Select(r => r.Message.Length > KernelLineChars ? r.Message[..KernelLineChars] + "..." : r.Message)
-            .TakeLast(KernelLogLinesQuoted).ToList();
-        return lines.Count == 0 ? "" : $" The kernel said: {string.Join(" | ", lines)}.";
-    }
-
-    private const int KernelLogRecords = 512, KernelLogBytes = 256 * 1024, KernelLogLinesQuoted = 8, KernelLineChars = 300;
 
     /// <summary>The function's state as sysfs shows it now; null when it is gone.</summary>
     internal PassthroughFunction? Function(string address) => PassthroughFunction.Read(_root, address);

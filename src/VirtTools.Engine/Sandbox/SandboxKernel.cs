@@ -166,6 +166,21 @@ public sealed class SandboxKernel : IKernelWriter
         File.WriteAllText(path, content);
     }
 
+    /// <summary>
+    /// A line the kernel logs (printk level 3, an error), appended to the tree's dev/kmsg in its record format when the
+    /// tree has one: the sandbox's refusals leave the evidence the real kernel leaves, for errors that quote it.
+    /// </summary>
+    internal void LogError(string message)
+    {
+        var kmsg = Resolve(Diagnostics.KernelLog.DevicePath);
+        if (!File.Exists(kmsg)) return;
+        Interlocked.Increment(ref _logSequence);
+        File.AppendAllText(Inside(kmsg), string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"3,{_logSequence},{Environment.TickCount64 * 1000},-;{message}\n"));
+    }
+
+    private long _logSequence = 1_000_000;
+
     /// <summary>An empty write-only control file (bind, unbind, attach...).</summary>
     internal void Control(string systemPath)
     {

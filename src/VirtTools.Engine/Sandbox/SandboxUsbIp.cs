@@ -21,12 +21,14 @@ namespace VirtTools.Sandbox;
 /// <item>usbip_sockfd: a fd while status is 1 makes it 2 (in use); -1 while 2 makes it 1; anything else EINVAL.</item>
 /// <item>usbip-host/rebind: the buffer is the busid, newline and all; ENODEV unless in the table; marks it OTHER,
 ///   reprobes an unbound device (usbip-host skips OTHER, so "usb" takes it) and then deletes the entry.</item>
-/// <item><see cref="FailProbe"/>: binding that driver fails with the errno; reprobes skip it silently.</item>
+/// <item><see cref="FailProbe"/>: binding that driver fails with the errno, logged to dev/kmsg as really_probe logs it;
+///   reprobes skip it silently.</item>
 /// <item>Hub ports (<see cref="SandboxHubPorts"/>): usbip-host's probe claims the device's port and fails with EBUSY
 ///   when an open usbfs node holds it; the generic driver leaves a device on such a port unconfigured. Plugging,
 ///   unplugging and `authorized` are in SandboxUsbIp.Plugging.cs.</item>
 /// <item>vhci_hcd.0/attach "port sockfd devid speed": EINVAL for bad fields, a port out of range or on the wrong hub
-///   for the speed (5 and 6 = SuperSpeed hub); EBUSY when the port is in use. detach "port": EINVAL when free.
+///   for the speed (5 and 6 = SuperSpeed hub; a speed the kernel does not know is logged to dev/kmsg, as
+///   vhci_hcd's pr_err does); EBUSY when the port is in use. detach "port": EINVAL when free.
 ///   Mainline keeps both on vhci_hcd.0 with global port numbers; the per-controller (QVD) layout has them on every
 ///   vhci_hcd.N with that controller's own numbers, as its status file prints them.</item>
 /// </list>
@@ -224,7 +226,13 @@ public sealed partial class SandboxUsbIp
         if (!device.Exists) throw SandboxKernel.Errno(KernelErrno.ENODEV, $"{driver}/bind {busId}");
         if (driver == "usbip-host" && !UsbIpHostAccepts(busId)) throw SandboxKernel.Errno(KernelErrno.ENODEV, $"usbip-host/bind {busId}");
         if (DriverOf(busId) is not null) throw SandboxKernel.Errno(KernelErrno.EBUSY, $"{driver}/bind {busId}");
-        if (_probeErrors.TryGetValue(driver, out var errno)) throw SandboxKernel.Errno(errno, $"{driver} probe of {busId}");
+        if (_probeErrors.TryGetValue(driver, out var errno))
+        {
+            // really_probe: a probe that matched and failed is a warning in the log; ENODEV/ENXIO ("not mine") is silent.
+            if (errno is not (KernelErrno.ENODEV or KernelErrno.ENXIO))
+                _kernel.LogError(string.Create(CultureInfo.InvariantCulture, $"{driver}: probe of {busId} failed with error -{(int)errno}"));
+            throw SandboxKernel.Errno(errno, $"{driver} probe of {busId}");
+        }
         if (driver == HostDriverName && _kernel.HubPorts.IsClaimedByUserspace(busId)) throw SandboxKernel.Errno(KernelErrno.EBUSY, $"usbip-host cannot claim the port of {busId}");
         AttachDriver(busId, driver);
     }
@@ -335,7 +343,12 @@ public sealed partial class SandboxUsbIp
         int port = (int)values[0]!.Value, speed = (int)values[3]!.Value;
         var found = FindPort(controller, port) ?? throw SandboxKernel.Errno(KernelErrno.EINVAL, $"attach: no port {port}");
         bool superSpeedPort = found.Lines[found.Index].StartsWith("ss", StringComparison.Ordinal);
-        if (speed is < 1 or > 6 || (speed >= 5) != superSpeedPort) throw SandboxKernel.Errno(KernelErrno.EINVAL, $"attach: speed {speed} on port {port}");
+        if (speed is < 1 or > 6)
+        {
+            _kernel.LogError("vhci_hcd: Failed attach request for unsupported USB speed: UNKNOWN");
+            throw SandboxKernel.Errno(KernelErrno.EINVAL, $"attach: speed {speed}");
+        }
+        if ((speed >= 5) != superSpeedPort) throw SandboxKernel.Errno(KernelErrno.EINVAL, $"attach: speed {speed} on port {port}");
         if (_races.Remove((controller, port))) Connect(found, controller, port, 3, 0x00090009, 99);
         if (Field(found, 2) != FreePort) throw SandboxKernel.Errno(KernelErrno.EBUSY, $"attach: port {port} in use");
         TakeSocket?.Invoke((int)values[1]!.Value);

@@ -73,6 +73,8 @@ public sealed class UsbIpExporter
     public UsbIpExport Export(UsbIpExportPlan plan, UsbIpPortHandover? port = null)
     {
         var done = new List<AttributeWrite>();
+        // Opened before the writes, so a failure quotes only what the kernel says about the device from here on.
+        using var kernelLog = KernelLog.OpenAtEnd(_root);
         foreach (var write in plan.Writes)
         {
             try
@@ -83,7 +85,7 @@ public sealed class UsbIpExporter
             catch (VirtToolsException failure)
             {
                 port?.Reclaim();
-                throw ExportFailed(plan, write, failure, RollBack(plan, done));
+                throw ExportFailed(plan, write, failure, KernelLog.Quote(kernelLog, plan.BusId), RollBack(plan, done));
             }
             done.Add(write);
         }
@@ -93,7 +95,7 @@ public sealed class UsbIpExporter
             if (driver != UsbIpHostReader.DriverName) port?.Reclaim();
             if (driver != UsbIpHostReader.DriverName)
                 throw new VirtToolsException(UsbIpErrors.BindFailedId, FailureKind.DeviceError,
-                    $"After the writes, '{plan.BusId}' is {(driver is null ? "bound to no driver" : "on " + driver)}, not usbip-host: the kernel accepted the bind but usbip-host did not take the device. {RollBack(plan, done)}",
+                    $"After the writes, '{plan.BusId}' is {(driver is null ? "bound to no driver" : "on " + driver)}, not usbip-host: the kernel accepted the bind but usbip-host did not take the device.{KernelLog.Quote(kernelLog, plan.BusId)} {RollBack(plan, done)}",
                     "See the kernel log (dmesg) for what usbip-host said about the device.", plan.BusId);
             _records.Save(new UsbIpExportRecord
             {
@@ -195,13 +197,13 @@ public sealed class UsbIpExporter
         return outcome.Count == 0 ? "Nothing had been changed." : $"Rolled back: {busId} {string.Join(", ", outcome)}.";
     }
 
-    private VirtToolsException ExportFailed(UsbIpExportPlan plan, AttributeWrite write, VirtToolsException failure, string rollback)
+    private VirtToolsException ExportFailed(UsbIpExportPlan plan, AttributeWrite write, VirtToolsException failure, string kernelSaid, string rollback)
     {
         if (write.SystemPath == MatchBusIdPath && failure is KernelWriteException { Errno: KernelErrno.ENOMEM or KernelErrno.ENOSPC })
             return UsbIpErrors.MatchTableFull(plan.BusId, _host.GetMatchBusIds(), failure);
         bool denied = failure.Kind == FailureKind.PermissionDenied;
         return new VirtToolsException(denied ? failure.ErrorId : UsbIpErrors.BindFailedId, denied ? FailureKind.PermissionDenied : FailureKind.DeviceError,
-            $"Exporting '{plan.BusId}' failed at '{write}': {failure.Message} {rollback}",
+            $"Exporting '{plan.BusId}' failed at '{write}': {failure.Message}{kernelSaid} {rollback}",
             denied ? failure.RecommendedAction : "See the kernel log (dmesg) for what usbip-host or the device's driver said.", plan.BusId, failure);
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
 using VirtTools.Usb;
 using VirtTools.UsbIp.Client;
@@ -131,6 +132,8 @@ public sealed class VhciAttacher
             var controller = controllers.First(c => c.Index == free.ControllerIndex);
             var line = string.Create(CultureInfo.InvariantCulture,
                 $"{free.ControllerPort} {import.SocketFd} {device.DeviceId} {(uint)device.Speed}");
+            // Opened before the write, so a refusal quotes only what vhci_hcd says about this attach.
+            using var kernelLog = KernelLog.OpenAtEnd(Root);
             try
             {
                 SysfsWriter.Write(Root, controller.AttachPath, line);
@@ -142,7 +145,7 @@ public sealed class VhciAttacher
             }
             catch (KernelWriteException e) when (e.Kind != Diagnostics.FailureKind.PermissionDenied)
             {
-                throw VhciErrors.Refused(free.Port, busId, e);
+                throw VhciErrors.Refused(free.Port, busId, e, KernelLog.Quote(kernelLog, VhciReader.DriverName));
             }
         }
     }

@@ -44,7 +44,7 @@ public static class VhciErrors
         "Run Get-UsbIpPort -InUse to see the ports that hold imported devices.", port, cause);
 
     /// <summary>The kernel refused the attach for another reason than a taken port or a missing privilege.</summary>
-    public static VirtToolsException Refused(int port, string busId, Sysfs.KernelWriteException cause)
+    public static VirtToolsException Refused(int port, string busId, Sysfs.KernelWriteException cause, string kernelSaid)
     {
         var why = cause.Errno switch
         {
@@ -53,7 +53,7 @@ public static class VhciErrors
             _ => cause.Message,
         };
         return new VirtToolsException(AttachFailed, FailureKind.DeviceError,
-            string.Create(CultureInfo.InvariantCulture, $"vhci_hcd refused to attach {busId} to port {port}: {why}."),
+            string.Create(CultureInfo.InvariantCulture, $"vhci_hcd refused to attach {busId} to port {port}: {why}.{kernelSaid}"),
             "See the kernel log (dmesg | grep vhci) for the reason.", busId, cause);
     }
 

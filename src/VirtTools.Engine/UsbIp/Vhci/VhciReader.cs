@@ -13,6 +13,9 @@ public sealed class VhciReader
     public const string PlatformPath = "/sys/devices/platform";
     public const string ControllerPrefix = "vhci_hcd.";
 
+    /// <summary>The driver's name, which starts its kernel log lines ("vhci_hcd: Failed attach request ...").</summary>
+    public const string DriverName = "vhci_hcd";
+
     public VhciReader(SystemRoot root) => Root = root;
 
     public SystemRoot Root { get; }

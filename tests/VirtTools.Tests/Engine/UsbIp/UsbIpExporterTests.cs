@@ -77,6 +77,17 @@ public sealed class UsbIpExporterTests : IDisposable
     }
 
     [Fact]
+    public void A_failed_bind_quotes_what_the_kernel_logged_about_the_device_during_the_export()
+    {
+        _kernel.Tree.File("/dev/kmsg", "4,1,0,-;usbip-host: probe of 1-2 failed with error -5 (an earlier export)\n");
+        _kernel.Usb.FailProbe("usbip-host", KernelErrno.EINVAL);
+        var failure = Refusal(() => Export(Tablet));
+        Assert.Equal(UsbIpErrors.BindFailedId, failure.ErrorId);
+        Assert.Contains("The kernel said: usbip-host: probe of 1-2 failed with error -22.", failure.Message);
+        Assert.DoesNotContain("an earlier export", failure.Message);
+    }
+
+    [Fact]
     public void A_refused_unbind_is_PermissionDenied_and_the_match_busid_entry_goes_again()
     {
         _kernel.FailWrite("/sys/bus/usb/drivers/usb/unbind", KernelErrno.EACCES);

@@ -125,6 +125,18 @@ public sealed class VhciAttacherTests : IDisposable
     }
 
     [Fact]
+    public void A_speed_vhci_hcd_does_not_know_is_refused_quoting_the_line_it_logged_during_the_attach()
+    {
+        var kernel = Synthetic(controllers: 1, portsPerHub: 2);
+        kernel.Tree.File("/dev/kmsg", "3,1,0,-;vhci_hcd: logged before this attach\n");
+        var error = Assert.ThrowsAny<VirtToolsException>(() => Connect(kernel, UsbSpeed.Unknown));
+        Assert.Equal("VhciAttachFailed", error.ErrorId);
+        Assert.EndsWith("The kernel said: vhci_hcd: Failed attach request for unsupported USB speed: UNKNOWN.", error.Message);
+        Assert.DoesNotContain("logged before this attach", error.Message);
+        Assert.Null(kernel.Tree.Read("/run/vhci_hcd/port0"));
+    }
+
+    [Fact]
     public void An_attach_whose_record_cannot_be_written_is_undone_and_is_VhciAttachFailed()
     {
         var kernel = Synthetic(controllers: 1, portsPerHub: 2);
