@@ -4,7 +4,7 @@ namespace VirtTools.Pci;
 public sealed class PciDevice
 {
     /// <summary>"0000:00:02.0": domain, bus, device, function.</summary>
-    public required string Address { get; init; }
+    public required PciAddress Address { get; init; }
 
     public string? VendorId { get; init; }
     public string? DeviceId { get; init; }
@@ -117,5 +117,5 @@ public sealed class PciDevice
     /// <summary>The root this was read under ("/" on the live machine).</summary>
     public required string Root { get; init; }
 
-    public override string ToString() => Address;
+    public override string ToString() => Address.ToString();
 }

@@ -97,8 +97,7 @@ public sealed class PciReadinessReader
     private IEnumerable<PciReadinessFinding> HostUse(PciDevice device)
     {
         const string evidence = "/proc/self/mountinfo, /proc/swaps, /proc/net/route, the function's block/ and net/ devices";
-        if (PassthroughFunction.Read(Root, device.Address) is not { } function) yield break;
-        var interlocks = PassthroughInterlocks.Find(Root, function).Where(i => i.ErrorId != PciErrors.InterlockBootVgaId).ToList();
+        var interlocks = PassthroughInterlocks.Find(_devices, device).Where(i => i.ErrorId != PciErrors.InterlockBootVgaId).ToList();
         if (interlocks.Count == 0)
             yield return new("HostUse", PciReadinessResult.Pass, evidence, "No mounted filesystem, swap area or default route depends on it.");
         foreach (var interlock in interlocks)

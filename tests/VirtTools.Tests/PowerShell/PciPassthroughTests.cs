@@ -26,7 +26,7 @@ public sealed class PciPassthroughTests : IDisposable
     public void Piping_IOMMU_group_2_with_WhatIf_is_idempotent_for_its_e1000()
     {
         var devices = _ps.Ok<PciDevice>("param($root) Get-IommuGroup -Root $root 2 | Set-PciPassthrough -WhatIf", Root);
-        Assert.Equal("0000:00:02.0", Assert.Single(devices).Address);
+        Assert.Equal("0000:00:02.0", Assert.Single(devices).Address.ToString());
         Assert.Empty(_kernel.Writes);
     }
 

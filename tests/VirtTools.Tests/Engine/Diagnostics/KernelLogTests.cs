@@ -82,7 +82,7 @@ public sealed class KernelLogTests : IDisposable
         using var log = KernelLog.OpenAtEnd(Root);
         Log("6,2,0,-;e1000 0000:00:02.0 eth0: another device\n");
         Log(string.Concat(Enumerable.Range(1, 12).Select(i => $"3,{i + 2},0,-;vfio-pci 0000:05:00.0: line {i}\n")));
-        var said = PciPassthrough.KernelSaid(log, "0000:05:00.0");
+        var said = PassthroughApplier.KernelSaid(log, PciAddress.Parse("0000:05:00.0"));
         Assert.StartsWith(" The kernel said: vfio-pci 0000:05:00.0: line 5 | ", said);
         Assert.EndsWith("line 12.", said);
         Assert.DoesNotContain("another device", said);
@@ -92,11 +92,11 @@ public sealed class KernelLogTests : IDisposable
     [Fact]
     public void No_log_or_no_line_about_the_function_adds_nothing()
     {
-        Assert.Equal("", PciPassthrough.KernelSaid(null, "0000:05:00.0"));
+        Assert.Equal("", PassthroughApplier.KernelSaid(null, PciAddress.Parse("0000:05:00.0")));
         _tree.File("/dev/kmsg", "");
         using var log = KernelLog.OpenAtEnd(Root);
         Log("6,1,0,-;unrelated\n");
-        Assert.Equal("", PciPassthrough.KernelSaid(log, "0000:05:00.0"));
+        Assert.Equal("", PassthroughApplier.KernelSaid(log, PciAddress.Parse("0000:05:00.0")));
     }
 
     public void Dispose() => _tree.Dispose();

@@ -33,7 +33,7 @@ public sealed class PciReadinessReaderTests : IDisposable
     private PciPassthroughReadiness Test(string address = Nic)
     {
         var devices = new PciDeviceReader(new SystemRoot(_tree.Path));
-        return new PciReadinessReader(devices).Test(devices.Get(address));
+        return new PciReadinessReader(devices).Test(devices.Get(PciAddress.Parse(address)));
     }
 
     private PciReadinessFinding Finding(string check, string address = Nic) => Assert.Single(Test(address).Findings, f => f.Check == check);
@@ -44,7 +44,7 @@ public sealed class PciReadinessReaderTests : IDisposable
         var readiness = Test();
         Assert.All(readiness.Findings, f => Assert.True(f.Result == PciReadinessResult.Pass, $"{f.Check}: {f.Result} ({f.Evidence})"));
         Assert.Equal(PciReadinessVerdict.Ready, readiness.Verdict);
-        Assert.Equal(Nic, readiness.Address);
+        Assert.Equal(Nic, readiness.Address.ToString());
     }
 
     [Fact]
