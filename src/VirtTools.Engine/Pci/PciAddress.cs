@@ -5,7 +5,8 @@ namespace VirtTools.Pci;
 
 /// <summary>
 /// A PCI function's address: domain, bus, device, function. Its text is the kernel's sysfs name, "DDDD:BB:DD.F" in
-/// lowercase hex; users may leave the domain out ("05:06.0"), as lspci prints it, which means domain 0000. Ordered by
+/// lowercase hex; users may leave the domain out ("05:06.0"), as lspci prints it, which means domain 0000. Each part
+/// has its full width ("5:0.0" is no address), in either case. Ordered by
 /// the numbers, so a sorted list reads like lspci. PowerShell binds a string to it through the public static Parse.
 /// </summary>
 public readonly record struct PciAddress : IComparable<PciAddress>, IComparable
@@ -89,10 +90,11 @@ public readonly record struct PciAddress : IComparable<PciAddress>, IComparable
     public static bool operator <=(PciAddress left, PciAddress right) => left.CompareTo(right) <= 0;
     public static bool operator >=(PciAddress left, PciAddress right) => left.CompareTo(right) >= 0;
 
-    private static bool TryHex(string text, int maxDigits, int max, out int value)
+    /// <summary>Exactly <paramref name="digits"/> hex digits, as the kernel and lspci write each part.</summary>
+    private static bool TryHex(string text, int digits, int max, out int value)
     {
         value = 0;
-        return text.Length >= 1 && text.Length <= maxDigits
+        return text.Length == digits
                && int.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
                && value <= max;
     }

@@ -58,7 +58,7 @@ public sealed class PciPassthroughTests : IDisposable
         var result = _ps.Run("param($root) Set-PciPassthrough -Root $root 00:09.0, 00:02.0 -Confirm:$false", Root);
         var error = Assert.Single(result.Errors);
         Assert.StartsWith("PciDeviceNotFound", error.FullyQualifiedErrorId);
-        Assert.Equal("00:09.0", error.TargetObject);
+        Assert.Equal(PciAddress.Parse("00:09.0"), error.TargetObject); // the input, as -Address bound it
         Assert.Single(result.Output);
     }
 

@@ -52,7 +52,7 @@ public sealed class PciReadinessCmdletTests : IDisposable
         var error = Assert.Single(result.Errors);
         Assert.StartsWith("PciDeviceNotFound,", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
-        Assert.Equal("00:09.0", error.TargetObject);
+        Assert.Equal(PciAddress.Parse("00:09.0"), error.TargetObject); // the input, as -Address bound it
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public abstract class PciPassthroughCmdlet : VirtToolsCmdlet
             }
             catch (VirtToolsException failure)
             {
-                WriteFailure(failure, address.ToString());
+                WriteFailure(failure, address);
             }
         }
     }

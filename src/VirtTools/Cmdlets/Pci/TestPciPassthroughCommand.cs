@@ -29,7 +29,7 @@ public sealed class TestPciPassthroughCommand : VirtToolsCmdlet
         foreach (var address in Address)
         {
             if (devices.Find(address) is { } device) WriteObject(readiness.Test(device));
-            else WriteFailure(PciErrors.DeviceNotFound(address.ToString()), address.ToString());
+            else WriteFailure(PciErrors.DeviceNotFound(address.ToString()), address);
         }
     }
 }

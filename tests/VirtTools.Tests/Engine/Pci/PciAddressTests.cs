@@ -10,6 +10,8 @@ public sealed class PciAddressTests
     [InlineData("05:06.0", "0000:05:06.0")]
     [InlineData("0000:AF:1F.7", "0000:af:1f.7")]
     [InlineData(" 00:1f.3 ", "0000:00:1f.3")]
+    [InlineData("5:0.0", null)]
+    [InlineData("0:05:06.0", null)]
     [InlineData("10000:00:00.0", null)]
     [InlineData("00:20.0", null)]
     [InlineData("00:01.8", null)]

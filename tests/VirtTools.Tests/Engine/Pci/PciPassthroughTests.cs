@@ -59,6 +59,22 @@ public sealed class PciPassthroughTests : IDisposable
     }
 
     [Fact]
+    public void The_planner_only_reads_however_much_its_plan_would_change()
+    {
+        BindSmbusToHostDriver();
+        var writesBefore = _kernel.Writes.Count;
+        var set = PlanSet(Sata, includeIommuGroup: true, persist: true);
+        var remove = PlanRemove(E1000, persist: true, force: true);
+        Assert.Equal(new[] { Smbus, Sata }, set.Moves.Select(m => m.Address.ToString()));
+        Assert.Single(remove.Moves);
+        Assert.NotEmpty(set.ModprobeFiles);
+        Assert.Equal(writesBefore, _kernel.Writes.Count);
+        Assert.False(File.Exists(_kernel.Tree.Resolve(PassthroughStateStore.SystemPath)));
+        Assert.False(File.Exists(_kernel.Tree.Resolve(ModprobePersistence.FilePath("vfio-pci"))));
+        Assert.Equal("i801_smbus", _kernel.Pci.DriverOf(Smbus));
+    }
+
+    [Fact]
     public void Set_of_a_function_already_on_vfio_pci_changes_nothing()
     {
         var plan = PlanSet(E1000);
