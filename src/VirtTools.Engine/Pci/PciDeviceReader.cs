@@ -106,6 +106,8 @@ public sealed class PciDeviceReader
             NumaNode = device.Int("numa_node") is int node and >= 0 ? node : null,
             ResetMethods = device.String("reset_method")?.Split(' ', StringSplitOptions.RemoveEmptyEntries),
             FunctionLevelReset = config?.FunctionLevelReset,
+            PowerManagementReset = config?.PowerManagementReset,
+            D3coldAllowed = device.Int("d3cold_allowed") is int d3cold ? d3cold == 1 : null,
             BootVga = device.Int("boot_vga") is int bootVga ? bootVga == 1 : null,
             HeaderType = headerType,
             IsBridge = headerType is int h ? h is 1 or 2 : (classValue >> 8) is 0x0604 or 0x0607,
