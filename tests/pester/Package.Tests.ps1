@@ -43,7 +43,8 @@ BeforeAll {
         @{
             ModuleBase    = $module.ModuleBase
             Version       = $module.Version.ToString()
-            PciAddresses  = @(Get-PciDevice -Root $Root | ForEach-Object Address)
+            # As text: the child's answer comes back through ConvertTo-Json, which writes a PciAddress as its numbers.
+            PciAddresses  = @(Get-PciDevice -Root $Root | ForEach-Object { "$($_.Address)" })
             PagesToScan   = (Get-VirtHostConfig ~/host.yaml).Ksm.PagesToScan
             ExampleCount  = @($examples.examples.example).Count
             ExamplesText  = $examples | Out-String -Width 200

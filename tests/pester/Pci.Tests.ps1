@@ -197,6 +197,22 @@ Describe 'Set-PciPassthrough' {
         Compare-Object $before (Get-TreeState $root) | Should -BeNullOrEmpty
     }
 
+    It 'binds -Address from lspci''s short text, a piped function, and one that crossed PSSerializer' {
+        (Set-PciPassthrough -Root $root '00:02.0' -WhatIf).Address | Should -BeOfType ([VirtTools.Pci.PciAddress])
+        "$((Set-PciPassthrough -Root $root '00:02.0' -WhatIf).Address)" | Should -Be '0000:00:02.0'
+        "$((Get-PciDevice -Root $root 00:02.0 | Set-PciPassthrough -WhatIf).Address)" | Should -Be '0000:00:02.0'
+        $arrived = [System.Management.Automation.PSSerializer]::Deserialize(
+            [System.Management.Automation.PSSerializer]::Serialize((Get-PciDevice -Root $root 00:02.0), 5))
+        $arrived.Address | Should -BeOfType ([string])
+        "$(($arrived | Set-PciPassthrough -Root $root -WhatIf).Address)" | Should -Be '0000:00:02.0'
+    }
+
+    It 'makes a text that is no PCI address a parameter binding error that names it' {
+        $failure = { Set-PciPassthrough -Root $root 'eth0' -WhatIf -ErrorAction Stop } | Should -Throw -PassThru
+        $failure.Exception | Should -BeOfType ([System.Management.Automation.ParameterBindingException])
+        $failure.Exception.Message | Should -Match "'eth0' is not a PCI address"
+    }
+
     It 'refuses pci-stub, which the captured kernel has not loaded, with DriverNotLoaded' {
         { Set-PciPassthrough -Root $root 00:01.0 -Driver pci-stub -WhatIf -ErrorAction Stop } |
             Should -Throw -ErrorId 'DriverNotLoaded,VirtTools.Commands.SetPciPassthroughCommand'
@@ -205,7 +221,9 @@ Describe 'Set-PciPassthrough' {
     It 'reports an absent function as PciDeviceNotFound with the address as target' {
         Set-PciPassthrough -Root $root 00:09.0 -WhatIf -ErrorVariable failures -ErrorAction SilentlyContinue
         $failures[0].FullyQualifiedErrorId | Should -Be 'PciDeviceNotFound,VirtTools.Commands.SetPciPassthroughCommand'
-        $failures[0].TargetObject | Should -Be '00:09.0'
+        # -Address binds a PciAddress, so the target is the input as bound: the canonical address.
+        $failures[0].TargetObject | Should -BeOfType ([VirtTools.Pci.PciAddress])
+        "$($failures[0].TargetObject)" | Should -Be '0000:00:09.0'
     }
 
     It 'declares PciDevice as its output type' {

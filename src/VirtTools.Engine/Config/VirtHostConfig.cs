@@ -1,4 +1,5 @@
 using VirtTools.Ksm;
+using VirtTools.Pci;
 using VirtTools.Usb;
 using VirtTools.UsbIp.Tls;
 
@@ -109,8 +110,8 @@ public sealed class UsbIpAttachmentRule
 
 public sealed class PciPassthroughRule
 {
-    /// <summary>The full PCI address ("0000:05:00.0").</summary>
-    public required string Address { get; init; }
+    /// <summary>The function ("0000:05:00.0"; the profile may leave the domain out).</summary>
+    public required PciAddress Address { get; init; }
 
     public string Driver { get; init; } = "vfio-pci";
 

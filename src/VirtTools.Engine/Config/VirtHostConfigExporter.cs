@@ -53,7 +53,7 @@ public static class VirtHostConfigExporter
 
     private static IEnumerable<PciPassthroughRule> Passthrough(SystemRoot root) =>
         new PciDeviceReader(root).GetDevices()
-            .Where(d => d.Driver is PciPassthrough.VfioPci or PciPassthrough.PciStub)
+            .Where(d => d.Driver is PciStubDriver.VfioPci or PciStubDriver.PciStub)
             .Select(d => new PciPassthroughRule { Address = d.Address, Driver = d.Driver! });
 
     private static KsmSettings Ksm(KsmStats stats) => new()

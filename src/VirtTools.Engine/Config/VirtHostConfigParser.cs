@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using VirtTools.Ksm;
+using VirtTools.Pci;
 using VirtTools.UsbIp.Containers;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.Usb;
@@ -16,7 +16,7 @@ namespace VirtTools.Config;
 /// The file is read and parsed within <see cref="ProfileLimits"/> (size, nesting, aliases), so no file can make the
 /// agent or a session run out of stack, memory or time.
 /// </summary>
-public static partial class VirtHostConfigParser
+public static class VirtHostConfigParser
 {
     public static VirtHostConfig Load(string path, string root = "/", CancellationToken cancellation = default) =>
         Parse(ProfileFile.Read(path), path, root, cancellation);
@@ -32,9 +32,6 @@ public static partial class VirtHostConfigParser
         return config;
     }
 
-
-    [GeneratedRegex(@"^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-1][0-9a-fA-F])\.([0-7])$")]
-    private static partial Regex PciAddressPattern();
 
     /// <summary>Walks the document, collecting every problem rather than stopping at the first.</summary>
     private sealed class Reader
@@ -223,8 +220,7 @@ public static partial class VirtHostConfigParser
             Keys(map, "a passthrough", "address", "driver", "includeIommuGroup");
             var address = Scalar(map, "address", "a passthrough");
             if (address is null) { Missing(map, "address", "a passthrough"); return null; }
-            var parsed = PciAddressPattern().Match(address);
-            if (!parsed.Success)
+            if (!PciAddress.TryParse(address, out var parsed))
             {
                 Problems.Add($"{Where(Child(map, "address")!)}: '{address}' is not a PCI address (0000:05:00.0 or 05:00.0)");
                 return null;
@@ -232,10 +228,9 @@ public static partial class VirtHostConfigParser
             var driver = Scalar(map, "driver", "a passthrough") ?? "vfio-pci";
             if (driver is not ("vfio-pci" or "pci-stub"))
                 Problems.Add($"{Where(Child(map, "driver")!)}: driver '{driver}' is not vfio-pci or pci-stub");
-            var domain = parsed.Groups[1].Success ? parsed.Groups[1].Value : "0000";
             return new PciPassthroughRule
             {
-                Address = $"{domain}:{parsed.Groups[2].Value}:{parsed.Groups[3].Value}.{parsed.Groups[4].Value}".ToLowerInvariant(),
+                Address = parsed,
                 Driver = driver,
                 IncludeIommuGroup = Bool(map, "includeIommuGroup", "a passthrough's includeIommuGroup") ?? false,
                 Location = Where(map),

@@ -114,7 +114,7 @@ public static class VirtHostConfigWriter
 
     private static YamlMappingNode Passthrough(PciPassthroughRule rule) => new()
     {
-        { "address", Quoted(rule.Address) },
+        { "address", Quoted(rule.Address.ToString()) },
         { "driver", rule.Driver },
         { "includeIommuGroup", Flag(rule.IncludeIommuGroup) },
     };

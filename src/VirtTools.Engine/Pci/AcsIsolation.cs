@@ -53,7 +53,7 @@ public static class AcsIsolation
         var parts = (sysfsPath ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
         var above = new List<string>();
         for (int i = 0; i < parts.Length - 1; i++)
-            if (PciAddress.Normalize(parts[i]) == parts[i]) above.Add("/" + string.Join('/', parts[..(i + 1)]));
+            if (PciAddress.TryParseKernelName(parts[i], out _)) above.Add("/" + string.Join('/', parts[..(i + 1)]));
         return above.AsEnumerable().Reverse();
     }
 

@@ -11,16 +11,13 @@ namespace VirtTools.Pci;
 public static class FirmwareFramebuffer
 {
     public const string Check = "Framebuffer";
-    private const int StandardBars = 6;
     private static readonly string[] Names = { "efifb", "vesafb", "BOOTFB", "simple-framebuffer", "simpledrm" };
 
     public static PciReadinessFinding Judge(SystemRoot root, PciDevice device)
     {
         var resourcePath = device.SysfsPath + "/resource";
-        if (root.ReadText(resourcePath) is not { } resource)
+        if (PciBar.Read(root, resourcePath) is not { } bars)
             return new(Check, PciReadinessResult.Unknown, $"{resourcePath}: missing", "The function's BARs could not be read.");
-        var bars = resource.Split('\n').Take(StandardBars).Select(ParseRange).OfType<(ulong Start, ulong End)>()
-            .Where(r => r.End > r.Start).ToList();
         if (root.ReadText("/proc/iomem") is not { } iomem)
             return new(Check, PciReadinessResult.Unknown, "/proc/iomem: missing", "The memory map could not be read.");
         var entries = iomem.Split('\n').Select(ParseIomem).OfType<(ulong Start, ulong End, string Name)>().ToList();
@@ -37,24 +34,13 @@ public static class FirmwareFramebuffer
             "A firmware framebuffer lives in a BAR: binding vfio-pci evicts it and the host console goes dark (boot with video=efifb:off or initcall_blacklist=sysfb_init to free it earlier).");
     }
 
-    /// <summary>"0x00000000fd000000 0x00000000fdffffff 0x0000000000140208": start, inclusive end, flags.</summary>
-    private static (ulong, ulong)? ParseRange(string line)
-    {
-        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return fields.Length >= 2 && Hex(fields[0]) is ulong start && Hex(fields[1]) is ulong end ? (start, end) : null;
-    }
-
     /// <summary>"    fd000000-fdffffff : efifb", nested by indentation.</summary>
     private static (ulong, ulong, string)? ParseIomem(string line)
     {
         int colon = line.IndexOf(" : ", StringComparison.Ordinal);
         if (colon < 0) return null;
         var range = line[..colon].Trim().Split('-');
-        return range.Length == 2 && Hex(range[0]) is ulong start && Hex(range[1]) is ulong end
+        return range.Length == 2 && PciBar.Hex(range[0]) is ulong start && PciBar.Hex(range[1]) is ulong end
             ? (start, end, line[(colon + 3)..].Trim()) : null;
     }
-
-    private static ulong? Hex(string text) =>
-        ulong.TryParse(text.StartsWith("0x", StringComparison.Ordinal) ? text[2..] : text, NumberStyles.AllowHexSpecifier,
-            CultureInfo.InvariantCulture, out var value) ? value : null;
 }

@@ -6,7 +6,7 @@ public sealed class IommuGroup
     public required int Group { get; init; }
 
     /// <summary>Member addresses, so a group pipes into Set-PciPassthrough by property name.</summary>
-    public required string[] Address { get; init; }
+    public required PciAddress[] Address { get; init; }
 
     public required PciDevice[] Devices { get; init; }
 
@@ -17,7 +17,7 @@ public sealed class IommuGroup
     public required bool IsViable { get; init; }
 
     /// <summary>PCI members on a host driver: what must move to vfio along with a function (-IncludeIommuGroup).</summary>
-    public required string[] MustMove { get; init; }
+    public required PciAddress[] MustMove { get; init; }
 
     /// <summary>Members that are no PCI function yet hold a host driver: nothing we can move, so the group stays not viable.</summary>
     public required string[] ForeignBlockers { get; init; }

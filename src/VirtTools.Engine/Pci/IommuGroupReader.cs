@@ -31,9 +31,10 @@ public sealed class IommuGroupReader
         var directory = Root.Directory(GroupsPath).Child(group.ToString(CultureInfo.InvariantCulture));
         if (!directory.Exists) return null;
         var members = directory.EntryNames("devices");
-        var devices = members.Select(_devices.Find).OfType<PciDevice>().ToArray();
+        var devices = members.Select(m => PciAddress.TryParseKernelName(m, out var address) ? _devices.Find(address) : null)
+            .OfType<PciDevice>().ToArray();
         var mustMove = devices.Where(d => ViabilityProblem(d) is not null).ToArray();
-        var foreign = members.Where(m => devices.All(d => d.Address != m))
+        var foreign = members.Where(m => devices.All(d => d.Address.ToString() != m))
             .Select(m => (Member: m, Problem: ForeignMemberProblem(directory, m))).Where(f => f.Problem is not null).ToArray();
         var problems = mustMove.Select(d => ViabilityProblem(d)!).Concat(foreign.Select(f => f.Problem!)).ToArray();
         var vfioNode = Root.Resolve("/dev/vfio/" + directory.Name);

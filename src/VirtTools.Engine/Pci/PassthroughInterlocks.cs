@@ -9,34 +9,36 @@ namespace VirtTools.Pci;
 /// </summary>
 internal static class PassthroughInterlocks
 {
-    public static IEnumerable<VirtToolsException> Find(SystemRoot root, PassthroughFunction function)
+    public static IEnumerable<VirtToolsException> Find(PciDeviceReader devices, PciDevice function)
     {
-        var mounts = MountedFilesystems(root, function).ToList();
+        var root = devices.Root;
+        var directory = devices.DeviceDirectory(function.Address).Resolved();
+        var mounts = MountedFilesystems(root, directory).ToList();
         if (mounts.Count > 0)
             yield return new VirtToolsException(PciErrors.InterlockMountedFilesystemId, FailureKind.ResourceBusy,
                 $"{function.Address} backs mounted filesystems ({string.Join(", ", mounts)}); detaching it from the host would pull them away.",
-                "Unmount them first (or pass -Force if you really mean to detach a disk controller that is in use).", function.Address);
+                "Unmount them first (or pass -Force if you really mean to detach a disk controller that is in use).", function.Address.ToString());
 
-        var route = DefaultRouteInterface(root, function);
+        var route = DefaultRouteInterface(root, directory);
         if (route is not null)
             yield return new VirtToolsException(PciErrors.InterlockDefaultRouteId, FailureKind.ResourceBusy,
                 $"{function.Address} carries the default route (interface {route}); detaching it would cut this host off the network.",
-                "Move the default route to another interface first, or pass -Force from a console that does not depend on it.", function.Address);
+                "Move the default route to another interface first, or pass -Force from a console that does not depend on it.", function.Address.ToString());
 
-        if (function.IsBootVga)
+        if (function.BootVga == true)
             yield return new VirtToolsException(PciErrors.InterlockBootVgaId, FailureKind.ResourceBusy,
                 $"{function.Address} is the boot VGA device (boot_vga = 1); the host console would go dark.",
-                "Pass through a secondary GPU, or pass -Force if the host runs headless.", function.Address);
+                "Pass through a secondary GPU, or pass -Force if the host runs headless.", function.Address.ToString());
     }
 
     /// <summary>
     /// Mount points whose source is a block device below the function (or a device stacked on one: LVM, md), and
     /// swap areas on such a device: swapping off a disk that just vanished takes the host down as surely as a mount.
     /// </summary>
-    private static IEnumerable<string> MountedFilesystems(SystemRoot root, PassthroughFunction function)
+    private static IEnumerable<string> MountedFilesystems(SystemRoot root, SysfsDirectory device)
     {
         var devices = new Dictionary<string, string>(StringComparer.Ordinal); // "254:1" → "vda1"
-        foreach (var block in BlockDevicesBelow(function.Device.Resolved()))
+        foreach (var block in BlockDevicesBelow(device))
             AddWithHolders(root, block, devices, depth: 0);
         if (devices.Count == 0) return Array.Empty<string>();
 
@@ -89,9 +91,9 @@ internal static class PassthroughInterlocks
     }
 
     /// <summary>The interface on the default route if it sits on this function (directly, or as a bond/bridge port of it).</summary>
-    private static string? DefaultRouteInterface(SystemRoot root, PassthroughFunction function)
+    private static string? DefaultRouteInterface(SystemRoot root, SysfsDirectory device)
     {
-        var interfaces = DirectoriesNamed(function.Device.Resolved().Path, "net", maxDepth: 3)
+        var interfaces = DirectoriesNamed(device.Path, "net", maxDepth: 3)
             .SelectMany(net => new SysfsDirectory(net).EntryNames()).ToList();
         if (interfaces.Count == 0) return null;
         var carried = new HashSet<string>(interfaces, StringComparer.Ordinal);

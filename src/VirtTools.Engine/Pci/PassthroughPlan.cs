@@ -2,11 +2,11 @@ namespace VirtTools.Pci;
 
 /// <summary>
 /// Everything a Set- or Remove-PciPassthrough will do, decided after every check passed and before anything is
-/// written: the driver moves, the record and modprobe.d file it will write, and what the user should know.
+/// written (by PassthroughPlanner, for PassthroughApplier): the driver moves, the record and modprobe.d file it will write, and what the user should know.
 /// </summary>
 public sealed class PassthroughPlan
 {
-    internal PassthroughPlan(string address, IReadOnlyList<PassthroughMove> moves, IReadOnlyList<PassthroughRecord> recordsAfter,
+    internal PassthroughPlan(PciAddress address, IReadOnlyList<PassthroughMove> moves, IReadOnlyList<PassthroughRecord> recordsAfter,
         IReadOnlyList<string> removedRecords, IReadOnlyDictionary<string, IReadOnlyList<string>> modprobeFiles, IReadOnlyList<string> warnings)
     {
         Address = address;
@@ -18,7 +18,7 @@ public sealed class PassthroughPlan
     }
 
     /// <summary>The function the user asked for.</summary>
-    public string Address { get; }
+    public PciAddress Address { get; }
 
     /// <summary>Functions changing driver, in order (the requested one last, after the group members it needs).</summary>
     public IReadOnlyList<PassthroughMove> Moves { get; }

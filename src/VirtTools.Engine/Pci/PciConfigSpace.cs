@@ -11,6 +11,8 @@ public sealed class PciConfigSpace
     private const int CommandIntxDisable = 1 << 10, StatusInterrupt = 1 << 3, StatusCapabilitiesList = 1 << 4;
     private const int ExpressCapabilityId = 0x10, ExpressDeviceCapabilities = 0x04, DeviceCapabilitiesFlr = 1 << 28;
     private const int ExtendedCapabilitiesStart = 0x100;
+    private const int PowerManagementCapabilityId = 0x01, PowerManagementControl = 0x04, NoSoftReset = 1 << 3;
+    private const int AdvancedFeaturesCapabilityId = 0x13, AdvancedFeaturesTpFlr = 0x03;
     /// <summary>Conventional PCI has 256 bytes of config space; PCI Express functions have 4096.</summary>
     public const int ConventionalSize = 256;
     private const int ExtendedSize = 4096;
@@ -80,12 +82,33 @@ public sealed class PciConfigSpace
         }
     }
 
-    /// <summary>PCIe Device Capabilities bit 28 (lspci "FLReset+"); false without an Express capability, null when unreadable.</summary>
+    /// <summary>
+    /// Function Level Reset as the kernel finds it: PCIe Device Capabilities bit 28 (lspci "FLReset+"), or on conventional
+    /// PCI the Advanced Features capability with Transactions Pending and FLR (lspci "AFFLR+"); null when unreadable.
+    /// </summary>
     public bool? FunctionLevelReset => FindCapability(ExpressCapabilityId) switch
     {
         null => null,
-        < 0 => false,
+        < 0 => AdvancedFeaturesFlr,
         int express => Dword(express + ExpressDeviceCapabilities) is uint capabilities ? (capabilities & DeviceCapabilitiesFlr) != 0 : null,
+    };
+
+    private bool? AdvancedFeaturesFlr => FindCapability(AdvancedFeaturesCapabilityId) switch
+    {
+        null => null,
+        < 0 => false,
+        int af => Byte(af + 3) is int caps ? (caps & AdvancedFeaturesTpFlr) == AdvancedFeaturesTpFlr : null,
+    };
+
+    /// <summary>
+    /// The PCI Power Management capability without No_Soft_Reset (PMCSR bit 3), so a D3hot-D0 cycle resets the function
+    /// (the kernel's "pm" reset); false without the capability or with the bit set, null when unreadable.
+    /// </summary>
+    public bool? PowerManagementReset => FindCapability(PowerManagementCapabilityId) switch
+    {
+        null => null,
+        < 0 => false,
+        int pm => Word(pm + PowerManagementControl) is int control ? (control & NoSoftReset) == 0 : null,
     };
 
     public uint? Dword(int offset) =>

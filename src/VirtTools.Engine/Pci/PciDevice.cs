@@ -4,7 +4,7 @@ namespace VirtTools.Pci;
 public sealed class PciDevice
 {
     /// <summary>"0000:00:02.0": domain, bus, device, function.</summary>
-    public required string Address { get; init; }
+    public required PciAddress Address { get; init; }
 
     public string? VendorId { get; init; }
     public string? DeviceId { get; init; }
@@ -76,8 +76,20 @@ public sealed class PciDevice
     /// <summary>reset_method in the kernel's order ("flr", "bus"); null on kernels before 5.15; empty when reset is disabled.</summary>
     public string[]? ResetMethods { get; init; }
 
-    /// <summary>PCIe Function Level Reset (DevCap bit 28); null when config space does not show it (64 bytes without root).</summary>
+    /// <summary>
+    /// Function Level Reset: PCIe DevCap bit 28, or the Advanced Features capability (TP and FLR) of conventional PCI;
+    /// null when config space does not show it (64 bytes without root).
+    /// </summary>
     public bool? FunctionLevelReset { get; init; }
+
+    /// <summary>
+    /// A PCI Power Management reset (D3hot and back) works: the PM capability is there without No_Soft_Reset. Null when
+    /// config space does not show it.
+    /// </summary>
+    public bool? PowerManagementReset { get; init; }
+
+    /// <summary>d3cold_allowed: the kernel may cut the function's power while idle; null when the attribute is missing.</summary>
+    public bool? D3coldAllowed { get; init; }
 
     /// <summary>boot_vga: the firmware's console device. Null when the attribute is absent (only VGA-class functions have it).</summary>
     public bool? BootVga { get; init; }
@@ -117,5 +129,5 @@ public sealed class PciDevice
     /// <summary>The root this was read under ("/" on the live machine).</summary>
     public required string Root { get; init; }
 
-    public override string ToString() => Address;
+    public override string ToString() => Address.ToString();
 }

@@ -35,31 +35,35 @@ public sealed class PciDeviceReader
             ? names.ClassNames(c >> 16, (c >> 8) & 0xff, c & 0xff)
             : Array.Empty<string>();
 
-    /// <summary>Canonical addresses of every function, sorted.</summary>
-    public IReadOnlyList<string> Addresses() =>
-        Root.Directory(DevicesPath).EntryNames().Where(name => PciAddress.Normalize(name) == name).ToList();
+    /// <summary>The address of every function, parsed once from the kernel's directory names, in numeric order.</summary>
+    public IReadOnlyList<PciAddress> Addresses()
+    {
+        var addresses = new List<PciAddress>();
+        foreach (var name in Root.Directory(DevicesPath).EntryNames())
+            if (PciAddress.TryParseKernelName(name, out var address)) addresses.Add(address);
+        addresses.Sort();
+        return addresses;
+    }
 
     /// <summary>The PCI drivers the kernel has registered (loaded modules and built-ins), sorted.</summary>
     public IReadOnlyList<string> DriverNames() => Root.Directory(DriversPath).EntryNames();
 
-    public IEnumerable<PciDevice> GetDevices() => Addresses().Select(a => Read(Root.Directory(DevicesPath).Child(a)));
+    public IEnumerable<PciDevice> GetDevices() => Addresses().Select(a => Read(a, DeviceDirectory(a)));
 
-    /// <summary>The function at an address (short form allowed); null when there is none or the text is no address.</summary>
-    public PciDevice? Find(string address)
+    /// <summary>The function at an address; null when this root has none there.</summary>
+    public PciDevice? Find(PciAddress address)
     {
-        if (PciAddress.Normalize(address) is not { } canonical) return null;
-        var directory = Root.Directory(DevicesPath).Child(canonical);
-        return directory.Exists ? Read(directory) : null;
+        var directory = DeviceDirectory(address);
+        return directory.Exists ? Read(address, directory) : null;
     }
 
-    /// <summary>The function at an address, or PciAddressInvalid / PciDeviceNotFound.</summary>
-    public PciDevice Get(string address)
-    {
-        if (PciAddress.Normalize(address) is null) throw PciErrors.AddressInvalid(address);
-        return Find(address) ?? throw PciErrors.DeviceNotFound(address);
-    }
+    /// <summary>The function at an address, or PciDeviceNotFound.</summary>
+    public PciDevice Get(PciAddress address) => Find(address) ?? throw PciErrors.DeviceNotFound(address.ToString());
 
-    private PciDevice Read(SysfsDirectory link)
+    /// <summary>The function's directory under /sys/bus/pci/devices (a link to its place in the device tree).</summary>
+    public SysfsDirectory DeviceDirectory(PciAddress address) => Root.Directory(DevicesPath).Child(address.ToString());
+
+    private PciDevice Read(PciAddress address, SysfsDirectory link)
     {
         var device = link.Resolved();
         var config = PciConfigSpace.Read(device.Combine("config"));
@@ -77,7 +81,7 @@ public sealed class PciDeviceReader
 
         return new PciDevice
         {
-            Address = link.Name,
+            Address = address,
             VendorId = SysfsText.FormatId(vendor),
             DeviceId = SysfsText.FormatId(deviceId),
             SubsystemVendorId = SysfsText.FormatId(subVendor),
@@ -102,6 +106,8 @@ public sealed class PciDeviceReader
             NumaNode = device.Int("numa_node") is int node and >= 0 ? node : null,
             ResetMethods = device.String("reset_method")?.Split(' ', StringSplitOptions.RemoveEmptyEntries),
             FunctionLevelReset = config?.FunctionLevelReset,
+            PowerManagementReset = config?.PowerManagementReset,
+            D3coldAllowed = device.Int("d3cold_allowed") is int d3cold ? d3cold == 1 : null,
             BootVga = device.Int("boot_vga") is int bootVga ? bootVga == 1 : null,
             HeaderType = headerType,
             IsBridge = headerType is int h ? h is 1 or 2 : (classValue >> 8) is 0x0604 or 0x0607,

@@ -15,15 +15,15 @@ public sealed class PciIrqShare
     public required string HandlerSource { get; init; }
 
     /// <summary>Every function wired to the line (so the object pipes into Get-PciDevice and Set-PciPassthrough).</summary>
-    public required string[] Address { get; init; }
+    public required PciAddress[] Address { get; init; }
 
     public required PciDevice[] Devices { get; init; }
 
     /// <summary>Functions whose driver uses the line now: bound, enabled, no MSI/MSI-X.</summary>
-    public required string[] Users { get; init; }
+    public required PciAddress[] Users { get; init; }
 
     /// <summary>Functions wired to the line that use MSI/MSI-X instead, so do not use it.</summary>
-    public required string[] MsiFunctions { get; init; }
+    public required PciAddress[] MsiFunctions { get; init; }
 
     /// <summary>
     /// More than one handler is on the line, or a function that would use INTx after a bind (unbound, or on vfio-pci
@@ -38,7 +38,7 @@ public sealed class PciIrqShare
     /// Functions vfio-pci could not give an INTx interrupt: they cannot mask INTx (no PCI 2.3 DisINTx), so vfio-pci
     /// needs the line to itself, and another function's handler holds it.
     /// </summary>
-    public required string[] BlockedAddress { get; init; }
+    public required PciAddress[] BlockedAddress { get; init; }
 
     /// <summary>What the line's state rests on, function by function, with the evidence read.</summary>
     public required string Reason { get; init; }

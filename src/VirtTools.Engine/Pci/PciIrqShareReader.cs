@@ -32,7 +32,7 @@ public sealed class PciIrqShareReader
         return devices.Where(d => d.Irq is not null && d.InterruptPin != PciInterruptPin.None)
             .GroupBy(d => d.Irq!.Value)
             .OrderBy(g => g.Key)
-            .Select(g => Judge(g.Key, g.OrderBy(d => d.Address, StringComparer.Ordinal).ToArray(), handlers, root.Path))
+            .Select(g => Judge(g.Key, g.OrderBy(d => d.Address).ToArray(), handlers, root.Path))
             .ToList();
     }
 

@@ -4,7 +4,7 @@ namespace VirtTools.Pci;
 public sealed class PciPassthroughReadiness
 {
     /// <summary>The function, so the object pipes into Set-PciPassthrough by property name.</summary>
-    public required string Address { get; init; }
+    public required PciAddress Address { get; init; }
 
     public required PciReadinessVerdict Verdict { get; init; }
 

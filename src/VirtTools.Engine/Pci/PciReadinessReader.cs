@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using VirtTools.Hypervisor;
 using VirtTools.Sysfs;
 
 namespace VirtTools.Pci;
@@ -15,7 +18,8 @@ public sealed class PciReadinessReader
     private readonly IommuGroupReader _groups;
     private readonly Lazy<IReadOnlyList<PciIrqShare>> _lines;
     private readonly Lazy<PciReadinessFinding> _remapping;
-    private readonly Lazy<string?> _resetMethodShown;
+    private readonly Lazy<string?> _resetMethodKernel;
+    private readonly Lazy<IReadOnlyList<PciAddress>> _addresses;
 
     public PciReadinessReader(PciDeviceReader devices)
     {
@@ -24,7 +28,8 @@ public sealed class PciReadinessReader
         // Host-wide facts, read once for every function tested.
         _lines = new Lazy<IReadOnlyList<PciIrqShare>>(() => PciIrqShareReader.Group(devices.GetDevices(), devices.Root));
         _remapping = new Lazy<PciReadinessFinding>(() => InterruptRemapping.Judge(devices.Root));
-        _resetMethodShown = new Lazy<string?>(() => devices.GetDevices().FirstOrDefault(d => d.ResetMethods is not null)?.SysfsPath);
+        _resetMethodKernel = new Lazy<string?>(ResetMethodKernel);
+        _addresses = new Lazy<IReadOnlyList<PciAddress>>(devices.Addresses);
     }
 
     public PciReadinessReader(SystemRoot root) : this(new PciDeviceReader(root)) { }
@@ -42,6 +47,8 @@ public sealed class PciReadinessReader
         findings.Add(_remapping.Value);
         findings.Add(ReservedRegions.Judge(Root, device));
         findings.Add(Reset(device));
+        findings.Add(D3coldPower.Judge(device));
+        findings.Add(LargeBars.Judge(Root, device));
         findings.Add(IntxMasking(device));
         findings.Add(IrqSharing(device));
         return new PciPassthroughReadiness
@@ -55,7 +62,7 @@ public sealed class PciReadinessReader
 
     private static PciReadinessFinding Bridge(PciDevice device)
     {
-        var evidence = $"{device.SysfsPath}/class: {device.ClassCode}; header type {device.HeaderType?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unreadable"}";
+        var evidence = $"{device.SysfsPath}/class: {device.ClassCode}; header type {device.HeaderType?.ToString(CultureInfo.InvariantCulture) ?? "unreadable"}";
         var kind = PciBridgeKind.Of(PciClassCode.Parse(device.ClassCode), device.IsBridge);
         return kind is null
             ? new("Bridge", PciReadinessResult.Pass, evidence, "An endpoint function, not a bridge.")
@@ -97,8 +104,7 @@ public sealed class PciReadinessReader
     private IEnumerable<PciReadinessFinding> HostUse(PciDevice device)
     {
         const string evidence = "/proc/self/mountinfo, /proc/swaps, /proc/net/route, the function's block/ and net/ devices";
-        if (PassthroughFunction.Read(Root, device.Address) is not { } function) yield break;
-        var interlocks = PassthroughInterlocks.Find(Root, function).Where(i => i.ErrorId != PciErrors.InterlockBootVgaId).ToList();
+        var interlocks = PassthroughInterlocks.Find(_devices, device).Where(i => i.ErrorId != PciErrors.InterlockBootVgaId).ToList();
         if (interlocks.Count == 0)
             yield return new("HostUse", PciReadinessResult.Pass, evidence, "No mounted filesystem, swap area or default route depends on it.");
         foreach (var interlock in interlocks)
@@ -120,7 +126,11 @@ public sealed class PciReadinessReader
         };
     }
 
-    /// <summary>reset_method (5.15+) in the kernel's order; before it, the FLR bit in the PCIe Device Capabilities.</summary>
+    /// <summary>
+    /// reset_method (5.15+) in the kernel's order. A kernel that has the attribute hides it when it knows no method, so
+    /// its absence there is the answer; on an older kernel (or a capture that does not say), what config space offers
+    /// is what the kernel tries: FLR, a PM reset (D3hot and back), or a bus reset when the function is alone behind a bridge.
+    /// </summary>
     private PciReadinessFinding Reset(PciDevice device)
     {
         var path = $"{device.SysfsPath}/reset_method";
@@ -135,16 +145,48 @@ public sealed class PciReadinessReader
             case { } methods:
                 return new("Reset", PciReadinessResult.Pass, $"{path}: {string.Join(' ', methods)}", "The kernel can reset the function between VMs.");
         }
-        var flr = device.FunctionLevelReset;
-        var evidence = $"{path}: missing; {device.SysfsPath}/config: FLR {flr switch { true => "+", false => "-", null => "unreadable" }}";
-        if (flr == true)
+        static string Sign(bool? bit) => bit switch { true => "+", false => "-", null => "unreadable" };
+        bool busReset = AloneBehindBridge(device);
+        var evidence = $"{path}: missing; {device.SysfsPath}/config: FLR {Sign(device.FunctionLevelReset)}, PM reset {Sign(device.PowerManagementReset)}"
+                       + (busReset ? "; alone on its bus behind a bridge" : "");
+        if (_resetMethodKernel.Value is { } kernel)
+            return new("Reset", PciReadinessResult.Warn, $"{evidence}; {kernel}",
+                "The kernel knows no way to reset the function (it hides reset_method then): the next VM gets it in whatever state the last one left it.");
+        if (device.FunctionLevelReset == true)
             return new("Reset", PciReadinessResult.Pass, evidence, "Function Level Reset: the kernel can reset the function between VMs.");
-        // The kernel hides reset_method when a function has no method; a kernel before 5.15 has it for none.
-        if (_resetMethodShown.Value is { } other)
-            return new("Reset", PciReadinessResult.Warn, $"{evidence}; {other}/reset_method exists",
-                "The kernel knows no way to reset the function: the next VM gets it in whatever state the last one left it.");
-        return new("Reset", PciReadinessResult.Unknown, evidence,
-            "No function has reset_method (a kernel before 5.15, or a capture without it), and no FLR is seen.");
+        if (device.PowerManagementReset == true)
+            return new("Reset", PciReadinessResult.Pass, evidence, "A PM reset (D3hot and back to D0): the kernel can reset the function between VMs.");
+        if (busReset)
+            return new("Reset", PciReadinessResult.Warn, evidence,
+                "Only a secondary bus reset of the bridge above: it works while the function is alone on that bus, and takes a moment.");
+        if (device.FunctionLevelReset is null || device.PowerManagementReset is null)
+            return new("Reset", PciReadinessResult.Unknown, evidence,
+                "Config space could not be read whole (run as root), and this kernel has no reset_method to say.");
+        return new("Reset", PciReadinessResult.Warn, evidence,
+            "Config space offers no FLR and no PM reset, and the function shares its bus or sits on the root bus: unless a device quirk resets it, the next VM gets it in whatever state the last one left it.");
+    }
+
+    /// <summary>
+    /// Why the kernel's silence about reset methods means "none": its release has reset_method (5.15+), or another
+    /// function shows the file. Null when neither tells (an older kernel, or a capture without either).
+    /// </summary>
+    private string? ResetMethodKernel()
+    {
+        if (VirtHostProbe.KernelRelease(Root) is { } release
+            && Regex.Match(release, @"^(\d+)\.(\d+)") is { Success: true } version
+            && (int.Parse(version.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(version.Groups[2].Value, CultureInfo.InvariantCulture))
+                .CompareTo((5, 15)) >= 0)
+            return $"kernel {release} has reset_method (5.15+)";
+        return _devices.GetDevices().FirstOrDefault(d => d.ResetMethods is not null)?.SysfsPath is { } other
+            ? $"{other}/reset_method exists" : null;
+    }
+
+    /// <summary>A bus reset is possible only for a function behind a bridge with no other function on its bus.</summary>
+    private bool AloneBehindBridge(PciDevice device)
+    {
+        var parent = Path.GetFileName(Path.GetDirectoryName(device.SysfsPath ?? "") ?? "");
+        return PciAddress.TryParseKernelName(parent, out _)
+               && !_addresses.Value.Any(a => a != device.Address && a.Domain == device.Address.Domain && a.Bus == device.Address.Bus);
     }
 
     private static PciReadinessFinding IntxMasking(PciDevice device)
@@ -165,7 +207,7 @@ public sealed class PciReadinessReader
     {
         var line = _lines.Value.FirstOrDefault(l => l.Address.Contains(device.Address));
         if (line is null)
-            return new("IrqSharing", PciReadinessResult.Pass, $"{device.SysfsPath}/irq: {device.SysfsIrq?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "missing"}; pin {device.InterruptPin?.ToString() ?? "unreadable"}; {device.Msi ?? "no MSI"}",
+            return new("IrqSharing", PciReadinessResult.Pass, $"{device.SysfsPath}/irq: {device.SysfsIrq?.ToString(CultureInfo.InvariantCulture) ?? "missing"}; pin {device.InterruptPin?.ToString() ?? "unreadable"}; {device.Msi ?? "no MSI"}",
                 "The function is on no legacy INTx line.");
         var evidence = $"{line.HandlerSource}: {(line.Handlers.Length == 0 ? "no handler" : string.Join(", ", line.Handlers))}";
         if (line.BlockedAddress.Contains(device.Address))

@@ -11,7 +11,7 @@ public static class VfioGroupViability
 {
     /// <summary>Whether a PCI member in this state lets its group be viable.</summary>
     public static bool AllowsGroup(string? driver, bool vfioBound, bool isBridge) =>
-        driver is null || vfioBound || driver == PciPassthrough.PciStub || isBridge;
+        driver is null || vfioBound || driver == PciStubDriver.PciStub || isBridge;
 
     /// <summary>vfio-dev/ exists on 6.1+, or the driver's name says vfio (a variant driver such as mlx5_vfio_pci).</summary>
     public static bool IsVfioBound(SysfsDirectory device, string? driver) =>

@@ -10,9 +10,9 @@ namespace VirtTools.Commands.Completion;
 public sealed class PciAddressCompleter : VirtToolsCompleter
 {
     protected override IEnumerable<CompletionCandidate> Candidates(SystemRoot root) =>
-        new PciDeviceReader(root).GetDevices().Select(d => new CompletionCandidate(d.Address, Describe(d))
+        new PciDeviceReader(root).GetDevices().Select(d => new CompletionCandidate(d.Address.ToString(), Describe(d))
         {
-            AlsoMatches = new[] { ShortForm(d.Address) },
+            AlsoMatches = new[] { d.Address.ToShortString() },
         });
 
     /// <summary>"8086:100e Intel 82540EM [vfio-pci]": ids, names (class name without pci.ids), driver.</summary>
@@ -21,7 +21,4 @@ public sealed class PciAddressCompleter : VirtToolsCompleter
         var name = device.DeviceName is not null ? $"{device.VendorName} {device.DeviceName}".Trim() : device.ClassName ?? device.ClassCode;
         return CompletionCandidate.Words($"{device.VendorId}:{device.DeviceId}", name, $"[{device.Driver ?? "no driver"}]");
     }
-
-    private static string ShortForm(string address) =>
-        address.StartsWith(PciAddress.DefaultDomain + ":", StringComparison.Ordinal) ? address[(PciAddress.DefaultDomain.Length + 1)..] : address;
 }

@@ -115,7 +115,7 @@ public sealed class ConfigTests : IDisposable
     {
         var path = _kernel.Tree.Resolve("/profiles/exported.yaml");
         var config = _ps.Ok<VirtHostConfig>("param($root, $p) $null = [IO.Directory]::CreateDirectory([IO.Path]::GetDirectoryName($p)); [IO.File]::WriteAllText($p, (Export-VirtHostConfig -Root $root)); Get-VirtHostConfig -Path $p", Args(path)).Single();
-        Assert.Equal("0000:00:02.0", Assert.Single(config.PciPassthrough).Address);
+        Assert.Equal("0000:00:02.0", Assert.Single(config.PciPassthrough).Address.ToString());
         Assert.Equal("LAB0001", Assert.Single(config.UsbIp!.Exports).Match.Serial);
     }
 

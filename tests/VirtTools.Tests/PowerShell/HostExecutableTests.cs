@@ -129,9 +129,10 @@ public sealed partial class HostExecutableTests
             $"Get-PciDevice -Root '{CapturedFixture.Shared}' | Select-Object Address, Driver | ConvertTo-Json");
         Assert.True(code == 0, error);
         var expected = new VirtTools.Pci.PciDeviceReader(new VirtTools.Sysfs.SystemRoot(CapturedFixture.Shared)).GetDevices()
-            .Select(d => (d.Address, d.Driver)).ToList();
+            .Select(d => (d.Address.ToString(), d.Driver)).ToList();
+        // ConvertTo-Json writes a value type by its properties: the address arrives as its four numbers.
         var parsed = JsonDocument.Parse(output).RootElement.EnumerateArray()
-            .Select(e => (e.GetProperty("Address").GetString()!, e.GetProperty("Driver").GetString())).ToList();
+            .Select(e => (AddressOf(e.GetProperty("Address")), e.GetProperty("Driver").GetString())).ToList();
         Assert.Equal(expected, parsed);
 
         var (listCode, list, _) = Virttools("-c", $"Get-PciDevice -Root '{CapturedFixture.Shared}' 00:01.0 | Format-List *");
@@ -139,6 +140,9 @@ public sealed partial class HostExecutableTests
         Assert.Matches(@"(?m)^Address\s+: 0000:00:01\.0$", list);
         Assert.Matches(@"(?m)^SysfsPath\s+: /sys/devices/", list);
     }
+
+    private static string AddressOf(JsonElement address) => new VirtTools.Pci.PciAddress(address.GetProperty("Domain").GetInt32(),
+        address.GetProperty("Bus").GetInt32(), address.GetProperty("Device").GetInt32(), address.GetProperty("Function").GetInt32()).ToString();
 
     [Fact]
     public void Every_command_a_message_or_Fix_text_names_exists_in_the_host()

@@ -26,7 +26,7 @@ public sealed class PciPassthroughTests : IDisposable
     public void Piping_IOMMU_group_2_with_WhatIf_is_idempotent_for_its_e1000()
     {
         var devices = _ps.Ok<PciDevice>("param($root) Get-IommuGroup -Root $root 2 | Set-PciPassthrough -WhatIf", Root);
-        Assert.Equal("0000:00:02.0", Assert.Single(devices).Address);
+        Assert.Equal("0000:00:02.0", Assert.Single(devices).Address.ToString());
         Assert.Empty(_kernel.Writes);
     }
 
@@ -58,7 +58,7 @@ public sealed class PciPassthroughTests : IDisposable
         var result = _ps.Run("param($root) Set-PciPassthrough -Root $root 00:09.0, 00:02.0 -Confirm:$false", Root);
         var error = Assert.Single(result.Errors);
         Assert.StartsWith("PciDeviceNotFound", error.FullyQualifiedErrorId);
-        Assert.Equal("00:09.0", error.TargetObject);
+        Assert.Equal(PciAddress.Parse("00:09.0"), error.TargetObject); // the input, as -Address bound it
         Assert.Single(result.Output);
     }
 

@@ -25,14 +25,14 @@ public sealed class PciReadinessCmdletTests : IDisposable
     public void Functions_pipe_in_from_Get_PciDevice_by_address_and_root()
     {
         var piped = _ps.Ok<PciPassthroughReadiness>("param($r) Get-PciDevice -Root $r -Class 0x0200 | Test-PciPassthrough", Fixture);
-        Assert.Equal("0000:00:02.0", Assert.Single(piped).Address);
+        Assert.Equal("0000:00:02.0", Assert.Single(piped).Address.ToString());
     }
 
     [Fact]
     public void The_host_and_ISA_bridges_of_the_captured_tree_are_Blocked_by_the_bridge_check()
     {
         var blocked = _ps.Ok<PciPassthroughReadiness>("param($r) Test-PciPassthrough -Root $r | Where-Object Verdict -eq Blocked", Fixture);
-        Assert.Equal(new[] { "0000:00:00.0", "0000:00:1f.0" }, blocked.Select(b => b.Address));
+        Assert.Equal(new[] { "0000:00:00.0", "0000:00:1f.0" }, blocked.Select(b => b.Address.ToString()));
         Assert.All(blocked, b => Assert.Equal(PciReadinessResult.Fail, b.Findings.Single(f => f.Check == "Bridge").Result));
     }
 
@@ -41,18 +41,18 @@ public sealed class PciReadinessCmdletTests : IDisposable
     {
         var result = _ps.Run("param($r) Test-PciPassthrough -Root $r 00:02.0 | Set-PciPassthrough -WhatIf", Fixture);
         Assert.True(result.Succeeded, PowerShellHarness.Describe(result));
-        Assert.Equal("0000:00:02.0", Assert.IsType<PciDevice>(Assert.Single(result.Output).BaseObject).Address);
+        Assert.Equal("0000:00:02.0", Assert.IsType<PciDevice>(Assert.Single(result.Output).BaseObject).Address.ToString());
     }
 
     [Fact]
     public void An_address_with_no_function_is_PciDeviceNotFound_and_the_others_are_still_tested()
     {
         var result = _ps.Run("param($r) Test-PciPassthrough -Root $r 00:02.0, 00:09.0", Fixture);
-        Assert.Equal("0000:00:02.0", Assert.IsType<PciPassthroughReadiness>(Assert.Single(result.Output).BaseObject).Address);
+        Assert.Equal("0000:00:02.0", Assert.IsType<PciPassthroughReadiness>(Assert.Single(result.Output).BaseObject).Address.ToString());
         var error = Assert.Single(result.Errors);
         Assert.StartsWith("PciDeviceNotFound,", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
-        Assert.Equal("00:09.0", error.TargetObject);
+        Assert.Equal(PciAddress.Parse("00:09.0"), error.TargetObject); // the input, as -Address bound it
     }
 
     [Fact]

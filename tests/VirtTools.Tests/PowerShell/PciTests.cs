@@ -15,9 +15,9 @@ public sealed class PciTests : IDisposable
     [Fact]
     public void Get_PciDevice_filters_by_class_prefix_vendor_and_driver()
     {
-        Assert.Equal("0000:00:02.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class 0x0200", Fixture).Single().Address);
+        Assert.Equal("0000:00:02.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class 0x0200", Fixture).Single().Address.ToString());
         Assert.Equal(5, _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -VendorId 0x8086", Fixture).Count);
-        Assert.Equal("0000:00:01.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Driver xhci*", Fixture).Single().Address);
+        Assert.Equal("0000:00:01.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Driver xhci*", Fixture).Single().Address.ToString());
     }
 
     /// <summary>An e1000 and an ISA bridge, with the root's own pci.ids (so no machine's database is consulted).</summary>
@@ -37,9 +37,9 @@ public sealed class PciTests : IDisposable
     {
         using var tree = NamedTree();
         var root = new Dictionary<string, object?> { ["r"] = tree.Path };
-        Assert.Equal("0000:00:02.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class 'Network controller'", root).Single().Address);
-        Assert.Equal("0000:00:02.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class 'ethernet controller'", root).Single().Address);
-        Assert.Equal("0000:00:1f.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class '*bridge*'", root).Single().Address);
+        Assert.Equal("0000:00:02.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class 'Network controller'", root).Single().Address.ToString());
+        Assert.Equal("0000:00:02.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class 'ethernet controller'", root).Single().Address.ToString());
+        Assert.Equal("0000:00:1f.0", _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class '*bridge*'", root).Single().Address.ToString());
         Assert.Empty(_ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r -Class '*Display*'", root));
     }
 
@@ -87,7 +87,7 @@ public sealed class PciTests : IDisposable
     [Fact]
     public void Get_PciDevice_takes_short_addresses_and_wildcards()
     {
-        var found = _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r 00:1f.*, 00:02.0", Fixture).Select(d => d.Address);
+        var found = _ps.Ok<PciDevice>("param($r) Get-PciDevice -Root $r 00:1f.*, 00:02.0", Fixture).Select(d => d.Address.ToString());
         Assert.Equal(new[] { "0000:00:02.0", "0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3" }, found);
     }
 
@@ -118,7 +118,7 @@ public sealed class PciTests : IDisposable
         var lines = _ps.Ok<PciIrqShare>("param($r) Get-PciDevice -Root $r | Get-PciIrqShare", Fixture);
         Assert.Equal(new[] { 10, 21, 22, 23 }, lines.Select(l => l.Irq).Order());
         var line = _ps.Ok<PciIrqShare>("param($r) Get-PciDevice -Root $r 00:1f.3 | Get-PciIrqShare", Fixture);
-        Assert.Equal(new[] { "0000:00:1f.2", "0000:00:1f.3" }, Assert.Single(line).Address);
+        Assert.Equal(new[] { "0000:00:1f.2", "0000:00:1f.3" }, Assert.Single(line).Address.Select(a => a.ToString()));
         Assert.Empty(_ps.Ok<PciIrqShare>("param($r) Get-PciDevice -Root $r 00:1f.3 | Get-PciIrqShare -SharedOnly", Fixture));
     }
 

@@ -51,7 +51,16 @@ if ($null -ne $resetMethod) {
     Assert-LabEqual "$device/reset_method: $resetMethod" $findings['Reset'].Evidence 'Reset quotes reset_method'
 } else {
     Assert-Lab ($findings['Reset'].Evidence.StartsWith("$device/reset_method: missing")) "Reset says reset_method is missing ($($findings['Reset'].Evidence))"
+    # Both lab kernels have reset_method (5.15+), which the kernel hides when it knows no way to reset the function.
+    Assert-LabEqual 'Warn' $findings['Reset'].Result 'Reset: a kernel with reset_method that hides it knows no method'
 }
+$d3cold = Read-LabFile "$sysfs/d3cold_allowed"
+Assert-LabEqual "$device/d3cold_allowed: $(if ($null -eq $d3cold) { 'missing' } else { $d3cold })" $findings['D3cold'].Evidence 'D3cold quotes d3cold_allowed'
+$barsInUse = @(([IO.File]::ReadAllText("$sysfs/resource")).Split("`n", [StringSplitOptions]::RemoveEmptyEntries) | Select-Object -First 6 |
+    Where-Object { $f = $_ -split ' '; [Convert]::ToUInt64($f[1], 16) -gt [Convert]::ToUInt64($f[0], 16) })
+Assert-Lab ($findings['Bars'].Evidence.StartsWith("$device/resource: ")) "Bars quotes the resource file ($($findings['Bars'].Evidence))"
+Assert-LabEqual $barsInUse.Count ([regex]::Matches($findings['Bars'].Evidence, 'BAR\d').Count) 'Bars lists every BAR in use in resource'
+Assert-LabEqual 'Pass' $findings['Bars'].Result 'Bars: the e1000 has only small BARs'
 Assert-Lab ($findings['Bridge'].Evidence.StartsWith("$device/class: $(Read-LabFile "$sysfs/class");")) 'Bridge quotes the class file'
 Assert-LabEqual 'Pass' $findings['Bridge'].Result 'the e1000 is no bridge'
 

@@ -21,7 +21,7 @@ internal sealed class PciAddressSelection
 
     public bool IsEmpty => _inputs.Length == 0;
 
-    public bool Matches(PciDevice device) => _patterns.Matches(device.Address);
+    public bool Matches(PciDevice device) => _patterns.Matches(device.Address.ToString());
 
     /// <summary>The devices the inputs select, reporting each literal input that selects nothing.</summary>
     public IEnumerable<PciDevice> Select(IEnumerable<PciDevice> candidates, Action<VirtToolsException, string> reportMissing)
@@ -29,8 +29,8 @@ internal sealed class PciAddressSelection
         var devices = candidates.Where(Matches).ToList();
         foreach (var literal in Wildcards.Literals(_inputs))
         {
-            if (PciAddress.Normalize(literal) is not { } canonical) reportMissing(PciErrors.AddressInvalid(literal), literal);
-            else if (devices.All(d => d.Address != canonical)) reportMissing(PciErrors.DeviceNotFound(literal), literal);
+            if (!PciAddress.TryParse(literal, out var address)) reportMissing(PciErrors.AddressInvalid(literal), literal);
+            else if (devices.All(d => d.Address != address)) reportMissing(PciErrors.DeviceNotFound(literal), literal);
         }
         return devices;
     }

@@ -11,10 +11,11 @@ namespace VirtTools.Commands;
 /// </summary>
 public abstract class PciPassthroughCmdlet : VirtToolsCmdlet
 {
+    /// <summary>The functions, as text ("05:06.0", "0000:05:06.0") or from any object with an Address.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(PciAddressCompleter))]
-    public string[] Address { get; set; } = Array.Empty<string>();
+    public PciAddress[] Address { get; set; } = Array.Empty<PciAddress>();
 
     /// <summary>Also write (or remove) the modprobe.d configuration and record, so the change survives reboot.</summary>
     [Parameter]
@@ -32,19 +33,21 @@ public abstract class PciPassthroughCmdlet : VirtToolsCmdlet
 
     protected override void ProcessRecord()
     {
-        var engine = new PciPassthrough(SystemRoot) { BindTimeout = TimeSpan.FromSeconds(TimeoutSec) };
+        var devices = new PciDeviceReader(SystemRoot);
+        var planner = new PassthroughPlanner(devices);
+        var applier = new PassthroughApplier(devices) { BindTimeout = TimeSpan.FromSeconds(TimeoutSec) };
         foreach (var address in Address)
         {
             try
             {
-                var plan = Plan(engine, address);
+                var plan = Plan(planner, address);
                 foreach (var warning in plan.Warnings) WriteWarning(warning);
                 if (plan.ChangesNothing) WriteVerbose(NothingToDo(plan));
                 else if (ShouldProcess(string.Join("\n", plan.Describe().Prepend(Action(plan) + ":")),
                              $"{Action(plan)}?\n{string.Join("\n", plan.Describe())}", MyInvocation.MyCommand.Name))
                 {
                     var progress = new ProgressRecord(1, Action(plan), "Writing");
-                    engine.Apply(plan, (status, percent) =>
+                    applier.Apply(plan, (status, percent) =>
                     {
                         progress.StatusDescription = status;
                         progress.PercentComplete = Math.Clamp(percent, 0, 100);
@@ -54,7 +57,7 @@ public abstract class PciPassthroughCmdlet : VirtToolsCmdlet
                     WriteProgress(progress);
                 }
                 else continue;
-                WriteObject(new PciDeviceReader(SystemRoot).Find(plan.Address));
+                WriteObject(devices.Find(plan.Address));
             }
             catch (VirtToolsException failure)
             {
@@ -63,7 +66,7 @@ public abstract class PciPassthroughCmdlet : VirtToolsCmdlet
         }
     }
 
-    private protected abstract PassthroughPlan Plan(PciPassthrough engine, string address);
+    private protected abstract PassthroughPlan Plan(PassthroughPlanner planner, PciAddress address);
 
     private protected abstract string Action(PassthroughPlan plan);
 

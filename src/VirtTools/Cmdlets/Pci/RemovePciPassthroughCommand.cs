@@ -8,7 +8,7 @@ namespace VirtTools.Commands;
 [OutputType(typeof(PciDevice))]
 public sealed class RemovePciPassthroughCommand : PciPassthroughCmdlet
 {
-    private protected override PassthroughPlan Plan(PciPassthrough engine, string address) => engine.PlanRemove(address, Persist, Force);
+    private protected override PassthroughPlan Plan(PassthroughPlanner planner, PciAddress address) => planner.PlanRemove(address, Persist, Force);
 
     private protected override string Action(PassthroughPlan plan) => $"Give {plan.Address} back to its host driver";
 

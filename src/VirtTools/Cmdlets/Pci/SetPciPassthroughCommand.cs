@@ -9,14 +9,14 @@ namespace VirtTools.Commands;
 public sealed class SetPciPassthroughCommand : PciPassthroughCmdlet
 {
     [Parameter]
-    [ValidateSet(PciPassthrough.VfioPci, PciPassthrough.PciStub)]
-    public string Driver { get; set; } = PciPassthrough.VfioPci;
+    [ValidateSet(PciStubDriver.VfioPci, PciStubDriver.PciStub)]
+    public string Driver { get; set; } = PciStubDriver.VfioPci;
 
     [Parameter]
     public SwitchParameter IncludeIommuGroup { get; set; }
 
-    private protected override PassthroughPlan Plan(PciPassthrough engine, string address) =>
-        engine.PlanSet(address, Driver, IncludeIommuGroup, Persist, Force);
+    private protected override PassthroughPlan Plan(PassthroughPlanner planner, PciAddress address) =>
+        planner.PlanSet(address, Driver, IncludeIommuGroup, Persist, Force);
 
     private protected override string Action(PassthroughPlan plan) => $"Hand {plan.Address} to {Driver}";
 

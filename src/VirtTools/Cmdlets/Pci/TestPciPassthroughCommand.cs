@@ -9,12 +9,11 @@ namespace VirtTools.Commands;
 [OutputType(typeof(PciPassthroughReadiness))]
 public sealed class TestPciPassthroughCommand : VirtToolsCmdlet
 {
-    /// <summary>The functions to test; every function when omitted.</summary>
+    /// <summary>The functions to test ("05:06.0", or any object with an Address); every function when omitted.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(PciAddressCompleter))]
-    public string[]? Address { get; set; }
+    public PciAddress[]? Address { get; set; }
 
     protected override void BeginProcessing() => RequireRoot();
 
@@ -22,7 +21,15 @@ public sealed class TestPciPassthroughCommand : VirtToolsCmdlet
     {
         var devices = new PciDeviceReader(SystemRoot);
         var readiness = new PciReadinessReader(devices);
-        foreach (var device in new PciAddressSelection(Address).Select(devices.GetDevices(), (failure, input) => WriteFailure(failure, input)))
-            WriteObject(readiness.Test(device));
+        if (Address is null)
+        {
+            foreach (var device in devices.GetDevices()) WriteObject(readiness.Test(device));
+            return;
+        }
+        foreach (var address in Address)
+        {
+            if (devices.Find(address) is { } device) WriteObject(readiness.Test(device));
+            else WriteFailure(PciErrors.DeviceNotFound(address.ToString()), address);
+        }
     }
 }

@@ -26,7 +26,7 @@ public sealed class VirtHostConfigExporterTests : IDisposable
         var attachment = Assert.Single(config.UsbIp.Attachments);
         Assert.Equal(("127.0.0.1", 3240, "2-3"), (attachment.ComputerName, attachment.TcpPort, attachment.Match.BusId));
         var passthrough = Assert.Single(config.PciPassthrough);
-        Assert.Equal(("0000:00:02.0", "vfio-pci"), (passthrough.Address, passthrough.Driver));
+        Assert.Equal(("0000:00:02.0", "vfio-pci"), (passthrough.Address.ToString(), passthrough.Driver));
         Assert.Equal((KsmRunState.Run, 100, 20, 256), (config.Ksm!.Run, config.Ksm.PagesToScan, config.Ksm.SleepMilliseconds, config.Ksm.MaxPageSharing));
         Assert.Null(config.Ksm.SmartScan); // 6.1 has no smart_scan: left out, not invented
     }

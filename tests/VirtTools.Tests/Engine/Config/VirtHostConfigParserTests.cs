@@ -41,7 +41,7 @@ public sealed class VirtHostConfigParserTests
         Assert.Equal(("usbhost.example", 3240, "0403", "6001", true),
             (attachment.ComputerName, attachment.TcpPort, attachment.Match.VendorId, attachment.Match.ProductId, attachment.Reconnect));
         var passthrough = Assert.Single(config.PciPassthrough);
-        Assert.Equal(("0000:05:00.0", "vfio-pci", true), (passthrough.Address, passthrough.Driver, passthrough.IncludeIommuGroup));
+        Assert.Equal(("0000:05:00.0", "vfio-pci", true), (passthrough.Address.ToString(), passthrough.Driver, passthrough.IncludeIommuGroup));
         Assert.Equal((KsmRunState.Run, 1000, 20), (config.Ksm!.Run, config.Ksm.PagesToScan, config.Ksm.SleepMilliseconds));
         Assert.Null(config.Ksm.MaxPageSharing);
     }
@@ -74,7 +74,7 @@ public sealed class VirtHostConfigParserTests
     {
         Assert.Contains("host.yaml:3:16: '5:0.0' is not a PCI address", Problems("pci:\n  passthrough:\n    - address: 5:0.0\n"));
         var config = VirtHostConfigParser.Parse("pci:\n  passthrough:\n    - address: 05:00.0\n", "host.yaml");
-        Assert.Equal("0000:05:00.0", config.PciPassthrough[0].Address);
+        Assert.Equal("0000:05:00.0", config.PciPassthrough[0].Address.ToString());
     }
 
     [Fact]

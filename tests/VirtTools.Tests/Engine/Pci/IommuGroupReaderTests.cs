@@ -20,7 +20,7 @@ public sealed class IommuGroupReaderTests
     public void Group_2_holds_only_the_vfio_bound_e1000_and_is_viable()
     {
         var group = Fixture.Find(2)!;
-        Assert.Equal(new[] { "0000:00:02.0" }, group.Address);
+        Assert.Equal(new[] { "0000:00:02.0" }, group.Address.Select(a => a.ToString()));
         Assert.True(group.IsViable);
         Assert.Empty(group.Problems);
         Assert.Equal("/sys/kernel/iommu_groups/2", group.SysfsPath);
@@ -30,7 +30,7 @@ public sealed class IommuGroupReaderTests
     public void Group_4_with_isa_bridge_sata_and_smbus_all_unbound_is_viable()
     {
         var group = Fixture.Find(4)!;
-        Assert.Equal(new[] { "0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3" }, group.Address);
+        Assert.Equal(new[] { "0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3" }, group.Address.Select(a => a.ToString()));
         Assert.All(group.Devices, d => Assert.Null(d.Driver));
         Assert.True(group.IsViable);
     }
@@ -72,7 +72,7 @@ public sealed class IommuGroupReaderTests
     public void The_group_of_a_device_is_found_through_its_iommu_group_link()
     {
         var reader = Fixture;
-        var nic = new PciDeviceReader(reader.Root).Get("00:1f.3");
+        var nic = new PciDeviceReader(reader.Root).Get(PciAddress.Parse("00:1f.3"));
         Assert.Equal(4, reader.ForDevice(nic)!.Group);
     }
 

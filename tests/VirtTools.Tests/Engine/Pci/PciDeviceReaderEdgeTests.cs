@@ -11,7 +11,7 @@ public sealed class PciDeviceReaderEdgeTests : IDisposable
     private const string Address = "0000:05:06.0";
     private readonly TemporaryTree _tree = new("pci-edge");
 
-    private PciDevice Read() => new PciDeviceReader(new SystemRoot(_tree.Path)).Get(Address);
+    private PciDevice Read() => new PciDeviceReader(new SystemRoot(_tree.Path)).Get(PciAddress.Parse(Address));
 
     [Fact]
     public void With_plain_msi_on_the_sysfs_irq_is_the_first_vector_so_the_intx_irq_is_null()
@@ -143,7 +143,7 @@ public sealed class PciDeviceReaderEdgeTests : IDisposable
     {
         _tree.Function(Address, config: SyntheticPci.Config());
         _tree.File("/sys/bus/pci/devices/garbage", "x");
-        Assert.Equal(new[] { Address }, new PciDeviceReader(new SystemRoot(_tree.Path)).Addresses());
+        Assert.Equal(new[] { Address }, new PciDeviceReader(new SystemRoot(_tree.Path)).Addresses().Select(a => a.ToString()));
     }
 
     public void Dispose() => _tree.Dispose();

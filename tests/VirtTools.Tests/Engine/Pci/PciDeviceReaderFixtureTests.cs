@@ -13,7 +13,7 @@ public sealed class PciDeviceReaderFixtureTests
     [Fact]
     public void The_e1000_is_bound_to_vfio_pci_with_its_override()
     {
-        var nic = Reader.Get("0000:00:02.0");
+        var nic = Reader.Get(PciAddress.Parse("0000:00:02.0"));
         Assert.Equal(("8086", "100e", "0x020000"), (nic.VendorId, nic.DeviceId, nic.ClassCode));
         Assert.Equal("vfio-pci", nic.Driver);
         Assert.Equal("vfio-pci", nic.DriverOverride);
@@ -25,26 +25,26 @@ public sealed class PciDeviceReaderFixtureTests
     [Fact]
     public void A_null_driver_override_reads_as_null()
     {
-        Assert.Null(Reader.Get("00:01.0").DriverOverride);
+        Assert.Null(Reader.Get(PciAddress.Parse("00:01.0")).DriverOverride);
     }
 
     [Fact]
     public void The_short_address_form_means_domain_0000()
     {
-        Assert.Equal("0000:00:1f.3", Reader.Get("00:1F.3").Address);
+        Assert.Equal("0000:00:1f.3", Reader.Get(PciAddress.Parse("00:1F.3")).Address.ToString());
     }
 
     [Fact]
-    public void An_unknown_address_is_PciDeviceNotFound_and_garbage_is_PciAddressInvalid()
+    public void An_unknown_address_is_PciDeviceNotFound()
     {
-        Assert.Equal(PciErrors.DeviceNotFoundId, Assert.ThrowsAny<VirtTools.Diagnostics.VirtToolsException>(() => Reader.Get("00:09.0")).ErrorId);
-        Assert.Equal(PciErrors.AddressInvalidId, Assert.ThrowsAny<VirtTools.Diagnostics.VirtToolsException>(() => Reader.Get("eth0")).ErrorId);
+        Assert.Equal(PciErrors.DeviceNotFoundId, Assert.ThrowsAny<VirtTools.Diagnostics.VirtToolsException>(() => Reader.Get(PciAddress.Parse("00:09.0"))).ErrorId);
+        Assert.Null(Reader.Find(PciAddress.Parse("00:09.0")));
     }
 
     [Fact]
     public void The_xhci_has_three_msix_vectors_and_keeps_its_intx_irq()
     {
-        var xhci = Reader.Get("0000:00:01.0");
+        var xhci = Reader.Get(PciAddress.Parse("0000:00:01.0"));
         Assert.Equal(3, xhci.MsiVectors);
         Assert.Equal(PciMsiKind.MsiX, xhci.MsiKind);
         Assert.Equal(21, xhci.Irq); // MSI-X leaves sysfs irq on the INTx line
@@ -54,7 +54,7 @@ public sealed class PciDeviceReaderFixtureTests
     [Fact]
     public void Id_Name_and_Msi_say_what_lspci_says_of_a_function()
     {
-        var xhci = Reader.Get("0000:00:01.0");
+        var xhci = Reader.Get(PciAddress.Parse("0000:00:01.0"));
         Assert.Equal($"{xhci.VendorId}:{xhci.DeviceId}", xhci.Id);
         Assert.Equal("3 MsiX", xhci.Msi);
         // The captured tree carries no pci.ids: the name falls back to the class.
@@ -65,7 +65,7 @@ public sealed class PciDeviceReaderFixtureTests
     [Fact]
     public void Interrupt_pins_come_from_config_space()
     {
-        var pins = Reader.GetDevices().ToDictionary(d => d.Address, d => d.InterruptPin);
+        var pins = Reader.GetDevices().ToDictionary(d => d.Address.ToString(), d => d.InterruptPin);
         Assert.Equal(PciInterruptPin.None, pins["0000:00:00.0"]);
         Assert.Equal(PciInterruptPin.A, pins["0000:00:01.0"]);
         Assert.Equal(PciInterruptPin.A, pins["0000:00:02.0"]);
@@ -76,10 +76,10 @@ public sealed class PciDeviceReaderFixtureTests
     [Fact]
     public void A_4096_byte_config_marks_the_xhci_as_pci_express_able_to_mask_intx()
     {
-        var xhci = Reader.Get("0000:00:01.0");
+        var xhci = Reader.Get(PciAddress.Parse("0000:00:01.0"));
         Assert.True(xhci.IsPciExpress);
         Assert.True(xhci.SupportsIntxMasking);
-        var nic = Reader.Get("0000:00:02.0");
+        var nic = Reader.Get(PciAddress.Parse("0000:00:02.0"));
         Assert.False(nic.IsPciExpress); // 256 bytes, no Express capability
         Assert.Null(nic.SupportsIntxMasking);
     }
@@ -87,7 +87,7 @@ public sealed class PciDeviceReaderFixtureTests
     [Fact]
     public void Reset_methods_and_numa_node_absent_or_unset_are_null()
     {
-        var nic = Reader.Get("0000:00:02.0");
+        var nic = Reader.Get(PciAddress.Parse("0000:00:02.0"));
         Assert.Null(nic.ResetMethods); // this capture has no reset_method files
         Assert.Null(nic.NumaNode); // the kernel says -1
     }
@@ -96,13 +96,13 @@ public sealed class PciDeviceReaderFixtureTests
     public void Host_and_isa_bridges_are_not_pci_bridges()
     {
         Assert.All(Reader.GetDevices(), d => Assert.False(d.IsBridge));
-        Assert.Equal(0, Reader.Get("0000:00:1f.0").HeaderType);
+        Assert.Equal(0, Reader.Get(PciAddress.Parse("0000:00:1f.0")).HeaderType);
     }
 
     [Fact]
     public void Sysfs_path_and_root_name_where_the_device_was_read()
     {
-        var nic = Reader.Get("0000:00:02.0");
+        var nic = Reader.Get(PciAddress.Parse("0000:00:02.0"));
         Assert.Equal("/sys/devices/pci0000:00/0000:00:02.0", nic.SysfsPath);
         Assert.Equal(new SystemRoot(CapturedFixture.Shared).Path, nic.Root);
     }
@@ -112,7 +112,7 @@ public sealed class PciDeviceReaderFixtureTests
     {
         using var copy = CapturedFixture.CreateCopy();
         copy.File("/usr/share/misc/pci.ids", "8086  Intel Corporation\n\t100e  82540EM Gigabit Ethernet Controller\nC 02  Network controller\n\t00  Ethernet controller\n");
-        var nic = new PciDeviceReader(new SystemRoot(copy.Path)).Get("0000:00:02.0");
+        var nic = new PciDeviceReader(new SystemRoot(copy.Path)).Get(PciAddress.Parse("0000:00:02.0"));
         Assert.Equal(("Intel Corporation", "82540EM Gigabit Ethernet Controller", "Ethernet controller"), (nic.VendorName, nic.DeviceName, nic.ClassName));
     }
 
@@ -124,7 +124,7 @@ public sealed class PciDeviceReaderFixtureTests
         using var copy = CapturedFixture.CreateCopy();
         copy.Directory("/usr/share/misc");
         File.Copy(installed, copy.Resolve(installed));
-        var xhci = new PciDeviceReader(new SystemRoot(copy.Path)).Get("0000:00:01.0");
+        var xhci = new PciDeviceReader(new SystemRoot(copy.Path)).Get(PciAddress.Parse("0000:00:01.0"));
         Assert.Equal(("Red Hat, Inc.", "QEMU XHCI Host Controller", "XHCI"), (xhci.VendorName, xhci.DeviceName, xhci.ClassName));
     }
 
@@ -143,7 +143,7 @@ public sealed class PciDeviceReaderFixtureTests
         using var system = new TemporaryTree("system")
             .File("/usr/share/hwdata/pci.ids", "8086  Intel Corporation\n\t100e  82540EM Gigabit Ethernet Controller\nC 02  Network controller\n\t00  Ethernet controller\n");
         var reader = new PciDeviceReader(new SystemRoot(CapturedFixture.Shared), new SystemRoot(system.Path));
-        var nic = reader.Get("0000:00:02.0");
+        var nic = reader.Get(PciAddress.Parse("0000:00:02.0"));
         Assert.Equal(("Intel Corporation", "82540EM Gigabit Ethernet Controller", "Ethernet controller"), (nic.VendorName, nic.DeviceName, nic.ClassName));
         Assert.Equal(system.Resolve("/usr/share/hwdata/pci.ids"), nic.NameSource);
         Assert.Equal("Intel Corporation 82540EM Gigabit Ethernet Controller", nic.Name);

@@ -15,7 +15,7 @@ public sealed class PciDeviceReaderLiveTests
 
     [Fact]
     public void Lists_exactly_the_functions_in_sys_bus_pci_devices() =>
-        Assert.Equal(EntryNames(Devices), new PciDeviceReader(SystemRoot.Live).GetDevices().Select(d => d.Address));
+        Assert.Equal(EntryNames(Devices), new PciDeviceReader(SystemRoot.Live).GetDevices().Select(d => d.Address.ToString()));
 
     [Theory]
     [InlineData("/sys")]
@@ -35,7 +35,7 @@ public sealed class PciDeviceReaderLiveTests
     {
         foreach (var device in new PciDeviceReader(SystemRoot.Live).GetDevices())
         {
-            var msiDir = Path.Combine(Devices, device.Address, "msi_irqs");
+            var msiDir = Path.Combine(Devices, device.Address.ToString(), "msi_irqs");
             var files = Directory.Exists(msiDir) ? Directory.GetFiles(msiDir) : Array.Empty<string>();
             Assert.Equal(files.Length, device.MsiVectors);
             var kinds = files.Select(f => File.ReadAllText(f).Trim()).ToHashSet();
@@ -49,7 +49,7 @@ public sealed class PciDeviceReaderLiveTests
     {
         foreach (var device in new PciDeviceReader(SystemRoot.Live).GetDevices())
         {
-            var dir = Path.Combine(Devices, device.Address);
+            var dir = Path.Combine(Devices, device.Address.ToString());
             Assert.Equal(File.ReadAllText(Path.Combine(dir, "vendor")).Trim()[2..], device.VendorId);
             Assert.Equal(File.ReadAllText(Path.Combine(dir, "device")).Trim()[2..], device.DeviceId);
             Assert.Equal(File.ReadAllText(Path.Combine(dir, "class")).Trim(), device.ClassCode);

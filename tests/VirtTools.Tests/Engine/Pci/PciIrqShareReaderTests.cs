@@ -30,7 +30,7 @@ public sealed class PciIrqShareReaderTests : IDisposable
         Assert.True(line.Shared);
         Assert.Equal(new[] { "ehci_hcd:usb3", "eth0" }, line.Handlers);
         Assert.Equal("/sys/kernel/irq/11/actions", line.HandlerSource);
-        Assert.Equal(new[] { "0000:05:06.0", "0000:05:07.0" }, line.Users);
+        Assert.Equal(new[] { "0000:05:06.0", "0000:05:07.0" }, line.Users.Select(a => a.ToString()));
         Assert.False(line.Blocks); // both can mask INTx
         Assert.Contains("handlers ehci_hcd:usb3, eth0", line.Reason);
     }
@@ -45,8 +45,8 @@ public sealed class PciIrqShareReaderTests : IDisposable
         var line = Assert.Single(Lines());
         Assert.False(line.Shared);
         Assert.False(line.Blocks);
-        Assert.Equal(new[] { "0000:05:06.0" }, line.Users);
-        Assert.Equal(new[] { "0000:05:07.0" }, line.MsiFunctions);
+        Assert.Equal(new[] { "0000:05:06.0" }, line.Users.Select(a => a.ToString()));
+        Assert.Equal(new[] { "0000:05:07.0" }, line.MsiFunctions.Select(a => a.ToString()));
         Assert.Contains("uses MSI-X (3 vectors in msi_irqs), not the line", line.Reason);
     }
 
@@ -73,7 +73,7 @@ public sealed class PciIrqShareReaderTests : IDisposable
         var line = Assert.Single(Lines());
         Assert.True(line.Shared); // the unbound one would use INTx on a line eth0 holds
         Assert.True(line.Blocks);
-        Assert.Equal(new[] { "0000:05:06.0" }, line.BlockedAddress);
+        Assert.Equal(new[] { "0000:05:06.0" }, line.BlockedAddress.Select(a => a.ToString()));
         Assert.Contains("0000:05:06.0 cannot mask INTx", line.Reason);
         Assert.Equal(1, CountOf(line.Reason, "IRQ 11")); // said once, no repetition
     }
@@ -177,7 +177,7 @@ public sealed class PciIrqShareReaderTests : IDisposable
         var lines = new PciIrqShareReader(new SystemRoot(CapturedFixture.Shared)).GetLines();
         Assert.Equal(new[] { 10, 21, 22, 23 }, lines.Select(l => l.Irq));
         var line10 = Assert.Single(lines, l => l.Irq == 10);
-        Assert.Equal(new[] { "0000:00:1f.2", "0000:00:1f.3" }, line10.Address);
+        Assert.Equal(new[] { "0000:00:1f.2", "0000:00:1f.3" }, line10.Address.Select(a => a.ToString()));
         Assert.Empty(line10.Handlers);
         Assert.False(line10.Shared);
         Assert.False(line10.Blocks);

@@ -19,19 +19,19 @@ public sealed class PciPassthroughTests : IDisposable
     private const string Smbus = "0000:00:1f.3";
     private readonly Double _kernel = Double.OnCapturedFixture();
 
-    private PciPassthrough Engine => new(_kernel.Root) { BindTimeout = TimeSpan.FromMilliseconds(300) };
+    private PassthroughApplier Applier => new(_kernel.Root) { BindTimeout = TimeSpan.FromMilliseconds(300) };
 
-    private void Set(string address, bool include = false, bool persist = false, bool force = false, string driver = "vfio-pci")
-    {
-        var engine = Engine;
-        engine.Apply(engine.PlanSet(address, driver, include, persist, force));
-    }
+    private PassthroughPlan PlanSet(string address, string driver = "vfio-pci", bool includeIommuGroup = false, bool persist = false, bool force = false) =>
+        new PassthroughPlanner(_kernel.Root).PlanSet(PciAddress.Parse(address), driver, includeIommuGroup, persist, force);
 
-    private void Remove(string address, bool persist = false, bool force = false)
-    {
-        var engine = Engine;
-        engine.Apply(engine.PlanRemove(address, persist, force));
-    }
+    private PassthroughPlan PlanRemove(string address, bool persist = false, bool force = false) =>
+        new PassthroughPlanner(_kernel.Root).PlanRemove(PciAddress.Parse(address), persist, force);
+
+    private void Set(string address, bool include = false, bool persist = false, bool force = false, string driver = "vfio-pci") =>
+        Applier.Apply(PlanSet(address, driver, include, persist, force));
+
+    private void Remove(string address, bool persist = false, bool force = false) =>
+        Applier.Apply(PlanRemove(address, persist, force));
 
     private string Refusal(Action action) => Assert.Throws<VirtToolsException>(action).ErrorId;
 
@@ -59,11 +59,27 @@ public sealed class PciPassthroughTests : IDisposable
     }
 
     [Fact]
+    public void The_planner_only_reads_however_much_its_plan_would_change()
+    {
+        BindSmbusToHostDriver();
+        var writesBefore = _kernel.Writes.Count;
+        var set = PlanSet(Sata, includeIommuGroup: true, persist: true);
+        var remove = PlanRemove(E1000, persist: true, force: true);
+        Assert.Equal(new[] { Smbus, Sata }, set.Moves.Select(m => m.Address.ToString()));
+        Assert.Single(remove.Moves);
+        Assert.NotEmpty(set.ModprobeFiles);
+        Assert.Equal(writesBefore, _kernel.Writes.Count);
+        Assert.False(File.Exists(_kernel.Tree.Resolve(PassthroughStateStore.SystemPath)));
+        Assert.False(File.Exists(_kernel.Tree.Resolve(ModprobePersistence.FilePath("vfio-pci"))));
+        Assert.Equal("i801_smbus", _kernel.Pci.DriverOf(Smbus));
+    }
+
+    [Fact]
     public void Set_of_a_function_already_on_vfio_pci_changes_nothing()
     {
-        var plan = Engine.PlanSet(E1000);
+        var plan = PlanSet(E1000);
         Assert.True(plan.ChangesNothing);
-        Engine.Apply(plan);
+        Applier.Apply(plan);
         Assert.Empty(_kernel.Writes);
     }
 
@@ -73,8 +89,7 @@ public sealed class PciPassthroughTests : IDisposable
         using var kernel = Double.OnEmptyTree();
         kernel.Pci.AddDriver("vfio-pci").AddFunction("0000:05:00.0", "8086", "10d3", 0x020000, iommuGroup: 7, driver: "vfio-pci");
         Assert.Null(kernel.Pci.DriverOverrideOf("0000:05:00.0")); // bound as vfio-pci ids= binds: a reprobe could lose it
-        var engine = new PciPassthrough(kernel.Root);
-        engine.Apply(engine.PlanSet("0000:05:00.0"));
+        new PassthroughApplier(kernel.Root).Apply(new PassthroughPlanner(kernel.Root).PlanSet(PciAddress.Parse("0000:05:00.0")));
         Assert.Equal("vfio-pci", kernel.Pci.DriverOverrideOf("0000:05:00.0"));
         Assert.Equal(new[] { "/sys/bus/pci/devices/0000:05:00.0/driver_override" }, kernel.Writes.Select(w => w.SystemPath));
     }
@@ -82,7 +97,7 @@ public sealed class PciPassthroughTests : IDisposable
     [Fact]
     public void Planning_writes_nothing() 
     {
-        var plan = Engine.PlanSet(Xhci, persist: true);
+        var plan = PlanSet(Xhci, persist: true);
         Assert.Contains($"  write 'vfio-pci' to /sys/bus/pci/devices/{Xhci}/driver_override", plan.Describe());
         Assert.Contains("  options vfio-pci ids=1b36:000d", plan.Describe());
         Assert.Empty(_kernel.Writes);
@@ -91,14 +106,14 @@ public sealed class PciPassthroughTests : IDisposable
 
     [Fact]
     public void A_missing_function_is_PciDeviceNotFound() =>
-        Assert.Equal("PciDeviceNotFound", Refusal(() => Engine.PlanSet("00:09.0")));
+        Assert.Equal("PciDeviceNotFound", Refusal(() => PlanSet("00:09.0")));
 
     [Fact]
     public void A_function_without_an_iommu_group_is_IommuNotEnabled_with_the_kernel_option_for_this_cpu()
     {
         _kernel.Pci.AddFunction("0000:00:05.0", "8086", "10d3", 0x020000, iommuGroup: null, driver: "e1000e");
         _kernel.Tree.File("/proc/cpuinfo", "vendor_id\t: GenuineIntel");
-        var error = Assert.Throws<VirtToolsException>(() => Engine.PlanSet("0000:00:05.0"));
+        var error = Assert.Throws<VirtToolsException>(() => PlanSet("0000:00:05.0"));
         Assert.Equal("IommuNotEnabled", error.ErrorId);
         Assert.Contains("intel_iommu=on", error.RecommendedAction);
     }
@@ -106,7 +121,7 @@ public sealed class PciPassthroughTests : IDisposable
     [Fact]
     public void A_stub_driver_that_is_not_loaded_is_DriverNotLoaded_with_the_modprobe_to_run()
     {
-        var error = Assert.Throws<VirtToolsException>(() => Engine.PlanSet(Xhci, "pci-stub"));
+        var error = Assert.Throws<VirtToolsException>(() => PlanSet(Xhci, "pci-stub"));
         Assert.Equal("DriverNotLoaded", error.ErrorId);
         Assert.Contains("modprobe pci-stub", error.RecommendedAction);
     }
@@ -115,7 +130,7 @@ public sealed class PciPassthroughTests : IDisposable
     public void A_group_member_on_a_host_driver_is_IommuGroupNotViable()
     {
         BindSmbusToHostDriver();
-        var error = Assert.Throws<VirtToolsException>(() => Engine.PlanSet(Sata));
+        var error = Assert.Throws<VirtToolsException>(() => PlanSet(Sata));
         Assert.Equal("IommuGroupNotViable", error.ErrorId);
         Assert.Contains(Smbus, error.Message);
     }
@@ -146,8 +161,8 @@ public sealed class PciPassthroughTests : IDisposable
     public void A_function_backing_a_mounted_filesystem_is_refused_without_Force()
     {
         _kernel.Tree.File("/proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw");
-        Assert.Equal("PassthroughInterlockMountedFilesystem", Refusal(() => Engine.PlanSet(Disk)));
-        Assert.Contains(Engine.PlanSet(Disk, force: true).Warnings, w => w.Contains("mounted", StringComparison.Ordinal));
+        Assert.Equal("PassthroughInterlockMountedFilesystem", Refusal(() => PlanSet(Disk)));
+        Assert.Contains(PlanSet(Disk, force: true).Warnings, w => w.Contains("mounted", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -155,7 +170,7 @@ public sealed class PciPassthroughTests : IDisposable
     {
         _kernel.Tree.File("/proc/self/mountinfo", "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw");
         _kernel.Tree.File("/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/vda                                partition\t1048572\t\t0\t\t-2");
-        var error = Assert.Throws<VirtToolsException>(() => Engine.PlanSet(Disk));
+        var error = Assert.Throws<VirtToolsException>(() => PlanSet(Disk));
         Assert.Equal("PassthroughInterlockMountedFilesystem", error.ErrorId);
         Assert.Contains("swap on /dev/vda", error.Message);
     }
@@ -165,7 +180,7 @@ public sealed class PciPassthroughTests : IDisposable
     {
         _kernel.Tree.File("/proc/self/mountinfo", "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw");
         _kernel.Tree.File("/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/swapfile                               file\t\t1048572\t\t0\t\t-2");
-        Assert.DoesNotContain(Engine.PlanSet(Disk).Warnings, w => w.Contains("swap", StringComparison.Ordinal));
+        Assert.DoesNotContain(PlanSet(Disk).Warnings, w => w.Contains("swap", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -175,7 +190,7 @@ public sealed class PciPassthroughTests : IDisposable
         _kernel.Tree.Directory("/sys/devices/platform/soc-dma.0").Directory("/sys/bus/platform/drivers/soc-dma")
             .Link("/sys/devices/platform/soc-dma.0/driver", "../../../bus/platform/drivers/soc-dma")
             .Link("/sys/kernel/iommu_groups/3/devices/soc-dma.0", "../../../../devices/platform/soc-dma.0");
-        var refused = Assert.Throws<VirtTools.Diagnostics.VirtToolsException>(() => Engine.PlanSet(Disk, includeIommuGroup: true, force: true));
+        var refused = Assert.Throws<VirtTools.Diagnostics.VirtToolsException>(() => PlanSet(Disk, includeIommuGroup: true, force: true));
         Assert.Equal("IommuGroupNotViable", refused.ErrorId);
         Assert.Contains("soc-dma.0 (not a PCI function) is bound to soc-dma", refused.Message);
         var group = new IommuGroupReader(_kernel.Root).Find(3)!;
@@ -188,7 +203,7 @@ public sealed class PciPassthroughTests : IDisposable
     [InlineData("0000:00:1f.0", "an ISA bridge")]
     public void A_host_or_ISA_bridge_is_refused_up_front_even_with_Force(string address, string kind)
     {
-        var refused = Assert.Throws<VirtTools.Diagnostics.VirtToolsException>(() => Engine.PlanSet(address, force: true));
+        var refused = Assert.Throws<VirtTools.Diagnostics.VirtToolsException>(() => PlanSet(address, force: true));
         Assert.Equal(PciErrors.BridgeNotPassableId, refused.ErrorId);
         Assert.Contains(kind, refused.Message);
     }
@@ -197,7 +212,7 @@ public sealed class PciPassthroughTests : IDisposable
     public void A_shared_INTx_line_the_function_cannot_avoid_is_a_warning_not_a_refusal()
     {
         BindSmbusToHostDriver();
-        var plan = Engine.PlanSet(Sata, includeIommuGroup: true);
+        var plan = PlanSet(Sata, includeIommuGroup: true);
         var line = new PciIrqShareReader(_kernel.Root).GetLines().Single(l => l.Irq == 10);
         Assert.True(line.Blocks, line.Reason);
         Assert.Contains(line.Reason, plan.Warnings);
@@ -206,7 +221,7 @@ public sealed class PciPassthroughTests : IDisposable
 
     [Fact]
     public void A_shared_INTx_line_that_blocks_nothing_gives_no_warning() =>
-        Assert.DoesNotContain(Engine.PlanSet(Sata).Warnings, w => w.StartsWith("IRQ", StringComparison.Ordinal));
+        Assert.DoesNotContain(PlanSet(Sata).Warnings, w => w.StartsWith("IRQ", StringComparison.Ordinal));
 
     [Fact]
     public void A_function_carrying_the_default_route_is_refused_without_Force()
@@ -214,14 +229,14 @@ public sealed class PciPassthroughTests : IDisposable
         _kernel.Tree.Directory($"/sys/devices/pci0000:00/{Xhci}/net/enp0s1");
         _kernel.Tree.File("/proc/net/route",
             "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\nenp0s1\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0");
-        Assert.Equal("PassthroughInterlockDefaultRoute", Refusal(() => Engine.PlanSet(Xhci)));
+        Assert.Equal("PassthroughInterlockDefaultRoute", Refusal(() => PlanSet(Xhci)));
     }
 
     [Fact]
     public void The_boot_VGA_device_is_refused_without_Force()
     {
         _kernel.Tree.File($"/sys/devices/pci0000:00/{Xhci}/boot_vga", "1");
-        Assert.Equal("PassthroughInterlockBootVga", Refusal(() => Engine.PlanSet(Xhci)));
+        Assert.Equal("PassthroughInterlockBootVga", Refusal(() => PlanSet(Xhci)));
     }
 
     public static TheoryData<string> EachStep() => new()
@@ -257,8 +272,8 @@ public sealed class PciPassthroughTests : IDisposable
             File.AppendAllText(kmsg, "3,2,5,-;vfio-pci: probe of 0000:00:01.0 failed with error -22\n SUBSYSTEM=pci\n DEVICE=+pci:0000:00:01.0\n" +
                                      "6,3,6,-;e1000 0000:00:02.0: not about it\n");
         });
-        var engine = new PciPassthrough(_kernel.Root) { BindTimeout = TimeSpan.FromSeconds(5) };
-        var error = Assert.Throws<VirtToolsException>(() => engine.Apply(engine.PlanSet(Xhci)));
+        var applier = new PassthroughApplier(_kernel.Root) { BindTimeout = TimeSpan.FromSeconds(5) };
+        var error = Assert.Throws<VirtToolsException>(() => applier.Apply(PlanSet(Xhci)));
         await driverSpeaks.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal("BindFailed", error.ErrorId);
         Assert.Contains("The kernel said: vfio-pci: probe of 0000:00:01.0 failed with error -22.", error.Message);
@@ -319,7 +334,7 @@ public sealed class PciPassthroughTests : IDisposable
     public void Remove_refuses_while_a_process_holds_the_vfio_group_and_names_it()
     {
         _kernel.Tree.File("/proc/4242/comm", "qemu-system-x86").Link("/proc/4242/fd/17", "/dev/vfio/2");
-        var error = Assert.Throws<VirtToolsException>(() => Engine.PlanRemove(E1000));
+        var error = Assert.Throws<VirtToolsException>(() => PlanRemove(E1000));
         Assert.Equal("PciDeviceInUse", error.ErrorId);
         Assert.Contains("qemu-system-x86 (pid 4242)", error.Message);
         Remove(E1000, force: true);

@@ -44,7 +44,7 @@ public sealed class PciReadinessAgreementTests : IDisposable
         {
             var findings = readiness.Test(device).Findings;
             string? refusal = null;
-            try { new PciPassthrough(_kernel.Root).PlanSet(device.Address); }
+            try { new PassthroughPlanner(devices).PlanSet(device.Address); }
             catch (VirtToolsException e) { refusal = e.ErrorId; }
 
             var notPassing = findings.Where(f => CheckOf.ContainsValue(f.Check) && f.Result != PciReadinessResult.Pass).ToList();

@@ -24,6 +24,7 @@ public sealed class PciReadinessReaderTests : IDisposable
         _tree.Msi(NicDir, "msix", 40, 41);
         _tree.Group(7, NicDir).File("/sys/kernel/iommu_groups/7/reserved_regions", "0x00000000fee00000 0x00000000feefffff msi");
         _tree.File(NicDir + "/reset_method", "flr bus");
+        _tree.File(NicDir + "/d3cold_allowed", "1");
         _tree.File(NicDir + "/resource", "0x00000000fc000000 0x00000000fc01ffff 0x0000000000040200\n0x0000000000000000 0x0000000000000000 0x0000000000000000");
         _tree.File("/proc/iomem", "80000000-fdffffff : PCI Bus 0000:00\n  fc000000-fc01ffff : 0000:05:00.0\n    fc000000-fc01ffff : igb");
         _tree.File("/sys/kernel/irq/24/chip_name", "IR-PCI-MSIX-0000:05:00.0");
@@ -33,7 +34,7 @@ public sealed class PciReadinessReaderTests : IDisposable
     private PciPassthroughReadiness Test(string address = Nic)
     {
         var devices = new PciDeviceReader(new SystemRoot(_tree.Path));
-        return new PciReadinessReader(devices).Test(devices.Get(address));
+        return new PciReadinessReader(devices).Test(devices.Get(PciAddress.Parse(address)));
     }
 
     private PciReadinessFinding Finding(string check, string address = Nic) => Assert.Single(Test(address).Findings, f => f.Check == check);
@@ -44,7 +45,7 @@ public sealed class PciReadinessReaderTests : IDisposable
         var readiness = Test();
         Assert.All(readiness.Findings, f => Assert.True(f.Result == PciReadinessResult.Pass, $"{f.Check}: {f.Result} ({f.Evidence})"));
         Assert.Equal(PciReadinessVerdict.Ready, readiness.Verdict);
-        Assert.Equal(Nic, readiness.Address);
+        Assert.Equal(Nic, readiness.Address.ToString());
     }
 
     [Fact]
@@ -311,11 +312,84 @@ public sealed class PciReadinessReaderTests : IDisposable
     }
 
     [Fact]
-    public void Without_reset_method_or_FLR_on_an_older_kernel_it_is_Unknown()
+    public void Without_reset_method_or_FLR_on_an_older_kernel_a_function_alone_behind_a_bridge_has_only_a_bus_reset()
     {
         File.Delete(_tree.Resolve(NicDir + "/reset_method"));
         _tree.Bytes(NicDir + "/config", SyntheticPci.Express(flr: false));
+        var reset = Finding("Reset");
+        Assert.Equal(PciReadinessResult.Warn, reset.Result);
+        Assert.EndsWith("config: FLR -, PM reset -; alone on its bus behind a bridge", reset.Evidence);
+    }
+
+    [Fact]
+    public void Without_reset_method_on_an_older_kernel_a_PM_capability_without_No_Soft_Reset_passes()
+    {
+        File.Delete(_tree.Resolve(NicDir + "/reset_method"));
+        _tree.File("/proc/sys/kernel/osrelease", "5.10.0-30-amd64");
+        _tree.Bytes(NicDir + "/config", WithPowerManagement(SyntheticPci.Express(flr: false), noSoftReset: false));
+        var reset = Finding("Reset");
+        Assert.Equal(PciReadinessResult.Pass, reset.Result);
+        Assert.Contains("PM reset +", reset.Evidence);
+
+        _tree.Bytes(NicDir + "/config", WithPowerManagement(SyntheticPci.Express(flr: false), noSoftReset: true));
+        Assert.Contains("PM reset -", Finding("Reset").Evidence);
+    }
+
+    [Fact]
+    public void Without_reset_method_on_a_kernel_that_has_the_attribute_the_function_has_no_reset_whatever_config_space_says()
+    {
+        File.Delete(_tree.Resolve(NicDir + "/reset_method"));
+        _tree.File("/proc/sys/kernel/osrelease", "6.1.0-27-amd64");
+        var reset = Finding("Reset");
+        Assert.Equal(PciReadinessResult.Warn, reset.Result);
+        Assert.EndsWith("kernel 6.1.0-27-amd64 has reset_method (5.15+)", reset.Evidence);
+    }
+
+    [Fact]
+    public void Without_reset_method_on_an_older_kernel_a_config_space_read_short_is_Unknown()
+    {
+        File.Delete(_tree.Resolve(NicDir + "/reset_method"));
+        var shortRead = SyntheticPci.Config(status: 0x0010); // a capability list at 0x40, beyond the 64 bytes a non-root read gets
+        shortRead[0x34] = 0x40;
+        _tree.Bytes(NicDir + "/config", shortRead);
+        _tree.Function("0000:05:00.1", config: SyntheticPci.Config(), under: Port); // not alone on bus 05: no bus reset
         Assert.Equal(PciReadinessResult.Unknown, Finding("Reset").Result);
+    }
+
+    /// <summary>A PCI Power Management capability after the Express one, with PMCSR No_Soft_Reset as given.</summary>
+    private static byte[] WithPowerManagement(byte[] config, bool noSoftReset)
+    {
+        config[0x41] = 0x50;
+        config[0x50] = 0x01;
+        config[0x54] = (byte)(noSoftReset ? 0x08 : 0x00);
+        return config;
+    }
+
+    // D3cold and BARs
+
+    [Theory]
+    [InlineData("1", PciReadinessResult.Pass)]
+    [InlineData("0", PciReadinessResult.Pass)]
+    [InlineData(null, PciReadinessResult.Unknown)]
+    public void D3cold_quotes_d3cold_allowed(string? allowed, PciReadinessResult expected)
+    {
+        if (allowed is null) File.Delete(_tree.Resolve(NicDir + "/d3cold_allowed"));
+        else _tree.File(NicDir + "/d3cold_allowed", allowed);
+        var d3cold = Finding("D3cold");
+        Assert.Equal(expected, d3cold.Result);
+        Assert.Equal($"{NicDir}/d3cold_allowed: {allowed ?? "missing"}", d3cold.Evidence);
+    }
+
+    [Theory]
+    [InlineData("0x0000004000000000 0x00000043ffffffff 0x000000000014220c", PciReadinessResult.Warn, "BAR0 16G 64-bit prefetchable memory")]
+    [InlineData("0x00000000c0000000 0x00000000dfffffff 0x0000000000040200", PciReadinessResult.Warn, "BAR0 512M 32-bit memory")]
+    [InlineData("0x00000000fc000000 0x00000000fc01ffff 0x000000000014220c", PciReadinessResult.Pass, "BAR0 128K 64-bit prefetchable memory")]
+    public void Large_BARs_are_a_warning_about_the_guest_s_MMIO_windows(string bar0, PciReadinessResult expected, string described)
+    {
+        _tree.File(NicDir + "/resource", bar0 + "\n0x000000000000e000 0x000000000000e01f 0x0000000000040101");
+        var bars = Finding("Bars");
+        Assert.Equal(expected, bars.Result);
+        Assert.Equal($"{NicDir}/resource: {described}, BAR1 32 I/O", bars.Evidence);
     }
 
     [Fact]

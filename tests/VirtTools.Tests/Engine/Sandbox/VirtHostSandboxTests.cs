@@ -28,7 +28,7 @@ public sealed class VirtHostSandboxTests : IDisposable
         return tree;
     }
 
-    private static string? DriverOf(string root, string address) => new PciDeviceReader(new SystemRoot(root)).Get(address).Driver;
+    private static string? DriverOf(string root, string address) => new PciDeviceReader(new SystemRoot(root)).Get(PciAddress.Parse(address)).Driver;
 
     [Fact]
     public void The_embedded_fixture_unpacks_into_the_captured_host_with_its_marker()
