@@ -39,6 +39,7 @@ BeforeAll {
     $ca = New-TestCertificate 'test-ca' $null '' $folder
     $serverCertificate = New-TestCertificate 'server' $ca '1.3.6.1.5.5.7.3.1' $folder
     New-TestCertificate 'desk' $ca '1.3.6.1.5.5.7.3.2' $folder | Out-Null
+    New-TestCertificate 'neighbour' $ca '1.3.6.1.5.5.7.3.2' $folder | Out-Null
     $fingerprint = 'sha256:' + [Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData($serverCertificate.RawData))
     $client = @{ UseTls = $true; CertificatePath = "$folder/desk.crt"; KeyPath = "$folder/desk.key"; ServerCaPath = "$folder/test-ca.crt" }
 }
@@ -91,7 +92,44 @@ Describe 'Start-UsbIpServer -CertificatePath -KeyPath -ClientCaPath' {
     }
 }
 
+Describe 'Start-UsbIpServer -Grant, as virttools usbipd --grant IDENTITY=MATCH' {
+    BeforeAll {
+        $server = Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -CertificatePath "$folder/server.crt" -KeyPath "$folder/server.key" `
+            -ClientCaPath "$folder/test-ca.crt" -RequireTls -Grant 'desk=2-3'
+        $neighbour = $client + @{ CertificatePath = "$folder/neighbour.crt"; KeyPath = "$folder/neighbour.key" }
+    }
+    AfterAll { $server | Stop-UsbIpServer }
+
+    It 'lists the granted device to the client the grant names' {
+        (Get-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort @client).BusId | Should -Be '2-3'
+    }
+
+    It 'lists nothing to a client of the same CA without a grant' {
+        Get-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort @neighbour | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'TLS parameter refusals' {
+    It 'Start-UsbIpServer -Grant that is not IDENTITY=MATCH is UsbIpGrantInvalid' {
+        { Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -CertificatePath "$folder/server.crt" -KeyPath "$folder/server.key" -ClientCaPath "$folder/test-ca.crt" -Grant 'desk' } |
+            Should -Throw -ErrorId 'UsbIpGrantInvalid,VirtTools.Commands.UsbIp.StartUsbIpServerCommand'
+    }
+
+    It 'Start-UsbIpServer -Grant without -ClientCaPath is UsbIpGrantInvalid: no client certificate, no identity' {
+        { Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -CertificatePath "$folder/server.crt" -KeyPath "$folder/server.key" -Grant 'desk=*' } |
+            Should -Throw -ErrorId 'UsbIpGrantInvalid,VirtTools.Commands.UsbIp.StartUsbIpServerCommand'
+    }
+
+    It 'Start-UsbIpServer -ClaimPort that names no hub port is UsbNotAPort' {
+        { Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -ClaimPort 'usb1' } |
+            Should -Throw -ErrorId 'UsbNotAPort,VirtTools.Commands.UsbIp.StartUsbIpServerCommand'
+    }
+
+    It 'Start-UsbIpServer -ClaimPort takes at most 16 ports, as usbip-host shares no more' {
+        { Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -ClaimPort (1..17 | ForEach-Object { "1-$_" }) } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,VirtTools.Commands.UsbIp.StartUsbIpServerCommand'
+    }
+
     It 'Start-UsbIpServer -RequireTls without a certificate is UsbIpTlsRequired' {
         { Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -RequireTls } |
             Should -Throw -ErrorId 'UsbIpTlsRequired,VirtTools.Commands.UsbIp.StartUsbIpServerCommand'

@@ -160,6 +160,7 @@ public static partial class VirtHostConfigParser
                 KeyPath = Scalar(map, "key", "an attachment's tls"),
                 ServerCaPath = Scalar(map, "serverCa", "an attachment's tls"),
                 ServerFingerprint = Scalar(map, "serverFingerprint", "an attachment's tls"),
+                Names = UsbIpTlsClientNames.ProfileKeys,
             };
             try
             {
