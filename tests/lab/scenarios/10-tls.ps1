@@ -24,14 +24,16 @@ function Get-LabDiskHash([string] $Device) {
     try { return [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($stream)) } finally { $stream.Dispose() }
 }
 
-# MiB/s of one whole read of the device with O_DIRECT (1 MiB reads), so every byte crosses the link, not a cache.
+# One whole read of the device with O_DIRECT (1 MiB reads, so every byte crosses the link, not a cache), hashed on
+# the way: its sha256 (hex, upper case as .NET writes it) and MiB/s, or $null when the read failed.
 function Measure-LabDiskRead([string] $Device) {
     $size = 512 * [long](Read-LabFile "/sys/class/block/$([IO.Path]::GetFileName($Device))/size")
     $clock = [Diagnostics.Stopwatch]::StartNew()
-    $null = Invoke-LabTool dd "if=$Device" of=/dev/null bs=1M iflag=direct
+    $output = @(& sh -c "set -o pipefail; dd if=$Device bs=1M iflag=direct 2>/dev/null | sha256sum")
     $seconds = $clock.Elapsed.TotalSeconds
-    if ($LASTEXITCODE -ne 0 -or $size -le 0) { return $null }
-    return $size / 1MB / $seconds
+    Write-LabLine "  `$ dd if=$Device bs=1M iflag=direct | sha256sum -> exit $LASTEXITCODE in $([Math]::Round($seconds, 1)) s: $output"
+    if ($LASTEXITCODE -ne 0 -or $size -le 0 -or $output.Count -eq 0) { return $null }
+    return [pscustomobject]@{ Hash = (-split $output[0])[0].ToUpperInvariant(); MiBPerSecond = $size / 1MB / $seconds }
 }
 
 function Test-LabNothingBound([string] $Case) {
@@ -60,8 +62,9 @@ try {
     $port = Connect-UsbIpDevice -ComputerName 127.0.0.1 -BusId $busId -TimeoutSec 60 -Confirm:$false
     $plainDisk = if ((Wait-Lab { $null -ne (Find-LabDisk '/vhci_hcd\.') } 30)) { Find-LabDisk '/vhci_hcd\.' }
     Assert-Lab ($null -ne $plainDisk) "plain: the stick imported without TLS has a block device ($plainDisk)"
-    $plainRate = if ($plainDisk) { Measure-LabDiskRead $plainDisk }
-    Assert-Lab ($null -ne $plainRate) ('plain: the whole stick read with O_DIRECT at {0:0.00} MiB/s' -f $plainRate)
+    $plain = if ($plainDisk) { Measure-LabDiskRead $plainDisk }
+    Assert-Lab ($null -ne $plain) ('plain: the whole stick read with O_DIRECT at {0:0.00} MiB/s' -f $plain.MiBPerSecond)
+    Assert-LabEqual $serverHash $plain.Hash 'plain: the whole block device reads back the same bytes (sha256)'
     if ($port) { Disconnect-UsbIpDevice -Port $port.Port -Confirm:$false; $port = $null }
     Assert-Lab (Wait-Lab { (Read-LabFile "$sysfs/usbip_status") -eq '1' } 30) "plain: detached, $busId is available again"
     $daemon.Kill(); $null = $daemon.WaitForExit(5000); $daemon = $null
@@ -97,11 +100,11 @@ try {
     $clientDisk = Find-LabDisk '/vhci_hcd\.'
     Assert-Lab $found "kernel: the imported stick has a block device ($clientDisk)"
     if ($clientDisk -and $serverHash) {
-        Assert-LabEqual $serverHash (Get-LabDiskHash $clientDisk) 'the whole block device reads back the same bytes over TLS (sha256)'
-        $tlsRate = Measure-LabDiskRead $clientDisk
-        Assert-Lab ($null -ne $tlsRate) ('TLS: the whole stick read with O_DIRECT at {0:0.00} MiB/s' -f $tlsRate)
-        if ($plainRate -and $tlsRate) {
-            Write-LabLine ('LAB-BENCH tls-relay plain_mib_s={0:0.00} tls_mib_s={1:0.00} ratio={2:0.00}' -f $plainRate, $tlsRate, ($tlsRate / $plainRate))
+        $overTls = Measure-LabDiskRead $clientDisk
+        Assert-LabEqual $serverHash $overTls.Hash 'the whole block device reads back the same bytes over TLS (sha256)'
+        Assert-Lab ($null -ne $overTls) ('TLS: the whole stick read with O_DIRECT at {0:0.00} MiB/s' -f $overTls.MiBPerSecond)
+        if ($plain -and $overTls) {
+            Write-LabLine ('LAB-BENCH tls-relay plain_mib_s={0:0.00} tls_mib_s={1:0.00} ratio={2:0.00}' -f $plain.MiBPerSecond, $overTls.MiBPerSecond, ($overTls.MiBPerSecond / $plain.MiBPerSecond))
         }
     }
 
