@@ -116,6 +116,39 @@ public sealed class UsbIpTlsServerTests(TestCertificates certificates) : IClassF
         await WaitUntil(() => server.Server.TlsRefused == 1);
     }
 
+    /// <summary>The TLS settings of a profile attachment, as the agent reads them.</summary>
+    private static UsbIpTlsClientSettings ProfileTls(string tls) => VirtTools.Config.VirtHostConfigParser.Parse(
+        $"usbip:\n  attachments:\n    - computerName: 127.0.0.1\n      match: {{ busId: 2-3 }}\n      reconnect: true\n      tls: {tls}\n", "client.yaml")
+        .UsbIp!.Attachments.Single().Tls!;
+
+    [Fact]
+    public async Task A_profile_attachments_tls_settings_reach_a_server_that_requires_a_client_certificate()
+    {
+        await using var server = new UsbIpServerFixture(tls: ServerTls(require: true));
+        var tls = ProfileTls($"{{ certificate: \"{certificates.ClientCertificatePath}\", key: \"{certificates.ClientKeyPath}\", serverCa: \"{certificates.CaPath}\" }}");
+        Assert.Equal(UsbIpTlsClientNames.ProfileKeys, tls.Names);
+        Assert.Single(await UsbIpClient.ListDevicesAsync("127.0.0.1", server.Port, Timeout, tls: tls));
+        Assert.Equal(0, server.Server.TlsRefused);
+    }
+
+    [Fact]
+    public async Task A_profile_attachments_TLS_failures_name_its_keys_not_the_cmdlet_parameters()
+    {
+        await using var server = new UsbIpServerFixture(tls: ServerTls(clientCa: false));
+        var pinned = ProfileTls($"{{ serverFingerprint: \"sha256:{new string('0', 64)}\" }}");
+        var distrusted = await Assert.ThrowsAnyAsync<VirtToolsException>(() => UsbIpClient.ListDevicesAsync("127.0.0.1", server.Port, Timeout, tls: pinned));
+        Assert.Equal(UsbIpErrors.TlsServerNotTrustedId, distrusted.ErrorId);
+        Assert.Contains("Check tls.serverCa", distrusted.RecommendedAction, StringComparison.Ordinal);
+        Assert.Contains("or tls.serverFingerprint", distrusted.RecommendedAction, StringComparison.Ordinal);
+        Assert.DoesNotContain("-Server", distrusted.RecommendedAction, StringComparison.Ordinal);
+
+        await using var strict = new UsbIpServerFixture(tls: ServerTls());
+        var anonymous = ProfileTls($"{{ serverCa: \"{certificates.CaPath}\" }}");
+        var refused = await Assert.ThrowsAnyAsync<VirtToolsException>(() => UsbIpClient.ListDevicesAsync("127.0.0.1", strict.Port, Timeout, tls: anonymous));
+        Assert.Equal(UsbIpErrors.TlsHandshakeFailedId, refused.ErrorId);
+        Assert.Contains("tls.certificate/tls.key", refused.RecommendedAction, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_pinned_fingerprint_that_matches_is_trusted_without_a_CA()
     {
