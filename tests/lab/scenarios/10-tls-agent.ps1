@@ -22,6 +22,7 @@ function Test-LabHeldByDesk([string] $When) {
 }
 
 Initialize-LabUsbIp
+Reset-LabUsbIp # a scenario killed at its time limit leaves the stick attached or exported
 $daemon = $null
 $agent = $null
 try {

@@ -42,6 +42,7 @@ function Test-LabNothingBound([string] $Case) {
 }
 
 Initialize-LabUsbIp
+Reset-LabUsbIp # a scenario killed at its time limit leaves the stick attached or exported
 $daemon = $null
 $port = $null
 try {
@@ -99,7 +100,7 @@ try {
     $found = Wait-Lab { $null -ne (Find-LabDisk '/vhci_hcd\.') } 30
     $clientDisk = Find-LabDisk '/vhci_hcd\.'
     Assert-Lab $found "kernel: the imported stick has a block device ($clientDisk)"
-    if ($clientDisk -and $serverHash) {
+    if ($clientDisk) {
         $overTls = Measure-LabDiskRead $clientDisk
         Assert-LabEqual $serverHash $overTls.Hash 'the whole block device reads back the same bytes over TLS (sha256)'
         Assert-Lab ($null -ne $overTls) ('TLS: the whole stick read with O_DIRECT at {0:0.00} MiB/s' -f $overTls.MiBPerSecond)
