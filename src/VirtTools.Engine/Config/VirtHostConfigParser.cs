@@ -157,6 +157,7 @@ public static class VirtHostConfigParser
                 KeyPath = Scalar(map, "key", "an attachment's tls"),
                 ServerCaPath = Scalar(map, "serverCa", "an attachment's tls"),
                 ServerFingerprint = Scalar(map, "serverFingerprint", "an attachment's tls"),
+                Names = UsbIpTlsClientNames.ProfileKeys,
             };
             try
             {

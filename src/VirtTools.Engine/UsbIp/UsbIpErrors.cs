@@ -1,5 +1,6 @@
 using System.Globalization;
 using VirtTools.Diagnostics;
+using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.UsbIp;
 
@@ -97,21 +98,21 @@ public static class UsbIpErrors
         path, cause);
 
     /// <summary>The TLS session with a server did not come up or broke before the USB/IP reply.</summary>
-    public static VirtToolsException TlsHandshakeFailed(string server, string computerName, Exception cause) => new(TlsHandshakeFailedId, FailureKind.ConnectionError,
+    public static VirtToolsException TlsHandshakeFailed(string server, string computerName, Exception cause, UsbIpTlsClientNames names) => new(TlsHandshakeFailedId, FailureKind.ConnectionError,
         $"The TLS session with the USB/IP server {server} failed: {cause.Message.TrimEnd('.')}.",
-        "Check that the server was started with a certificate (virttools usbipd --tls-certificate), and, when it asks for a client certificate (--client-ca), that -CertificatePath/-KeyPath give one signed by that CA and not expired; the server's log names the reason.",
+        $"Check that the server was started with a certificate (virttools usbipd --tls-certificate), and, when it asks for a client certificate (--client-ca), that {names.Certificate}/{names.Key} give one signed by that CA and not expired; the server's log names the reason.",
         computerName, cause);
 
     /// <summary>The server's certificate is not the one this client trusts (CA, name, or pinned fingerprint).</summary>
-    public static VirtToolsException TlsServerNotTrusted(string server, string computerName, string reason) => new(TlsServerNotTrustedId, FailureKind.ConnectionError,
+    public static VirtToolsException TlsServerNotTrusted(string server, string computerName, string reason, UsbIpTlsClientNames names) => new(TlsServerNotTrustedId, FailureKind.ConnectionError,
         $"The USB/IP server {server} is not trusted: {reason}. Nothing was sent to it.",
-        "Check -ServerCaPath (the CA that signed the server's certificate, whose names must include -ComputerName) or -ServerFingerprint (on the server: openssl x509 -in CERT -noout -fingerprint -sha256).",
+        $"Check {names.ServerCa} (the CA that signed the server's certificate, whose names must include the server name used) or {names.ServerFingerprint} (on the server: openssl x509 -in CERT -noout -fingerprint -sha256).",
         computerName);
 
     /// <summary>TLS asked for without what it needs (a certificate and its key).</summary>
     public static VirtToolsException TlsRequired(string what) => new(TlsRequiredId, FailureKind.InvalidArgument,
         $"TLS ({what}) needs a certificate and its key.",
-        "Give both: virttools usbipd --tls-certificate FILE --tls-key FILE; Start-UsbIpServer, Get-UsbIpDevice and Connect-UsbIpDevice -CertificatePath FILE -KeyPath FILE.",
+        "Give both: virttools usbipd --tls-certificate FILE --tls-key FILE; Start-UsbIpServer, Get-UsbIpDevice and Connect-UsbIpDevice -CertificatePath FILE -KeyPath FILE; in a profile, certificate and key in usbip.server.tls or in an attachment's tls.",
         what);
 
     /// <summary>A pinned fingerprint that is not "sha256:" and 32 bytes in hex.</summary>

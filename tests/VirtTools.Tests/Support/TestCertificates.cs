@@ -6,7 +6,8 @@ namespace VirtTools.Tests.Support;
 
 /// <summary>
 /// Throwaway PEM files made in the test, valid for a day: a CA, a server certificate it signed (for localhost,
-/// 127.0.0.1 and ::1), two client certificates it signed, and a second, unrelated CA with a client certificate of its own.
+/// 127.0.0.1 and ::1), two client certificates it signed, a client certificate signed by an intermediate CA it signed,
+/// and a second, unrelated CA with a client certificate of its own.
 /// </summary>
 public sealed class TestCertificates : IDisposable
 {
@@ -29,6 +30,13 @@ public sealed class TestCertificates : IDisposable
         (NeighbourCertificatePath, NeighbourKeyPath) = Save("neighbour", neighbour, key: true);
         using var stranger = Issue(otherCa, "stranger.test", ClientAuthentication);
         (StrangerCertificatePath, StrangerKeyPath) = Save("stranger", stranger, key: true);
+        using var intermediate = Intermediate(ca, "VirtTools test intermediate CA");
+        using var branch = Issue(intermediate, "desk-19.test", ClientAuthentication);
+        (BranchLeafPath, BranchKeyPath) = Save("branch", branch, key: true);
+        BranchChainPath = Path.Combine(Folder, "branch-chain.crt");
+        File.WriteAllText(BranchChainPath, branch.ExportCertificatePem() + "\n" + intermediate.ExportCertificatePem());
+        CaWithIntermediatePath = Path.Combine(Folder, "ca-and-intermediate.pem");
+        File.WriteAllText(CaWithIntermediatePath, ca.ExportCertificatePem() + "\n" + intermediate.ExportCertificatePem());
     }
 
     public string Folder { get; }
@@ -60,7 +68,29 @@ public sealed class TestCertificates : IDisposable
 
     public string StrangerKeyPath { get; }
 
+    /// <summary>CN=desk-19.test, signed by an intermediate CA that <see cref="CaPath"/> signed: the certificate alone.</summary>
+    public string BranchLeafPath { get; }
+
+    /// <summary>The same certificate followed by the intermediate CA's, as a client sends its chain.</summary>
+    public string BranchChainPath { get; }
+
+    public string BranchKeyPath { get; }
+
+    /// <summary><see cref="CaPath"/>'s certificate and the intermediate's in one bundle.</summary>
+    public string CaWithIntermediatePath { get; }
+
     public void Dispose() => Directory.Delete(Folder, recursive: true);
+
+    private static X509Certificate2 Intermediate(X509Certificate2 root, string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        using var issued = request.Create(root, DateTimeOffset.UtcNow.AddMinutes(-30), DateTimeOffset.UtcNow.AddHours(22), RandomNumberGenerator.GetBytes(8));
+        return issued.CopyWithPrivateKey(key);
+    }
 
     private static X509Certificate2 Authority(string name)
     {

@@ -3,33 +3,13 @@
 # the server side, through the relays on both sides (the kernel holds one end of a socket pair on each). Refused, with
 # nothing bound: stock `usbip attach` (plain), a client without a certificate, one signed by another CA, one without a
 # grant. Certificates are made here with .NET, which needs the guest's libssl.so.3/libcrypto.so.3 (initramfs.sh).
+# The relay's cost: the whole stick read with O_DIRECT through a plain import first, then through the TLS one
+# (LAB-BENCH line, bench/RESULTS.md). 10-tls-agent does the same attach through a client agent's profile.
 . "$PSScriptRoot/_Lab.ps1"
 Assert-LabCommand 'Export-UsbIpDevice', 'Get-UsbIpDevice', 'Connect-UsbIpDevice', 'Disconnect-UsbIpDevice', 'Remove-UsbIpExport'
 $busId = $script:LabSharedBusId
 $sysfs = "/sys/bus/usb/devices/$busId"
 $folder = '/tmp/lab-tls'
-
-function New-LabCertificate([string] $Name, $Issuer, [string] $Purpose) {
-    $key = [Security.Cryptography.ECDsa]::Create([Security.Cryptography.ECCurve+NamedCurves]::nistP256)
-    $request = [Security.Cryptography.X509Certificates.CertificateRequest]::new("CN=$Name", $key, 'SHA256')
-    $request.CertificateExtensions.Add([Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new(-not $Issuer, $false, 0, $true))
-    $now = [DateTimeOffset]::UtcNow
-    if (-not $Issuer) { $certificate = $request.CreateSelfSigned($now.AddHours(-1), $now.AddDays(1)) }
-    else {
-        $usage = [Security.Cryptography.OidCollection]::new()
-        $null = $usage.Add([Security.Cryptography.Oid]::new($Purpose))
-        $request.CertificateExtensions.Add([Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($usage, $false))
-        $names = [Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
-        $names.AddDnsName($Name)
-        $names.AddIpAddress([Net.IPAddress]::Loopback)
-        $request.CertificateExtensions.Add($names.Build())
-        $issued = $request.Create($Issuer, $now.AddMinutes(-10), $now.AddHours(20), [byte[]](1, 2, 3, 4, 5, 6, 7, [byte][Random]::Shared.Next(256)))
-        $certificate = [Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::CopyWithPrivateKey($issued, $key)
-    }
-    [IO.File]::WriteAllText("$folder/$Name.crt", $certificate.ExportCertificatePem())
-    [IO.File]::WriteAllText("$folder/$Name.key", $key.ExportPkcs8PrivateKeyPem())
-    return $certificate
-}
 
 # The stick's block device under a given controller path pattern: /dev/sdX, or $null.
 function Find-LabDisk([string] $Under) {
@@ -44,21 +24,29 @@ function Get-LabDiskHash([string] $Device) {
     try { return [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($stream)) } finally { $stream.Dispose() }
 }
 
+# One whole read of the device with O_DIRECT (1 MiB reads, so every byte crosses the link, not a cache), hashed on
+# the way: its sha256 (hex, upper case as .NET writes it) and MiB/s, or $null when the read failed.
+function Measure-LabDiskRead([string] $Device) {
+    $size = 512 * [long](Read-LabFile "/sys/class/block/$([IO.Path]::GetFileName($Device))/size")
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $output = @(& sh -c "set -o pipefail; dd if=$Device bs=1M iflag=direct 2>/dev/null | sha256sum")
+    $seconds = $clock.Elapsed.TotalSeconds
+    Write-LabLine "  `$ dd if=$Device bs=1M iflag=direct | sha256sum -> exit $LASTEXITCODE in $([Math]::Round($seconds, 1)) s: $output"
+    if ($LASTEXITCODE -ne 0 -or $size -le 0 -or $output.Count -eq 0) { return $null }
+    return [pscustomobject]@{ Hash = (-split $output[0])[0].ToUpperInvariant(); MiBPerSecond = $size / 1MB / $seconds }
+}
+
 function Test-LabNothingBound([string] $Case) {
     Assert-LabEqual '1' (Read-LabFile "$sysfs/usbip_status") "$Case : $busId stays available (usbip_status 1)"
     Assert-LabEqual 0 @(Get-LabImportedUsbDevice).Count "$Case : nothing on a vhci_hcd bus"
 }
 
 Initialize-LabUsbIp
+Reset-LabUsbIp # a scenario killed at its time limit leaves the stick attached or exported
 $daemon = $null
 $port = $null
 try {
-    $null = [IO.Directory]::CreateDirectory($folder)
-    $ca = New-LabCertificate 'lab-ca' $null ''
-    $other = New-LabCertificate 'other-ca' $null ''
-    $null = New-LabCertificate '127.0.0.1' $ca '1.3.6.1.5.5.7.3.1'
-    foreach ($client in 'desk.lab', 'neighbour.lab') { $null = New-LabCertificate $client $ca '1.3.6.1.5.5.7.3.2' }
-    $null = New-LabCertificate 'stranger.lab' $other '1.3.6.1.5.5.7.3.2'
+    New-LabCertificateSet $folder
 
     $disk = Wait-Lab { $null -ne (Find-LabDisk '/usb\d+/\d+-\d+/') } 20
     $serverDisk = Find-LabDisk '/usb\d+/\d+-\d+/'
@@ -67,9 +55,23 @@ try {
 
     $null = Export-UsbIpDevice -BusId $busId -Confirm:$false
     Assert-LabEqual '1' (Read-LabFile "$sysfs/usbip_status") "kernel: $busId is exported"
-    $daemon = Start-LabVirtTools ("usbipd --address 127.0.0.1 --port 3240 --tls-certificate $folder/127.0.0.1.crt --tls-key $folder/127.0.0.1.key " +
-        "--client-ca $folder/lab-ca.crt --require-tls --grant desk.lab=46f4:0001")
-    $tls = @{ UseTls = $true; ServerCaPath = "$folder/lab-ca.crt" }
+
+    # The plain figure: the same server with no TLS, the kernel's sockets end to end.
+    $daemon = Start-LabVirtTools 'usbipd --address 127.0.0.1 --port 3240'
+    $listed = Wait-Lab { @(Get-UsbIpDevice -ComputerName 127.0.0.1 -TimeoutSec 30 -ErrorAction SilentlyContinue).Count -eq 1 } 60
+    Assert-Lab $listed 'plain: the server lists the stick'
+    $port = Connect-UsbIpDevice -ComputerName 127.0.0.1 -BusId $busId -TimeoutSec 60 -Confirm:$false
+    $plainDisk = if ((Wait-Lab { $null -ne (Find-LabDisk '/vhci_hcd\.') } 30)) { Find-LabDisk '/vhci_hcd\.' }
+    Assert-Lab ($null -ne $plainDisk) "plain: the stick imported without TLS has a block device ($plainDisk)"
+    $plain = if ($plainDisk) { Measure-LabDiskRead $plainDisk }
+    Assert-Lab ($null -ne $plain) ('plain: the whole stick read with O_DIRECT at {0:0.00} MiB/s' -f $plain.MiBPerSecond)
+    Assert-LabEqual $serverHash $plain.Hash 'plain: the whole block device reads back the same bytes (sha256)'
+    if ($port) { Disconnect-UsbIpDevice -Port $port.Port -Confirm:$false; $port = $null }
+    Assert-Lab (Wait-Lab { (Read-LabFile "$sysfs/usbip_status") -eq '1' } 30) "plain: detached, $busId is available again"
+    $daemon.Kill(); $null = $daemon.WaitForExit(5000); $daemon = $null
+
+    $daemon = Start-LabVirtTools (Get-LabTlsServerArguments $folder)
+    $tls = @{ UseTls = $true; ServerCaPath = "$folder/lab-ca.crt"; TimeoutSec = 60 } # a loaded TCG guest: handshakes and enumeration take seconds
     $desk = $tls + @{ CertificatePath = "$folder/desk.lab.crt"; KeyPath = "$folder/desk.lab.key" }
     $listed = Wait-Lab { @(Get-UsbIpDevice -ComputerName 127.0.0.1 @desk -ErrorAction SilentlyContinue).Count -eq 1 } 60
     Assert-Lab $listed 'Get-UsbIpDevice -UseTls with the granted client certificate lists the stick'
@@ -98,10 +100,13 @@ try {
     $found = Wait-Lab { $null -ne (Find-LabDisk '/vhci_hcd\.') } 30
     $clientDisk = Find-LabDisk '/vhci_hcd\.'
     Assert-Lab $found "kernel: the imported stick has a block device ($clientDisk)"
-    if ($clientDisk -and $serverHash) {
-        $started = [DateTime]::UtcNow
-        Assert-LabEqual $serverHash (Get-LabDiskHash $clientDisk) 'the whole block device reads back the same bytes over TLS (sha256)'
-        Write-LabLine ("  read the whole stick over TLS in {0:0.0} s" -f ([DateTime]::UtcNow - $started).TotalSeconds)
+    if ($clientDisk) {
+        $overTls = Measure-LabDiskRead $clientDisk
+        Assert-LabEqual $serverHash $overTls.Hash 'the whole block device reads back the same bytes over TLS (sha256)'
+        Assert-Lab ($null -ne $overTls) ('TLS: the whole stick read with O_DIRECT at {0:0.00} MiB/s' -f $overTls.MiBPerSecond)
+        if ($plain -and $overTls) {
+            Write-LabLine ('LAB-BENCH tls-relay plain_mib_s={0:0.00} tls_mib_s={1:0.00} ratio={2:0.00}' -f $plain.MiBPerSecond, $overTls.MiBPerSecond, ($overTls.MiBPerSecond / $plain.MiBPerSecond))
+        }
     }
 
     if ($port) { Disconnect-UsbIpDevice -Port $port.Port -Confirm:$false; $port = $null }

@@ -198,3 +198,42 @@ function Invoke-LabReplug([int] $Port, [int] $TimeoutSec = 40) {
     Write-LabLine "  replug: plugged on port $Port as $after"
     return $after
 }
+
+# ---- TLS (scenarios 10-tls, 10-tls-agent): certificates made in the guest with .NET (the initramfs' libssl3)
+function New-LabCertificate([string] $Folder, [string] $Name, $Issuer, [string] $Purpose) {
+    $key = [Security.Cryptography.ECDsa]::Create([Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+    $request = [Security.Cryptography.X509Certificates.CertificateRequest]::new("CN=$Name", $key, 'SHA256')
+    $request.CertificateExtensions.Add([Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new(-not $Issuer, $false, 0, $true))
+    $now = [DateTimeOffset]::UtcNow
+    if (-not $Issuer) { $certificate = $request.CreateSelfSigned($now.AddHours(-1), $now.AddDays(1)) }
+    else {
+        $usage = [Security.Cryptography.OidCollection]::new()
+        $null = $usage.Add([Security.Cryptography.Oid]::new($Purpose))
+        $request.CertificateExtensions.Add([Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($usage, $false))
+        $names = [Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+        $names.AddDnsName($Name)
+        $names.AddIpAddress([Net.IPAddress]::Loopback)
+        $request.CertificateExtensions.Add($names.Build())
+        $issued = $request.Create($Issuer, $now.AddMinutes(-10), $now.AddHours(20), [byte[]](1, 2, 3, 4, 5, 6, 7, [byte][Random]::Shared.Next(256)))
+        $certificate = [Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::CopyWithPrivateKey($issued, $key)
+    }
+    [IO.File]::WriteAllText("$Folder/$Name.crt", $certificate.ExportCertificatePem())
+    [IO.File]::WriteAllText("$Folder/$Name.key", $key.ExportPkcs8PrivateKeyPem())
+    return $certificate
+}
+
+# A CA and another one; the server's certificate for 127.0.0.1; desk.lab and neighbour.lab signed by the CA, stranger.lab by the other.
+function New-LabCertificateSet([string] $Folder) {
+    $null = [IO.Directory]::CreateDirectory($Folder)
+    $ca = New-LabCertificate $Folder 'lab-ca' $null ''
+    $other = New-LabCertificate $Folder 'other-ca' $null ''
+    $null = New-LabCertificate $Folder '127.0.0.1' $ca '1.3.6.1.5.5.7.3.1'
+    foreach ($client in 'desk.lab', 'neighbour.lab') { $null = New-LabCertificate $Folder $client $ca '1.3.6.1.5.5.7.3.2' }
+    $null = New-LabCertificate $Folder 'stranger.lab' $other '1.3.6.1.5.5.7.3.2'
+}
+
+# `virttools usbipd` with mutual TLS only, and a grant of the stick (46f4:0001) to desk.lab alone.
+function Get-LabTlsServerArguments([string] $Folder) {
+    "usbipd --address 127.0.0.1 --port 3240 --tls-certificate $Folder/127.0.0.1.crt --tls-key $Folder/127.0.0.1.key " +
+        "--client-ca $Folder/lab-ca.crt --require-tls --grant desk.lab=46f4:0001"
+}

@@ -23,7 +23,7 @@ public static class UsbIpClient
     /// </summary>
     public static Task<UsbIpDeviceList<UsbIpDeviceRecord>> ListDevicesAsync(string computerName, int tcpPort, TimeSpan timeout,
         CancellationToken cancellation = default, UsbIpTlsClientSettings? tls = null) =>
-        WithDeadlineAsync(computerName, tcpPort, timeout, cancellation, async deadline =>
+        WithDeadlineAsync(computerName, tcpPort, timeout, cancellation, tls, async deadline =>
         {
             var credentials = LoadCredentials(tls);
             using var connection = await ConnectAsync(computerName, tcpPort, deadline).ConfigureAwait(false);
@@ -75,7 +75,7 @@ public static class UsbIpClient
         CancellationToken cancellation = default, UsbIpTlsClientSettings? tls = null)
     {
         if (UsbIpBusIdText.FindProblem(busId) is { } invalid) return Task.FromException<IUsbIpImport>(UsbIpErrors.InvalidBusId(busId, invalid));
-        return WithDeadlineAsync<IUsbIpImport>(computerName, tcpPort, timeout, cancellation, async deadline =>
+        return WithDeadlineAsync<IUsbIpImport>(computerName, tcpPort, timeout, cancellation, tls, async deadline =>
         {
             var request = new byte[UsbIpManagementCodec.ImportRequestSize];
             UsbIpManagementCodec.WriteImportRequest(request, busId);
@@ -160,7 +160,7 @@ public static class UsbIpClient
     /// UsbIpConnectionLost, and every protocol error names the server that sent what was refused.
     /// </summary>
     private static async Task<T> WithDeadlineAsync<T>(string computerName, int tcpPort, TimeSpan timeout, CancellationToken cancellation,
-        Func<CancellationToken, Task<T>> request)
+        UsbIpTlsClientSettings? tls, Func<CancellationToken, Task<T>> request)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
@@ -185,7 +185,7 @@ public static class UsbIpClient
         {
             // Only TLS fails so: under TLS 1.3 a server that refuses the client's certificate says so after the
             // client's side of the handshake is done, as the first thing the client reads.
-            throw UsbIpErrors.TlsHandshakeFailed(Describe(computerName, tcpPort), computerName, broken);
+            throw UsbIpErrors.TlsHandshakeFailed(Describe(computerName, tcpPort), computerName, broken, tls?.Names ?? UsbIpTlsClientNames.Parameters);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {

@@ -15,8 +15,10 @@ namespace VirtTools.UsbIp.Host;
 /// uevent and at least every <see cref="FallbackInterval"/>.
 /// </summary>
 /// <remarks>
-/// A device whose export was removed while it stayed plugged in (Remove-UsbIpExport) is no longer followed: taking it
-/// back would undo what someone just asked for. On a reserved port it is exported again: the profile says so.
+/// A device whose export was removed behind the keeper's back while it stayed plugged in is no longer followed: taking
+/// it back would undo what someone just asked for. On a reserved port it is exported again: the profile says so.
+/// An export removed through the keeper (<see cref="Unexport"/>) on a reserved port keeps the port claimed: the device
+/// stays there unconfigured, away from host drivers and not exported again, until it is unplugged.
 /// </remarks>
 public sealed class ClaimedPortKeeper : IDisposable
 {
@@ -31,6 +33,8 @@ public sealed class ClaimedPortKeeper : IDisposable
     private readonly Dictionary<string, HubPortClaim> _claims = new(StringComparer.Ordinal);
     private readonly HashSet<string> _following = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastProblem = new(StringComparer.Ordinal);
+    /// <summary>Devices unexported through <see cref="Unexport"/> on a reserved port, by bus id: their device number, which a replug changes.</summary>
+    private readonly Dictionary<string, int?> _withheld = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private HashSet<string> _reserved = new(StringComparer.Ordinal);
@@ -65,6 +69,34 @@ public sealed class ClaimedPortKeeper : IDisposable
             _reserved = next;
         }
         Wake();
+    }
+
+    /// <summary>Whether this port is reserved for sharing (<see cref="Reserve"/>): its device's export is removed through <see cref="Unexport"/>.</summary>
+    public bool Reserves(string busId)
+    {
+        lock (_sync) return _reserved.Contains(busId);
+    }
+
+    /// <summary>
+    /// Removes an export as <see cref="UsbIpExporter.Remove"/> does. On a reserved port the port is claimed again
+    /// between usbip-host's unbind and the reprobe, so the device stays unconfigured and no host driver binds; it
+    /// is not exported again until it is unplugged. Any other port is handed back to the host's drivers.
+    /// </summary>
+    public UsbDevice? Unexport(UsbIpExportPlan plan, bool force = false, Action<string>? warn = null)
+    {
+        lock (_sync)
+        {
+            var busId = plan.BusId;
+            _following.Remove(busId);
+            if (!_reserved.Contains(busId)) return _exporter.Remove(plan, force, warn);
+            var device = _exporter.Remove(plan, force, warn, new UsbIpPortHandover(() => Release(busId), () => Claim(busId)));
+            if (device is not null)
+            {
+                _withheld[busId] = device.DeviceNumber;
+                _log($"{busId}: no longer exported; its port stays claimed, so the device stays unconfigured until it is unplugged.");
+            }
+            return device;
+        }
     }
 
     /// <summary>One round: every reserved or exported port claimed, or its device exported.</summary>
@@ -113,10 +145,16 @@ public sealed class ClaimedPortKeeper : IDisposable
         if (device is null)
         {
             // Nothing plugged in (or usbip-host just let go on unplug): hold the port before anything arrives.
+            _withheld.Remove(busId);
             if (!_claims.ContainsKey(busId)) Claim(busId);
             return;
         }
         if (device.IsExported) return; // usbip-host holds the port itself
+        if (_withheld.TryGetValue(busId, out var number))
+        {
+            if (number == device.DeviceNumber) return; // unexported through the keeper: stays unconfigured
+            _withheld.Remove(busId); // replugged between two rounds: a new arrival
+        }
         if (_claims.ContainsKey(busId) || _reserved.Contains(busId))
         {
             Share(busId);

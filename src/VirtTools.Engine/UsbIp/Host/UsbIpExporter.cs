@@ -130,19 +130,31 @@ public sealed class UsbIpExporter
     /// one is bound directly. Returns the device as it is afterwards (null when unplugged); what the user should know
     /// (an entry the kernel keeps in match_busid) goes to <paramref name="warn"/>.
     /// </summary>
-    public UsbDevice? Remove(UsbIpExportPlan plan, bool force = false, Action<string>? warn = null)
+    /// <remarks>
+    /// A caller that keeps the device's hub port passes <paramref name="port"/>: its claim is taken again once
+    /// usbip-host has let the port go (its unbind) and before the reprobe, so the generic driver leaves the device
+    /// unconfigured and no interface driver (usb-storage, usbhid) takes it.
+    /// </remarks>
+    public UsbDevice? Remove(UsbIpExportPlan plan, bool force = false, Action<string>? warn = null, UsbIpPortHandover? port = null)
     {
         if (plan.IsInUse && !force) throw UsbIpErrors.ExportInUse(plan.BusId);
         var done = new List<AttributeWrite>();
         string? reprobeError = null;
+        var reclaimed = false;
         foreach (var write in plan.Writes)
         {
+            if (write.SystemPath is RebindPath or DriversProbePath && !reclaimed)
+            {
+                port?.Reclaim();
+                reclaimed = true;
+            }
             try { write.Apply(_root); }
             catch (KernelWriteException e) when (write.SystemPath is RebindPath or DriversProbePath) { reprobeError = e.Message; }
             catch (KernelWriteException e) when (write.SystemPath == MatchBusIdPath && e.Errno == KernelErrno.ENODEV) { /* already gone */ }
             catch (VirtToolsException failure) { throw RemoveFailed(plan, write, failure, done); }
             done.Add(write);
         }
+        if (!reclaimed) port?.Reclaim(); // unplugged: the empty port is held for the next device
         _records.Remove(plan.BusId);
         if (_host.GetMatchBusIds().Contains(plan.BusId, StringComparer.Ordinal))
             warn?.Invoke($"usbip-host keeps '{plan.BusId}' in its match_busid table, so it takes the device again when it is plugged in there. The entry goes when usbip-host is reloaded (modprobe -r usbip-host; modprobe usbip-host).");

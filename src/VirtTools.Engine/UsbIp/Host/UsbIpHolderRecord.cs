@@ -47,6 +47,9 @@ public sealed record UsbIpHolderRecord
     /// <summary>The server's process id on this machine (the server runs here whatever the root).</summary>
     public required int ServerPid { get; init; }
 
+    /// <summary>When that process started (<see cref="ProcessStartTime"/>): a PID reused by another process does not count as the server.</summary>
+    public required long ServerStartTime { get; init; }
+
     /// <summary>When the device was handed over (UTC).</summary>
     public required DateTime Time { get; init; }
 
@@ -69,6 +72,7 @@ public sealed record UsbIpHolderRecord
         Subject = identity is null ? null : Cut(identity.Subject),
         Fingerprint = identity is null ? null : CertificateFingerprint.Prefix + Convert.ToHexString(identity.Fingerprint).ToLowerInvariant(),
         ServerPid = Environment.ProcessId,
+        ServerStartTime = ProcessStartTime.Of(Environment.ProcessId) ?? 0,
         Time = now.ToUniversalTime(),
     };
 
@@ -79,7 +83,8 @@ public sealed record UsbIpHolderRecord
         ?? (Port is > 0 and <= 65535 ? null : $"port {Port} is not a TCP port")
         ?? (Subject is null || Subject.Length <= MaxSubjectLength && !Subject.Any(char.IsControl) ? null : "subject holds control characters or is too long")
         ?? (Fingerprint is null || CertificateFingerprint.Parse(Fingerprint, out _) is not null ? null : $"fingerprint '{RecordField.Printable(Fingerprint)}' is not sha256:HEX")
-        ?? (ServerPid > 0 ? null : $"serverPid {ServerPid} is not a process id");
+        ?? (ServerPid > 0 ? null : $"serverPid {ServerPid} is not a process id")
+        ?? (ServerStartTime > 0 ? null : "serverStartTime is not known (/proc/PID/stat could not be read)");
 
     /// <summary>Writes the record for its bus id, replacing any older one, safely inside the root (<see cref="AtomicFile"/>).</summary>
     public void Write(SystemRoot root)
@@ -128,16 +133,17 @@ public sealed record UsbIpHolderRecord
 
     /// <summary>
     /// The record while it still tells the truth: the device is in use (usbip_status 2) and the server that wrote it
-    /// is alive. Both, because each alone can lie: a server killed with -9 leaves its record while a stock usbipd may
-    /// hand the device to someone else, and a live server only learns of a plain client's departure when it next
-    /// looks (<c>ExportHolders</c> sweeps every few seconds). Not "newer than the last status change": sysfs gives no
-    /// time for usbip_status, the kernel changes it without touching the file's mtime.
+    /// is alive (its PID names a process that started when the server did, so a reused PID does not count). Both,
+    /// because each alone can lie: a server killed with -9 leaves its record while a stock usbipd may hand the device
+    /// to someone else, and a live server only learns of a plain client's departure when it next looks
+    /// (<c>ExportHolders</c> sweeps every few seconds). Not "newer than the last status change": sysfs gives no time
+    /// for usbip_status, the kernel changes it without touching the file's mtime.
     /// </summary>
     public static UsbIpHolderRecord? ReadCurrent(SystemRoot root, string busId, UsbIpStatus? status) =>
-        status == UsbIpStatus.InUse && Read(root, busId) is { } record && IsAlive(record.ServerPid) ? record : null;
+        status == UsbIpStatus.InUse && Read(root, busId) is { } record && IsAlive(record) ? record : null;
 
-    /// <summary>Whether a process with this id runs on this machine (the live /proc, not the root's: the server ran here).</summary>
-    private static bool IsAlive(int pid) => System.IO.Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture));
+    /// <summary>Whether the server that wrote the record still runs on this machine (the live /proc, not the root's: the server ran here).</summary>
+    private static bool IsAlive(UsbIpHolderRecord record) => ProcessStartTime.Of(record.ServerPid) == record.ServerStartTime;
 
     /// <summary>The subject as the log shows it (control characters escaped), no longer than a record keeps.</summary>
     private static string Cut(string subject)

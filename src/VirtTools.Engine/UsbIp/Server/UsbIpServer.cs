@@ -318,7 +318,7 @@ public sealed class UsbIpServer : IAsyncDisposable
             await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, deadline.Token).ConfigureAwait(false);
             if (!_slots.StartServing(slot)) return;
             var request = new byte[UsbIpManagementCodec.ImportRequestSize];
-            session = await OpenSessionAsync(socket, peer, request, deadline.Token).ConfigureAwait(false);
+            session = await OpenSessionAsync(socket, peer, request, deadline).ConfigureAwait(false);
             if (session is null) return;
             var stream = session.Stream;
             await stream.ReceiveExactlyAsync(request.AsMemory(0, UsbIpProtocol.OpCommonSize), "request header", deadline.Token).ConfigureAwait(false);
@@ -394,17 +394,18 @@ public sealed class UsbIpServer : IAsyncDisposable
     /// The connection's session, told apart by its first byte (peeked, so it stays for the reader); null when it was
     /// refused and logged: a failed TLS handshake or client certificate, or plain USB/IP where TLS is required.
     /// </summary>
-    private async Task<Session?> OpenSessionAsync(Socket socket, IPAddress peer, byte[] buffer, CancellationToken cancellation)
+    private async Task<Session?> OpenSessionAsync(Socket socket, IPAddress peer, byte[] buffer, CancellationTokenSource deadline)
     {
         var first = buffer.AsMemory(0, 1);
-        if (await socket.ReceiveAsync(first, SocketFlags.Peek, cancellation).ConfigureAwait(false) == 0)
+        if (await socket.ReceiveAsync(first, SocketFlags.Peek, deadline.Token).ConfigureAwait(false) == 0)
             throw new UsbIpProtocolException(UsbIpProtocolException.Truncated, "The peer closed the connection before sending its request.");
         if (first.Span[0] == TlsHandshakeRecord)
         {
             if (_tls is null)
                 throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
                     "a TLS handshake arrived, but this server has no certificate (virttools usbipd --tls-certificate, Start-UsbIpServer -CertificatePath).");
-            return await AcceptTlsAsync(socket, peer, cancellation).ConfigureAwait(false);
+            deadline.CancelAfter(_options.RequestTimeout + _options.TlsHandshakeTimeout); // from the ClientHello on
+            return await AcceptTlsAsync(socket, peer, deadline.Token).ConfigureAwait(false);
         }
         if (RequireTls)
         {

@@ -25,6 +25,12 @@ public sealed class UsbIpServerOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>
+    /// What a TLS client gets on top of <see cref="RequestTimeout"/> once its ClientHello is in: the handshake is the
+    /// server's work too (a signature, the client's chain checked), slow on a loaded or emulated machine.
+    /// </summary>
+    public TimeSpan TlsHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// How long the reply may take once the request is in: reading the exports can wait on the kernel's USB device
     /// lock while a device is bound or reset, so it gets its own bound rather than what is left of the request's.
     /// </summary>

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -19,6 +20,18 @@ internal static class PemFiles
         {
             throw UsbIpErrors.TlsCertificateInvalid($"{certificatePath}' with key '{keyPath}", "certificate", e);
         }
+    }
+
+    /// <summary>
+    /// The first certificate of <paramref name="certificatePath"/> with its key, and the certificates after it as the
+    /// chain sent with it: a certificate signed by an intermediate CA reaches a peer that trusts only the root.
+    /// </summary>
+    public static SslStreamCertificateContext CertificateContext(string certificatePath, string keyPath)
+    {
+        var certificate = CertificateWithKey(certificatePath, keyPath);
+        var chain = Certificates(certificatePath, "certificate");
+        chain.RemoveAt(0); // the leaf itself
+        return SslStreamCertificateContext.Create(certificate, chain, offline: true);
     }
 
     /// <summary>Every certificate in the file (a CA bundle, or a chain after the leaf); at least one.</summary>

@@ -7,24 +7,29 @@ namespace VirtTools.UsbIp.Tls;
 /// <summary>The client's side of TLS for one server: its own certificate if any, and how the server's is judged.</summary>
 internal sealed class UsbIpTlsClientCredentials
 {
-    private readonly X509Certificate2? _certificate;
+    private readonly SslStreamCertificateContext? _certificate;
     private readonly X509Certificate2Collection? _serverCa;
     private readonly byte[]? _pinned;
 
-    private UsbIpTlsClientCredentials(X509Certificate2? certificate, X509Certificate2Collection? serverCa, byte[]? pinned)
+    private UsbIpTlsClientCredentials(SslStreamCertificateContext? certificate, X509Certificate2Collection? serverCa, byte[]? pinned, UsbIpTlsClientNames names)
     {
         _certificate = certificate;
         _serverCa = serverCa;
         _pinned = pinned;
+        Names = names;
     }
+
+    /// <summary>What the settings are called where they were given, for the errors of the handshake.</summary>
+    public UsbIpTlsClientNames Names { get; }
 
     public static UsbIpTlsClientCredentials Load(UsbIpTlsClientSettings settings)
     {
         settings = settings.Validated();
         return new UsbIpTlsClientCredentials(
-            settings.CertificatePath is null ? null : PemFiles.CertificateWithKey(settings.CertificatePath, settings.KeyPath!),
+            settings.CertificatePath is null ? null : PemFiles.CertificateContext(settings.CertificatePath, settings.KeyPath!),
             settings.ServerCaPath is null ? null : PemFiles.Certificates(settings.ServerCaPath, "server CA"),
-            settings.ServerFingerprint is null ? null : CertificateFingerprint.Parse(settings.ServerFingerprint, out _));
+            settings.ServerFingerprint is null ? null : CertificateFingerprint.Parse(settings.ServerFingerprint, out _),
+            settings.Names);
     }
 
     /// <summary>Options to reach <paramref name="computerName"/>; <paramref name="distrust"/> receives why its certificate was refused.</summary>
@@ -33,8 +38,8 @@ internal sealed class UsbIpTlsClientCredentials
         TargetHost = computerName,
         EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-        ClientCertificates = _certificate is null ? null : new X509CertificateCollection { _certificate },
-        LocalCertificateSelectionCallback = _certificate is null ? null : (_, _, _, _, _) => _certificate,
+        // With its chain (the certificates after it in its file), for a server that trusts only the root CA.
+        ClientCertificateContext = _certificate,
         RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
         {
             var problem = ServerProblem(computerName, certificate, chain, errors);

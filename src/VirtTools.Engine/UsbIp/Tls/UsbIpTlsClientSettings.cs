@@ -18,13 +18,16 @@ public sealed record UsbIpTlsClientSettings
     /// <summary>"sha256:" and the hex SHA-256 of the server certificate's DER: that certificate and no other is trusted.</summary>
     public string? ServerFingerprint { get; init; }
 
+    /// <summary>What these settings are called where they were given (parameters by default), for messages.</summary>
+    public UsbIpTlsClientNames Names { get; init; } = UsbIpTlsClientNames.Parameters;
+
     /// <summary>Refuses settings that cannot work, before anything is sent: a certificate without its key, a malformed pin, a CA and a pin at once.</summary>
     public UsbIpTlsClientSettings Validated()
     {
         if ((CertificatePath is null) != (KeyPath is null))
-            throw UsbIpErrors.TlsRequired(CertificatePath is null ? "-KeyPath" : "-CertificatePath");
+            throw UsbIpErrors.TlsRequired(CertificatePath is null ? Names.Key : Names.Certificate);
         if (ServerCaPath is not null && ServerFingerprint is not null)
-            throw UsbIpErrors.TlsInvalidFingerprint(ServerFingerprint, "comes with a server CA: trust the server by one or the other");
+            throw UsbIpErrors.TlsInvalidFingerprint(ServerFingerprint, $"comes with {Names.ServerCa}: trust the server by one or the other");
         if (ServerFingerprint is not null && CertificateFingerprint.Parse(ServerFingerprint, out var problem) is null)
             throw UsbIpErrors.TlsInvalidFingerprint(ServerFingerprint, problem);
         return this;

@@ -21,8 +21,8 @@ internal static class UsbIpTlsConnector
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
             await tls.DisposeAsync().ConfigureAwait(false);
-            if (distrust is not null) throw UsbIpErrors.TlsServerNotTrusted(server, computerName, distrust);
-            throw UsbIpErrors.TlsHandshakeFailed(server, computerName, e);
+            if (distrust is not null) throw UsbIpErrors.TlsServerNotTrusted(server, computerName, distrust, credentials.Names);
+            throw UsbIpErrors.TlsHandshakeFailed(server, computerName, e, credentials.Names);
         }
         catch
         {

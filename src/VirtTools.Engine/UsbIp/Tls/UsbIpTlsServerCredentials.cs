@@ -21,11 +21,9 @@ internal sealed class UsbIpTlsServerCredentials
 
     public static UsbIpTlsServerCredentials Load(UsbIpTlsServerSettings settings)
     {
-        var certificate = PemFiles.CertificateWithKey(settings.CertificatePath, settings.KeyPath);
-        var chain = PemFiles.Certificates(settings.CertificatePath, "certificate");
-        chain.RemoveAt(0); // the leaf itself
+        var certificate = PemFiles.CertificateContext(settings.CertificatePath, settings.KeyPath);
         var clientCa = settings.ClientCaPath is null ? null : PemFiles.Certificates(settings.ClientCaPath, "client CA");
-        return new UsbIpTlsServerCredentials(SslStreamCertificateContext.Create(certificate, chain, offline: true), clientCa);
+        return new UsbIpTlsServerCredentials(certificate, clientCa);
     }
 
     public bool RequiresClientCertificate => _clientCa is not null;

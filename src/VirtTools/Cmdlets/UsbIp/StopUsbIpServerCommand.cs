@@ -30,7 +30,8 @@ public sealed class StopUsbIpServerCommand : VirtToolsCmdlet
     private void Stop(UsbIpServer server)
     {
         if (!ShouldProcess(server.ToString(), "Stop USB/IP server")) return;
+        // Ports first: a device left unconfigured by a claim is handed back to the host's drivers.
+        if (UsbIpServerRegistry.Remove(server, out var keeper)) keeper?.Dispose();
         server.StopAsync().GetAwaiter().GetResult();
-        UsbIpServerRegistry.Remove(server);
     }
 }

@@ -61,7 +61,8 @@ public sealed class TlsProfileTests
     [InlineData("usbip:\n  server:\n    tls: { certificate: a.crt, key: a.key, clientCa: ca.crt }\n    grants: [{ client: desk, devices: [] }]\n", "gives no device")]
     [InlineData("usbip:\n  server:\n    tls: { certificate: a.crt, key: a.key, clientCa: ca.crt, verify: no }\n", "verify")]
     [InlineData("usbip:\n  attachments:\n    - { computerName: s, match: { busId: 1-1 }, tls: { serverFingerprint: \"md5:00\" } }\n", "does not start with \"sha256:\"")]
-    [InlineData("usbip:\n  attachments:\n    - { computerName: s, match: { busId: 1-1 }, tls: { certificate: d.crt } }\n", "TLS (-CertificatePath) needs a certificate and its key")]
+    [InlineData("usbip:\n  attachments:\n    - { computerName: s, match: { busId: 1-1 }, tls: { certificate: d.crt } }\n", "TLS (tls.certificate) needs a certificate and its key")]
+    [InlineData("usbip:\n  attachments:\n    - { computerName: s, match: { busId: 1-1 }, tls: { serverCa: ca.crt, serverFingerprint: \"sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\" } }\n", "comes with tls.serverCa: trust the server by one or the other")]
     public void A_TLS_section_that_cannot_work_is_a_located_problem(string yaml, string expected)
     {
         var failure = Assert.Throws<VirtToolsException>(() => VirtHostConfigParser.Parse(yaml, "host.yaml"));

@@ -90,7 +90,29 @@ public sealed class UsbIpHolderRecordTests : IDisposable
         Assert.Null(UsbIpHolderRecord.ReadCurrent(Root, "2-3", UsbIpStatus.InUse));
     }
 
+    [Fact]
+    public void A_record_whose_server_pid_now_names_another_process_is_ignored()
+    {
+        // The same PID with another start time: the server died and the PID was handed to a newer process.
+        var reused = Plain() with { ServerStartTime = Plain().ServerStartTime + 1 };
+        reused.Write(Root);
+        Assert.NotNull(UsbIpHolderRecord.Read(Root, "2-3"));
+        Assert.Null(UsbIpHolderRecord.ReadCurrent(Root, "2-3", UsbIpStatus.InUse));
+    }
+
+    [Fact]
+    public void The_server_start_time_is_field_22_of_proc_stat_read_past_a_command_name_with_spaces_and_parentheses()
+    {
+        const string stat = "4242 (virt tools) (x)) S 1 4242 4242 0 -1 4194560 2 0 0 0 0 0 0 0 20 0 1 0 987654 12345 67 18446744073709551615";
+        Assert.Equal(987654L, ProcessStartTime.Parse(stat));
+        Assert.Null(ProcessStartTime.Parse("4242 (cut short) S 1 2"));
+        Assert.Null(ProcessStartTime.Parse("no parenthesis"));
+        Assert.Equal(ProcessStartTime.Of(Environment.ProcessId), ProcessStartTime.Of(Environment.ProcessId));
+        Assert.True(ProcessStartTime.Of(Environment.ProcessId) > 0);
+    }
+
     [Theory]
+    [InlineData("serverStartTime", "0")]
     [InlineData("address", "\"127.0.0.1\\n10.0.0.9: imported\"")]
     [InlineData("address", "\"evil.example\"")]
     [InlineData("subject", "\"CN=a\\nCN=b\"")]

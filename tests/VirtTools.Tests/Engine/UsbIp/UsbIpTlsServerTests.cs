@@ -76,6 +76,80 @@ public sealed class UsbIpTlsServerTests(TestCertificates certificates) : IClassF
     }
 
     [Fact]
+    public async Task A_client_certificate_of_an_intermediate_CA_is_accepted_when_the_client_sends_the_intermediate_and_the_server_trusts_the_root()
+    {
+        await using var server = new UsbIpServerFixture(tls: ServerTls());
+        var branch = ClientTls() with { CertificatePath = certificates.BranchChainPath, KeyPath = certificates.BranchKeyPath };
+        Assert.Single(await UsbIpClient.ListDevicesAsync("127.0.0.1", server.Port, Timeout, tls: branch));
+        Assert.Equal(0, server.Server.TlsRefused);
+    }
+
+    [Fact]
+    public async Task A_client_certificate_of_an_intermediate_CA_is_accepted_alone_when_the_client_CA_file_holds_the_intermediate_too()
+    {
+        await using var server = new UsbIpServerFixture(tls: ServerTls() with { ClientCaPath = certificates.CaWithIntermediatePath });
+        var branch = ClientTls() with { CertificatePath = certificates.BranchLeafPath, KeyPath = certificates.BranchKeyPath };
+        Assert.Single(await UsbIpClient.ListDevicesAsync("127.0.0.1", server.Port, Timeout, tls: branch));
+        Assert.Equal(0, server.Server.TlsRefused);
+    }
+
+    [Fact]
+    public async Task A_client_certificate_of_an_intermediate_CA_is_refused_when_nobody_gives_the_intermediate()
+    {
+        await using var server = new UsbIpServerFixture(tls: ServerTls());
+        var branch = ClientTls() with { CertificatePath = certificates.BranchLeafPath, KeyPath = certificates.BranchKeyPath };
+        var refused = await Assert.ThrowsAnyAsync<VirtToolsException>(() =>
+            UsbIpClient.ListDevicesAsync("127.0.0.1", server.Port, Timeout, tls: branch));
+        Assert.Equal(UsbIpErrors.TlsHandshakeFailedId, refused.ErrorId);
+        await WaitUntil(() => server.Server.TlsRefused == 1);
+        Assert.Contains(server.Log, line => line.Contains("CN=desk-19.test", StringComparison.Ordinal) && line.Contains("does not chain to the given CA", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_client_certificate_of_an_intermediate_CA_with_its_chain_is_refused_by_a_server_trusting_another_CA()
+    {
+        await using var server = new UsbIpServerFixture(tls: ServerTls() with { ClientCaPath = certificates.OtherCaPath });
+        var branch = ClientTls() with { CertificatePath = certificates.BranchChainPath, KeyPath = certificates.BranchKeyPath };
+        var refused = await Assert.ThrowsAnyAsync<VirtToolsException>(() =>
+            UsbIpClient.ListDevicesAsync("127.0.0.1", server.Port, Timeout, tls: branch));
+        Assert.Equal(UsbIpErrors.TlsHandshakeFailedId, refused.ErrorId);
+        await WaitUntil(() => server.Server.TlsRefused == 1);
+    }
+
+    /// <summary>The TLS settings of a profile attachment, as the agent reads them.</summary>
+    private static UsbIpTlsClientSettings ProfileTls(string tls) => VirtTools.Config.VirtHostConfigParser.Parse(
+        $"usbip:\n  attachments:\n    - computerName: 127.0.0.1\n      match: {{ busId: 2-3 }}\n      reconnect: true\n      tls: {tls}\n", "client.yaml")
+        .UsbIp!.Attachments.Single().Tls!;
+
+    [Fact]
+    public async Task A_profile_attachments_tls_settings_reach_a_server_that_requires_a_client_certificate()
+    {
+        await using var server = new UsbIpServerFixture(tls: ServerTls(require: true));
+        var tls = ProfileTls($"{{ certificate: \"{certificates.ClientCertificatePath}\", key: \"{certificates.ClientKeyPath}\", serverCa: \"{certificates.CaPath}\" }}");
+        Assert.Equal(UsbIpTlsClientNames.ProfileKeys, tls.Names);
+        Assert.Single(await UsbIpClient.ListDevicesAsync("127.0.0.1", server.Port, Timeout, tls: tls));
+        Assert.Equal(0, server.Server.TlsRefused);
+    }
+
+    [Fact]
+    public async Task A_profile_attachments_TLS_failures_name_its_keys_not_the_cmdlet_parameters()
+    {
+        await using var server = new UsbIpServerFixture(tls: ServerTls(clientCa: false));
+        var pinned = ProfileTls($"{{ serverFingerprint: \"sha256:{new string('0', 64)}\" }}");
+        var distrusted = await Assert.ThrowsAnyAsync<VirtToolsException>(() => UsbIpClient.ListDevicesAsync("127.0.0.1", server.Port, Timeout, tls: pinned));
+        Assert.Equal(UsbIpErrors.TlsServerNotTrustedId, distrusted.ErrorId);
+        Assert.Contains("Check tls.serverCa", distrusted.RecommendedAction, StringComparison.Ordinal);
+        Assert.Contains("or tls.serverFingerprint", distrusted.RecommendedAction, StringComparison.Ordinal);
+        Assert.DoesNotContain("-Server", distrusted.RecommendedAction, StringComparison.Ordinal);
+
+        await using var strict = new UsbIpServerFixture(tls: ServerTls());
+        var anonymous = ProfileTls($"{{ serverCa: \"{certificates.CaPath}\" }}");
+        var refused = await Assert.ThrowsAnyAsync<VirtToolsException>(() => UsbIpClient.ListDevicesAsync("127.0.0.1", strict.Port, Timeout, tls: anonymous));
+        Assert.Equal(UsbIpErrors.TlsHandshakeFailedId, refused.ErrorId);
+        Assert.Contains("tls.certificate/tls.key", refused.RecommendedAction, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_pinned_fingerprint_that_matches_is_trusted_without_a_CA()
     {
         await using var server = new UsbIpServerFixture(tls: ServerTls(clientCa: false));
