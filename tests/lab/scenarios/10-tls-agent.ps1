@@ -2,6 +2,9 @@
 # (certificate, key, serverCa) and reconnect: true attaches the stick from `virttools usbipd --require-tls` with a
 # grant for its certificate alone. The server is killed: both relays end, the kernel frees the export and the port.
 # Started again, the server gets the stick back from the agent, over TLS (it serves nothing else), by itself.
+# On a loaded TCG guest the first attach, the server's restart and the agent's backoff (up to 60 s) together took
+# more than the default 300 s:
+# lab-timeout: 600
 . "$PSScriptRoot/_Lab.ps1"
 Assert-LabCommand 'Export-UsbIpDevice', 'Get-UsbIpDevice', 'Get-UsbIpExport', 'Remove-UsbIpExport'
 $busId = $script:LabSharedBusId
