@@ -38,13 +38,13 @@ if ($Test) {
 }
 
 if ($Package) {
-    # The same layout as <Out>/VirtTools, ReadyToRun-compiled for linux-x64: precompiled code loads faster there, and
-    # the IL it keeps still runs on any other CPU.
+    # <Out>/VirtTools as a Release build lays it out: its own assemblies precompiled for pwsh 7.6 (.NET 10) on linux-x64,
+    # the IL they keep run by any other runtime or CPU (PrecompileModule in src/VirtTools/VirtTools.csproj says why a
+    # `dotnet publish -r linux-x64` of the net8.0 module would not do).
     $staging = "$($Out)package/VirtTools"
     if ([System.IO.Directory]::Exists($staging)) { [System.IO.Directory]::Delete($staging, $true) }
-    & dotnet publish "$PSScriptRoot/src/VirtTools/VirtTools.csproj" --nologo -v q -clp:ErrorsOnly -c Release -r linux-x64 `
-        --self-contained false -p:PublishReadyToRun=true -o $staging
-    if ($LASTEXITCODE -ne 0) { throw "dotnet publish failed (exit code $LASTEXITCODE)." }
+    & dotnet build "$PSScriptRoot/src/VirtTools/VirtTools.csproj" --nologo -v q -clp:ErrorsOnly -c Release "-p:OutRoot=$($Out)package/"
+    if ($LASTEXITCODE -ne 0) { throw "dotnet build of the package failed (exit code $LASTEXITCODE)." }
     if (-not (Get-Command Compress-PSResource -ErrorAction Ignore)) {
         throw 'Packaging needs PSResourceGet (Compress-PSResource): run build.ps1 -Package in pwsh 7.4 or later.'
     }

@@ -79,7 +79,8 @@ public sealed class Report
           output to /dev/null, median of N runs, against the C tools on the live system. The host comes twice: as
           `dotnet build` lays it out (IL, JIT) and as `dotnet publish -r linux-x64` ships it (ReadyToRun; the bench
           build publishes it to its obj/publish/). pwsh is 7.6.9, the .NET tool (`dotnet pwsh.dll`), running
-          `Import-Module` of the bench's module folder then the same pipeline; "inside a running pwsh" is timed by
+          `Import-Module` of the bench's module folder (VirtTools.dll and VirtTools.Engine.dll precompiled for .NET 10,
+          as every linux-x64 build lays them out) then the same pipeline; "inside a running pwsh" is timed by
           pwsh's own Stopwatch around `Import-Module` + the first `Get-PciDevice`, one fresh pwsh per sample.
         - **Server**: the managed server started with `Start-UsbIpServer -Address 127.0.0.1 -TcpPort 0` on the
           synthetic 100-device tree; clients are raw sockets in the same process, each round trip a new TCP

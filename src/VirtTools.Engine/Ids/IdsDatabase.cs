@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text;
 using VirtTools.Sysfs;
 
@@ -112,9 +111,9 @@ public sealed class IdsDatabase
     /// Corporation") and the class lines ("C 02  Network controller") start the blocks kept, any other ("L", "HID"...
     /// in usb.ids) starts a section nobody asks for.
     /// </summary>
-    // Compiled optimized at once (here and in ParseBlock): each runs over thousands of lines once per process, and the
-    // first, unoptimized tier made a first Get-PciDevice in pwsh 10-20 ms slower (Intel's block alone is 8,500 lines).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // No AggressiveOptimization here or in ParseBlock, though each runs over thousands of lines once per process: the
+    // module ships precompiled (ReadyToRun, optimized), and that attribute makes the runtime skip precompiled code and
+    // JIT-compile the method at start-up instead.
     private void IndexBlocks()
     {
         var text = _text.AsSpan();
@@ -181,7 +180,6 @@ public sealed class IdsDatabase
     }
 
     /// <summary>One block: its top-level line, then the tab-indented lines under it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseBlock(Range block)
     {
         using var reader = new StringReader(Encoding.UTF8.GetString(_text.AsSpan(block)));
