@@ -31,7 +31,7 @@ public sealed class HostilePeerCmdletTests : IDisposable
     {
         await using var server = new HostileServer(HostileServer.Sends(DeviceList(FullBusId, Record("2-4"), FFBusId)));
         var devices = _ps.Ok<UsbIpRemoteDevice>("param($p) Get-UsbIpDevice -ComputerName 127.0.0.1 -TcpPort $p", new Dictionary<string, object?> { ["p"] = server.Port });
-        Assert.Equal("2-4", Assert.Single(devices).BusId);
+        Assert.Equal("2-4", Assert.Single(devices).BusId.ToString());
         var warnings = _ps.HostErrorText.Split('\n').Where(line => line.StartsWith("WARNING: ", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, warnings.Count);
         Assert.All(warnings, line => Assert.Contains($"The USB/IP server 127.0.0.1:{server.Port} listed a device that was left out", line));

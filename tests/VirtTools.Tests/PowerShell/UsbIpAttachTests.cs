@@ -44,7 +44,7 @@ public sealed class UsbIpAttachTests : IDisposable
         using var kernel = Double.OnCapturedFixture();
         var port = _ps.Ok<UsbIpPort>("param($p, $r) Get-UsbIpDevice -ComputerName 127.0.0.1 -TcpPort $p | Connect-UsbIpDevice -Root $r -Confirm:$false",
             new Dictionary<string, object?> { ["p"] = server.Port, ["r"] = kernel.RootPath }).Single();
-        Assert.Equal((16, "127.0.0.1", server.Port, "2-3"), (port.Port, port.RemoteHost, port.RemoteTcpPort, port.RemoteBusId));
+        Assert.Equal((16, "127.0.0.1", server.Port, "2-3"), (port.Port, port.RemoteHost, port.RemoteTcpPort, port.RemoteBusId?.ToString()));
         Assert.Equal(new[] { "2-3" }, ((UsbIpServerFixture.RecordingHandoff)server.Handoff).HandedOver);
     }
 

@@ -23,7 +23,7 @@ public sealed class UsbIpExportTests : IDisposable
     {
         // Give 2-3 back first, so the capture's two 46f4 devices are one local (2-3) and one imported (4-1).
         var exporter = new UsbIpExporter(_kernel.Root);
-        exporter.Remove(exporter.PlanRemove("2-3"), force: true);
+        exporter.Remove(exporter.PlanRemove(UsbBusId.Parse("2-3")), force: true);
         var writesBefore = _kernel.Writes.Count;
 
         var result = _ps.Run("param($root) Get-UsbDevice -Root $root -VendorId 46f4 | Export-UsbIpDevice -WhatIf", Root, render: true);
@@ -58,7 +58,7 @@ public sealed class UsbIpExportTests : IDisposable
         Assert.Equal((true, UsbIpStatus.Available), (export.IsBound, export.Status));
         using var newShell = new PowerShellHarness();
         var device = newShell.Ok<UsbDevice>("param($root) Remove-UsbIpExport -Root $root 1-2 -PassThru", Root).Single();
-        Assert.Equal(("1-2", "usb"), (device.BusId, device.Driver));
+        Assert.Equal(("1-2", "usb"), (device.BusId.ToString(), device.Driver));
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed class UsbIpTests : IDisposable
     {
         await using var server = new UsbIpServerFixture();
         var device = _ps.Ok<UsbIpRemoteDevice>("param($p) Get-UsbIpDevice -ComputerName 127.0.0.1 -TcpPort $p", new Dictionary<string, object?> { ["p"] = server.Port }).Single();
-        Assert.Equal(("127.0.0.1", server.Port, "2-3", "46f4", "0001"), (device.ComputerName, device.TcpPort, device.BusId, device.VendorId, device.ProductId));
+        Assert.Equal(("127.0.0.1", server.Port, "2-3", "46f4", "0001"), (device.ComputerName, device.TcpPort, device.BusId.ToString(), device.VendorId, device.ProductId));
     }
 
     [Fact]
@@ -25,7 +25,7 @@ public sealed class UsbIpTests : IDisposable
     {
         await using var server = new UsbIpServerFixture();
         var output = _ps.Ok("param($p) [pscustomobject]@{ ComputerName = '127.0.0.1'; TcpPort = $p } | Get-UsbIpDevice", new Dictionary<string, object?> { ["p"] = server.Port });
-        Assert.Equal("2-3", ((UsbIpRemoteDevice)Assert.Single(output).BaseObject).BusId);
+        Assert.Equal("2-3", ((UsbIpRemoteDevice)Assert.Single(output).BaseObject).BusId.ToString());
     }
 
     [Fact]
