@@ -87,7 +87,7 @@ public sealed class UsbIpAttachTests : IDisposable
         var error = Assert.Single(result.Errors);
         Assert.StartsWith("VhciNoFreePort,", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.LimitsExceeded, error.CategoryInfo.Category);
-        Assert.Equal("2-3", error.TargetObject);
+        Assert.Equal("2-3", error.TargetObject.ToString());
         Assert.Contains("1 controller × 1 SuperSpeed", error.Exception.Message);
         Assert.Contains("CONFIG_USBIP_VHCI_HC_PORTS", error.ErrorDetails.RecommendedAction);
     }

@@ -35,7 +35,7 @@ public sealed class UsbIpExportTests : IDisposable
         Assert.Equal("usb", _kernel.Usb.DriverOf("2-3"));
         var error = Assert.Single(result.Errors);
         Assert.StartsWith(UsbIpErrors.BindLoopId + ",", error.FullyQualifiedErrorId);
-        Assert.Equal(("4-1", ErrorCategory.InvalidArgument), (error.TargetObject, error.CategoryInfo.Category));
+        Assert.Equal(("4-1", ErrorCategory.InvalidArgument), (error.TargetObject.ToString(), error.CategoryInfo.Category));
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class UsbIpExportTests : IDisposable
         var result = _ps.Run("param($root) Export-UsbIpDevice -Root $root 1-2", Root);
         var error = Assert.Single(result.Errors);
         Assert.StartsWith(UsbIpErrors.BindFailedId + ",", error.FullyQualifiedErrorId);
-        Assert.Equal(("1-2", ErrorCategory.DeviceError), (error.TargetObject, error.CategoryInfo.Category));
+        Assert.Equal(("1-2", ErrorCategory.DeviceError), (error.TargetObject.ToString(), error.CategoryInfo.Category));
         Assert.Contains("Rolled back", error.Exception.Message);
         Assert.Contains("dmesg", error.ErrorDetails.RecommendedAction);
         Assert.Equal("usb", _kernel.Usb.DriverOf("1-2"));

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Usb;
 using VirtTools.Tests.Engine.UsbIp;
 using VirtTools.Tests.Support;
 using VirtTools.UsbIp.Client;
@@ -61,8 +62,8 @@ public sealed class UsbIpTests : IDisposable
         Assert.True(server.IsRunning);
         Assert.NotEqual(0, server.TcpPort);
         Assert.Equal(new[] { "127.0.0.0/8", "::1/128" }, server.AllowedClient);
-        var busIds = _ps.Ok<string>("param($s) (Get-UsbIpDevice 127.0.0.1 -TcpPort $s.TcpPort).BusId", new Dictionary<string, object?> { ["s"] = server });
-        Assert.Equal(new[] { "2-3" }, busIds);
+        var busIds = _ps.Ok<UsbBusId>("param($s) (Get-UsbIpDevice 127.0.0.1 -TcpPort $s.TcpPort).BusId", new Dictionary<string, object?> { ["s"] = server });
+        Assert.Equal(new[] { UsbBusId.Parse("2-3") }, busIds);
         Assert.Equal(1, server.Connections);
         _ps.Ok("param($s) $s | Stop-UsbIpServer", new Dictionary<string, object?> { ["s"] = server });
         Assert.False(server.IsRunning);

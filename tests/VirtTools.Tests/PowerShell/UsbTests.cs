@@ -107,7 +107,7 @@ public sealed class UsbTests : IDisposable
     public void An_unknown_literal_bus_id_is_a_non_terminating_UsbDeviceNotFound_error()
     {
         var result = _ps.Run("param($r) Get-UsbDevice -Root $r -BusId 9-9, 1-1", Root());
-        Assert.Equal("1-1", Assert.Single(result.Output).Properties["BusId"].Value);
+        Assert.Equal("1-1", Assert.Single(result.Output).Properties["BusId"].Value.ToString());
         var error = Assert.Single(result.Errors);
         Assert.StartsWith("UsbDeviceNotFound,", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);

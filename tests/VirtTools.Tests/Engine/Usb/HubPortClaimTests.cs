@@ -31,11 +31,8 @@ public sealed class HubPortClaimTests : IDisposable
         Assert.Equal(name, found.ToString());
     }
 
-    [Theory]
-    [InlineData("usb1")]
-    [InlineData("1-2:1.0")]
-    [InlineData("")]
-    public void A_root_hub_or_anything_not_a_device_hangs_off_no_port(string busId) => Assert.False(HubPort.TryFrom(UsbBusId.Parse(busId), out _));
+    [Fact]
+    public void A_root_hub_hangs_off_no_port() => Assert.False(HubPort.TryFrom(UsbBusId.Parse("usb1"), out _));
 
     [Fact]
     public void A_port_of_a_root_hub_is_claimed_on_the_root_hubs_usbfs_node()

@@ -99,12 +99,7 @@ public sealed class UsbDeviceReaderTests
     }
 
     [Fact]
-    public void An_unknown_or_malformed_bus_id_finds_nothing()
-    {
-        Assert.Null(Captured.Find(UsbBusId.Parse("9-9")));
-        Assert.Null(Captured.Find(UsbBusId.Parse("1-1:1.0")));
-        Assert.Null(Captured.Find(UsbBusId.Parse("../../../etc")));
-    }
+    public void An_unknown_bus_id_finds_nothing() => Assert.Null(Captured.Find(UsbBusId.Parse("9-9")));
 
     [Fact]
     public void Names_come_from_usb_ids_under_the_root()
@@ -209,5 +204,41 @@ public sealed class UsbDeviceReaderTests
         Assert.False(child.IsHub);
         Assert.Equal("1-1", child.ParentBusId.ToString());
         Assert.Equal(new[] { 1, 4 }, child.PortPath);
+    }
+    [Fact]
+    public void A_hub_has_its_maxchild_as_PortCount_and_a_device_none()
+    {
+        Assert.Equal(4, Captured.Find(UsbBusId.Parse("usb1"))!.PortCount);
+        Assert.Equal(15, Captured.Find(UsbBusId.Parse("usb4"))!.PortCount);
+        Assert.Null(Captured.Find(UsbBusId.Parse("2-3"))!.PortCount);
+    }
+
+    [Fact]
+    public void The_imported_stick_shows_its_disk_as_a_node_and_its_usbfs_node_only_as_DevicePath()
+    {
+        var stick = Captured.Find(UsbBusId.Parse("4-1"))!;
+        Assert.Equal(new[] { "/dev/sda" }, stick.Nodes);
+        Assert.Equal("/dev/bus/usb/004/002", stick.DevicePath);
+    }
+
+    [Fact]
+    public void Nodes_list_every_kind_a_device_brings_and_a_hub_lists_none_of_its_devices()
+    {
+        using var tree = new TemporaryTree("reader-nodes");
+        var device = VirtTools.Tests.Engine.UsbIp.Containers.UsbDeviceNodesTests.Device(tree, "5-1", "bus/usb/005/003", 189, 514);
+        tree.File(device + "/idVendor", "046d\n");
+        tree.File(device + "/idProduct", "c52b\n");
+        VirtTools.Tests.Engine.UsbIp.Containers.UsbDeviceNodesTests.Node(tree, device + "/5-1:1.0/0003:046D:C52B.0001/hidraw/hidraw2", "hidraw2", 243, 2, "hidraw");
+        VirtTools.Tests.Engine.UsbIp.Containers.UsbDeviceNodesTests.Node(tree, device + "/5-1:1.1/ttyUSB0/tty/ttyUSB0", "ttyUSB0", 188, 0, "tty");
+        var hub = "/sys/devices/platform/vhci_hcd.0/usb5";
+        tree.File(hub + "/maxchild", "8\n");
+        tree.Link("/sys/bus/usb/devices/usb5", "../../../devices/platform/vhci_hcd.0/usb5");
+
+        var reader = new UsbDeviceReader(new SystemRoot(tree.Path), idsSystem: new SystemRoot(tree.Path));
+        var found = reader.Find(UsbBusId.Parse("5-1"))!;
+        Assert.Equal(new[] { "/dev/hidraw2", "/dev/ttyUSB0" }, found.Nodes);
+        Assert.Equal(new UsbId(0x046d, 0xc52b), found.UsbId);
+        var root = reader.Find(UsbBusId.RootHub(5))!;
+        Assert.Equal((8, 0), (root.PortCount!.Value, root.Nodes.Length));
     }
 }

@@ -31,6 +31,11 @@ public sealed class HostilePeerClientTests
         { "empty", Array.Empty<byte>() },
         { "a space", Encoding.ASCII.GetBytes("1-1 ") },
         { "an interface, not a device", Encoding.ASCII.GetBytes("1-1:1.0") },
+        { "a root hub, which is never exported", Encoding.ASCII.GetBytes("usb1") },
+        { "a leading zero (not the kernel's spelling)", Encoding.ASCII.GetBytes("01-1") },
+        { "a port past any hub's", Encoding.ASCII.GetBytes("1-256") },
+        { "more tiers than the kernel nests", Encoding.ASCII.GetBytes("1-1.1.1.1.1.1.1.1.1") },
+        { "a bus past int", Encoding.ASCII.GetBytes("99999999999-1") },
     };
 
     [Theory]

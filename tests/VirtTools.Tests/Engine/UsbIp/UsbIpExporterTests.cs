@@ -69,7 +69,7 @@ public sealed class UsbIpExporterTests : IDisposable
     {
         _kernel.Usb.FailProbe("usbip-host", KernelErrno.EINVAL);
         var failure = Refusal(() => Export(Tablet));
-        Assert.Equal((UsbIpErrors.BindFailedId, FailureKind.DeviceError, (object?)Tablet), (failure.ErrorId, failure.Kind, failure.Target));
+        Assert.Equal((UsbIpErrors.BindFailedId, FailureKind.DeviceError, (object?)Tablet), (failure.ErrorId, failure.Kind, failure.Target?.ToString()));
         Assert.Contains("Rolled back: 1-2 back on usb, removed from match_busid.", failure.Message);
         Assert.Equal("usb", _kernel.Usb.DriverOf(Tablet));
         Assert.Equal("usbhid", InterfaceDriverOf("1-2:1.0"));

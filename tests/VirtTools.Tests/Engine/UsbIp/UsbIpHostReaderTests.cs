@@ -37,7 +37,6 @@ public sealed class UsbIpHostReaderTests
     {
         Assert.Equal("2-3", (Captured.Find(UsbBusId.Parse("2-3"))!.BusId).ToString());
         Assert.Null(Captured.Find(UsbBusId.Parse("1-1")));
-        Assert.Null(Captured.Find(UsbBusId.Parse("../bind")));
     }
 
     [Fact]

@@ -195,7 +195,7 @@ public sealed class VhciAttacherTests : IDisposable
         Occupy(kernel, Attach0, 2, 3, 6, 7);
         var importer = new FakeImporter(FakeImporter.Device("2-3", UsbSpeed.Super));
         var error = Assert.Throws<VirtToolsException>(() => Connect(kernel, importer, "2-3"));
-        Assert.Equal((VhciErrors.NoFreePort, FailureKind.LimitExceeded, (object?)"2-3"), (error.ErrorId, error.Kind, error.Target));
+        Assert.Equal((VhciErrors.NoFreePort, FailureKind.LimitExceeded, "2-3"), (error.ErrorId, error.Kind, error.Target?.ToString()));
         Assert.Contains("all 4 are in use (2 controllers × 2 SuperSpeed (USB 3) ports; 4 not free, 4 of them with a device attached)", error.Message);
         Assert.Contains("CONFIG_USBIP_VHCI_HC_PORTS", error.RecommendedAction);
         Assert.Contains("CONFIG_USBIP_VHCI_NR_HCS", error.RecommendedAction);
