@@ -6,7 +6,7 @@
 BeforeDiscovery {
     # Every reader whose table view a remote admin sees; each line runs with -Root appended.
     $script:Readers = @(
-        @{ Command = 'Get-UsbDevice -IncludeHub' }, @{ Command = 'Get-UsbIpExport' }, @{ Command = 'Get-UsbIpPort -InUse' }
+        @{ Command = 'Get-UsbDevice -IncludeHub' }, @{ Command = 'Get-UsbIpExport' }, @{ Command = 'Get-UsbIpPort -InUse' }, @{ Command = 'Get-UsbIpPort' }
         @{ Command = 'Get-PciDevice' }, @{ Command = 'Get-PciIrqShare' }, @{ Command = 'Get-IommuGroup' }
         @{ Command = 'Get-KsmStats' }, @{ Command = 'Get-VirtHost' }, @{ Command = 'Test-VirtHost' }
     )
@@ -70,6 +70,12 @@ Describe 'Deserialized objects (PSSerializer round trip, depth <Depth>)' -ForEac
         $devices = Get-PciDevice -Root $Root
         $expected = $devices | Get-PciIrqShare -Root $Root | Format-AsTable
         ConvertTo-Deserialized $devices $Depth | Get-PciIrqShare -Root $Root | Format-AsTable | Should -Be $expected
+    }
+
+    It 'identities arrive as their text: BusId, ParentBusId and UsbId' {
+        $stick = ConvertTo-Deserialized (Get-UsbDevice -Root $Root 2-3) $Depth
+        ($stick.BusId, $stick.ParentBusId, $stick.UsbId) | Should -Be @('2-3', 'usb2', '46f4:0001')
+        $stick.BusId | Should -BeOfType ([string])
     }
 
     It 'Get-UsbIpPort output pipes into Get-UsbIpPort by Port' {

@@ -16,9 +16,35 @@ Describe 'Get-UsbDevice' {
         (Get-UsbDevice -Root $root).BusId | Sort-Object | Should -Be ($expected | Sort-Object)
     }
 
-    It 'adds the root hubs with -IncludeHub' {
+    It 'adds the root hubs with -IncludeHub, in bus order (usb2 before usb10)' {
         $hubs = Get-UsbDevice -Root $root -IncludeHub | Where-Object IsHub
-        $hubs.BusId | Sort-Object | Should -Be (Get-ChildItem "$root/sys/bus/usb/devices" -Name -Filter 'usb*' | Sort-Object)
+        $hubs.BusId | Should -Be (Get-ChildItem "$root/sys/bus/usb/devices" -Name -Filter 'usb*' | Sort-Object { [int] ($_ -replace '^usb') })
+    }
+
+    It 'gives each hub its port count from maxchild, and a device none' {
+        foreach ($hub in Get-UsbDevice -Root $root -IncludeHub | Where-Object IsHub) {
+            $hub.PortCount | Should -Be ([int] (Get-Content "$root/sys/bus/usb/devices/$($hub.BusId)/maxchild")) -Because $hub.BusId
+        }
+        (Get-UsbDevice -Root $root 1-1).PortCount | Should -BeNullOrEmpty
+    }
+
+    It 'lists the nodes the kernel made for a device: the imported stick its disk, the keyboard its hidraw' {
+        (Get-UsbDevice -Root $root 4-1).Nodes | Should -Be '/dev/sda'
+        (Get-UsbDevice -Root $root 4-1).DevicePath | Should -Not -BeIn (Get-UsbDevice -Root $root 4-1).Nodes
+        (Get-UsbDevice -Root $root 1-1).Nodes | Should -Contain '/dev/hidraw0'
+    }
+
+    It 'carries the vendor and product as one UsbId, with VendorId and ProductId as its halves' {
+        $stick = Get-UsbDevice -Root $root 2-3
+        $stick.UsbId | Should -BeOfType ([VirtTools.Usb.UsbId])
+        "$($stick.UsbId)" | Should -Be '46f4:0001'
+        ($stick.VendorId, $stick.ProductId) | Should -Be @('46f4', '0001')
+    }
+
+    It 'carries BusId as a UsbBusId that compares with text and sorts by number' {
+        (Get-UsbDevice -Root $root 2-3).BusId | Should -BeOfType ([VirtTools.Usb.UsbBusId])
+        (Get-UsbDevice -Root $root 2-3).BusId -eq '2-3' | Should -BeTrue
+        [VirtTools.Usb.UsbBusId[]] ('1-10', '1-2', 'usb1', '1-2.1') | Sort-Object | ForEach-Object ToString | Should -Be 'usb1', '1-2', '1-2.1', '1-10'
     }
 
     It 'filters by vendor and product id, written as people type them' {
@@ -157,6 +183,17 @@ Describe 'Export-UsbIpDevice' {
 
     It 'throws UsbIpBindLoop under -ErrorAction Stop' {
         { Export-UsbIpDevice -Root $root 4-1 -ErrorAction Stop } | Should -Throw -ErrorId 'UsbIpBindLoop,*'
+    }
+
+    It 'binds -BusId from text, from a piped string and from a piped object' {
+        (Export-UsbIpDevice -Root $root -BusId 2-3 -WhatIf).BusId | Should -Be '2-3'
+        ('2-3' | Export-UsbIpDevice -Root $root -WhatIf).BusId | Should -Be '2-3'
+        ([pscustomobject]@{ BusId = '2-3'; Root = $root } | Export-UsbIpDevice -WhatIf).BusId | Should -Be '2-3'
+    }
+
+    It 'refuses a -BusId that is no bus id when binding, naming the value' {
+        $thrown = { Export-UsbIpDevice -Root $root -BusId '2-3:1.0' -WhatIf } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,*' -PassThru
+        $thrown.Exception.Message | Should -Match "'2-3:1\.0' is not a USB bus id"
     }
 
     It 'declares UsbIpExport as its output type' {

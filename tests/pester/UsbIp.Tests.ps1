@@ -155,13 +155,28 @@ Describe 'Get-UsbIpDevice and Connect-UsbIpDevice against a port where nothing l
 
 Describe 'Get-UsbIpPort' {
     BeforeAll {
-        $ports = Get-UsbIpPort -Root $root
+        $ports = Get-UsbIpPort -Root $root -All
         # Each vhci_hcd status file has a header line, then one line per port.
         $statusLines = Get-ChildItem "$root/sys/devices/platform/vhci_hcd.*/status*" | Get-Content | Where-Object { $_ -notmatch '^hub ' }
     }
 
-    It 'lists every port of every vhci_hcd controller' {
+    It 'lists every port of every vhci_hcd controller with -All' {
         $ports | Should -HaveCount $statusLines.Count
+    }
+
+    It 'counts them per controller and hub with no switch, and the counts add up to the ports' {
+        $summary = @(Get-UsbIpPort -Root $root)
+        $summary | Should -BeOfType ([VirtTools.UsbIp.UsbIpPortSummary])
+        $summary.Count | Should -Be @($ports | Group-Object Controller, Hub).Count
+        ($summary | Measure-Object Ports -Sum).Sum | Should -Be $ports.Count
+        ($summary | Measure-Object InUse -Sum).Sum | Should -Be @($ports | Where-Object IsInUse).Count
+        ($summary | Measure-Object Free -Sum).Sum | Should -Be @($ports | Where-Object IsFree).Count
+        $held = $summary | Where-Object InUse -gt 0
+        ($held.Controller, $held.Hub, $held.InUse) | Should -Be @('vhci_hcd.0', [VirtTools.UsbIp.VhciHub]::SuperSpeed, 1)
+    }
+
+    It 'shows the summary table with its column headers' {
+        Get-UsbIpPort -Root $root | Out-String -Width 200 | Should -Match '(?m)^Controller\s+Hub\s+Ports\s+InUse\s+Free\s*$'
     }
 
     It 'splits them into -InUse and -Free' {
@@ -190,8 +205,8 @@ Describe 'Get-UsbIpPort' {
         { Get-UsbIpPort -Root $root -Port 9999 -ErrorAction Stop } | Should -Throw -ErrorId 'UsbIpPortNotFound,VirtTools.Commands.Usb.GetUsbIpPortCommand'
     }
 
-    It 'declares UsbIpPort as its output type, and writes one' {
-        (Get-Command Get-UsbIpPort).OutputType.Type | Should -Be ([VirtTools.UsbIp.UsbIpPort])
+    It 'declares the summary and UsbIpPort as its output types, and writes a port with -All' {
+        (Get-Command Get-UsbIpPort).OutputType.Type | Should -Be @([VirtTools.UsbIp.UsbIpPortSummary], [VirtTools.UsbIp.UsbIpPort])
         $ports[0] | Should -BeOfType ([VirtTools.UsbIp.UsbIpPort])
     }
 

@@ -27,7 +27,7 @@ public sealed class EnumerationSuite : BenchSuite
         var subjects = new[]
         {
             new Subject("Get-UsbDevice", "device", "USB devices", "param($Root) Get-UsbDevice -Root $Root -IncludeHub", Floors.UsbDevices, "UsbDevices.ps1", TreeCache.Usb),
-            new Subject("Get-UsbIpPort", "vhci port", "USB devices", "param($Root) Get-UsbIpPort -Root $Root", Floors.UsbIpPorts, "UsbIpPorts.ps1", TreeCache.Usb),
+            new Subject("Get-UsbIpPort", "vhci port", "USB devices", "param($Root) Get-UsbIpPort -Root $Root -All", Floors.UsbIpPorts, "UsbIpPorts.ps1", TreeCache.Usb),
             new Subject("Get-PciDevice", "function", "PCI functions", "param($Root) Get-PciDevice -Root $Root", Floors.PciDevices, "PciDevices.ps1", TreeCache.Pci),
         };
         foreach (var subject in subjects.Where(s => Options.Selects(Name, s.Cmdlet)))

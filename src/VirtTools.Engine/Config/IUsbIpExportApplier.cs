@@ -1,4 +1,5 @@
 using VirtTools.Sysfs;
+using VirtTools.Usb;
 
 namespace VirtTools.Config;
 
@@ -9,5 +10,5 @@ namespace VirtTools.Config;
 /// </summary>
 public interface IUsbIpExportApplier
 {
-    void Export(SystemRoot root, string busId, CancellationToken cancellation);
+    void Export(SystemRoot root, UsbBusId busId, CancellationToken cancellation);
 }

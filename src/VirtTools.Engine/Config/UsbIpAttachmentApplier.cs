@@ -1,4 +1,5 @@
 using System.Globalization;
+using VirtTools.Usb;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
 using VirtTools.UsbIp;
@@ -36,7 +37,7 @@ public sealed class UsbIpAttachmentApplier : IUsbIpAttachmentApplier
                 attacher.ConnectAsync(rule.ComputerName, rule.TcpPort, busId, Timeout, cancellation).GetAwaiter().GetResult();
         });
 
-    private string FindOnServer(UsbIpAttachmentRule rule, CancellationToken cancellation)
+    private UsbBusId FindOnServer(UsbIpAttachmentRule rule, CancellationToken cancellation)
     {
         var offered = UsbIpClient.ListDevicesAsync(rule.ComputerName, rule.TcpPort, Timeout, cancellation, rule.Tls).GetAwaiter().GetResult();
         bool Wanted(UsbIpDeviceRecord device) => Fits(rule.Match.VendorId, device.VendorId) && Fits(rule.Match.ProductId, device.ProductId);
@@ -45,7 +46,7 @@ public sealed class UsbIpAttachmentApplier : IUsbIpAttachmentApplier
         var server = UsbIpClient.Describe(rule.ComputerName, rule.TcpPort);
         return matching.Count switch
         {
-            1 => matching[0].BusId,
+            1 => UsbBusId.Parse(matching[0].BusId), // a listed record passed UsbIpDeviceRecordCheck
             0 => throw new VirtToolsException(UsbIpErrors.DeviceNotFoundId, FailureKind.NotFound,
                 $"{server} offers no device that matches {rule.Match} ({offered.Count} offered; a device in use by another client is not offered).",
                 $"Check with Get-UsbIpDevice -ComputerName {rule.ComputerName} -TcpPort {rule.TcpPort} that the server exports it.", rule.ComputerName),

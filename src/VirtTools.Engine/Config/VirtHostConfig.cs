@@ -50,7 +50,7 @@ public sealed class UsbIpServerProfile
     /// Ports reserved for sharing, by the bus id a device plugged there gets ("1-2.3"): the agent holds each claimed so
     /// no host driver takes what is plugged in, and exports it.
     /// </summary>
-    public IReadOnlyList<string> ClaimPorts { get; init; } = Array.Empty<string>();
+    public IReadOnlyList<UsbBusId> ClaimPorts { get; init; } = Array.Empty<UsbBusId>();
 }
 
 /// <summary>usbip.server.tls as written: file paths, read only when the server starts.</summary>
@@ -59,7 +59,7 @@ public sealed record UsbIpServerTlsProfile(string Certificate, string Key, strin
 /// <summary>How a profile names a USB device: by port path, or by what the device says about itself.</summary>
 public sealed class UsbDeviceMatch
 {
-    public string? BusId { get; init; }
+    public UsbBusId? BusId { get; init; }
 
     public string? VendorId { get; init; }
 

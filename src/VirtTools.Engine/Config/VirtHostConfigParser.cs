@@ -102,18 +102,19 @@ public static class VirtHostConfigParser
         }
 
         /// <summary>usbip.server.claimPorts: device bus ids (a port hangs off a hub; a root hub has none), each once.</summary>
-        private List<string> ClaimPorts(YamlMappingNode map)
+        private List<UsbBusId> ClaimPorts(YamlMappingNode map)
         {
             var ports = Strings(map, "claimPorts", "usbip.server.claimPorts");
             if (ports.Count > ProfileLimits.MaxClaimPorts)
                 Problems.Add($"{Where(Child(map, "claimPorts")!)}: usbip.server.claimPorts lists {ports.Count} ports; at most {ProfileLimits.MaxClaimPorts} (usbip-host shares no more at once)");
-            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var claimed = new List<UsbBusId>();
             foreach (var (value, at) in ports)
             {
-                if (!HubPort.TryFrom(value, out _)) Problems.Add($"{Where(at)}: claimed port '{value}' is not a device bus id such as 1-2 or 1-2.3");
-                else if (!seen.Add(value)) Problems.Add($"{Where(at)}: claimed port '{value}' is listed twice");
+                if (!UsbBusId.TryParse(value, out var busId) || busId.IsRootHub) Problems.Add($"{Where(at)}: claimed port '{value}' is not a device bus id such as 1-2 or 1-2.3");
+                else if (claimed.Contains(busId)) Problems.Add($"{Where(at)}: claimed port '{value}' is listed twice");
+                else claimed.Add(busId);
             }
-            return ports.Select(p => p.Value).ToList();
+            return claimed;
         }
 
         private UsbIpServerTlsProfile? ServerTls(YamlNode node)
@@ -213,7 +214,7 @@ public static class VirtHostConfigParser
                 Problems.Add($"{Where(map)}: {what} is empty: give busId, or vendorId with productId and serial as needed");
             if (busId is null && (product is not null || serial is not null) && vendor is null)
                 Problems.Add($"{Where(map)}: {what} needs vendorId along with productId or serial");
-            return new UsbDeviceMatch { BusId = busId, VendorId = vendor, ProductId = product, Serial = serial };
+            return new UsbDeviceMatch { BusId = UsbBusId.TryParse(busId, out var parsed) ? parsed : null, VendorId = vendor, ProductId = product, Serial = serial };
         }
 
         private PciPassthroughRule? Passthrough(YamlMappingNode map)

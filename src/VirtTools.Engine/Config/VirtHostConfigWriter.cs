@@ -61,7 +61,7 @@ public static class VirtHostConfigWriter
             if (server.Tls is { } tls) section.Add("tls", ServerTls(tls));
             if (server.Grants.Count > 0)
                 section.Add("grants", new YamlSequenceNode(server.Grants.Select(g => new YamlMappingNode { { "client", Quoted(g.Client) }, { "devices", Quoted(g.Devices) } })));
-            if (server.ClaimPorts.Count > 0) section.Add("claimPorts", Quoted(server.ClaimPorts));
+            if (server.ClaimPorts.Count > 0) section.Add("claimPorts", Quoted(server.ClaimPorts.Select(p => p.ToString())));
             map.Add("server", section);
         }
         if (usbIp.Exports.Count > 0)
@@ -107,7 +107,7 @@ public static class VirtHostConfigWriter
     private static YamlMappingNode Match(UsbDeviceMatch match)
     {
         var map = new YamlMappingNode { Style = MappingStyle.Flow };
-        foreach (var (key, value) in new[] { ("busId", match.BusId), ("vendorId", match.VendorId), ("productId", match.ProductId), ("serial", match.Serial) })
+        foreach (var (key, value) in new[] { ("busId", match.BusId?.ToString()), ("vendorId", match.VendorId), ("productId", match.ProductId), ("serial", match.Serial) })
             if (value is not null) map.Add(key, Quoted(value));
         return map;
     }

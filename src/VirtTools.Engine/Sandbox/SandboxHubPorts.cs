@@ -43,7 +43,7 @@ public sealed class SandboxHubPorts : IUsbFs
     /// <summary>Whether an open node (not usbip-host) holds the port the device <paramref name="busId"/> is plugged into.</summary>
     internal bool IsClaimedByUserspace(string busId)
     {
-        if (!HubPort.TryFrom(busId, out var port)) return false;
+        if (!UsbBusId.TryParse(busId, out var device) || !HubPort.TryFrom(device, out var port)) return false;
         lock (_sync) return _owners.ContainsKey(port);
     }
 
@@ -54,10 +54,10 @@ public sealed class SandboxHubPorts : IUsbFs
             || !int.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out var bus)
             || !int.TryParse(parts[5], NumberStyles.None, CultureInfo.InvariantCulture, out var number))
             throw SandboxKernel.Errno(KernelErrno.ENOENT, devicePath);
-        var busId = new SysfsDirectory(_kernel.Resolve(DevicesPath)).EntryNames()
-            .FirstOrDefault(name => UsbBusId.IsValid(name) && Device(name).Int("busnum") == bus && Device(name).Int("devnum") == number)
-            ?? throw SandboxKernel.Errno(KernelErrno.ENOENT, devicePath);
-        return new Node(this, busId);
+        foreach (var name in new SysfsDirectory(_kernel.Resolve(DevicesPath)).EntryNames())
+            if (UsbBusId.TryParse(name, out var busId) && Device(busId).Int("busnum") == bus && Device(busId).Int("devnum") == number)
+                return new Node(this, busId);
+        throw SandboxKernel.Errno(KernelErrno.ENOENT, devicePath);
     }
 
     private void Claim(Node node, int port)
@@ -89,18 +89,15 @@ public sealed class SandboxHubPorts : IUsbFs
             foreach (var key in _owners.Where(pair => pair.Value == node).Select(pair => pair.Key).ToList()) _owners.Remove(key);
     }
 
-    private static string ChildBusId(HubPort port) =>
-        UsbBusId.TryParse(port.HubBusId, out var bus, out var path) && path.Length == 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{bus}-{port.Port}")
-            : string.Create(CultureInfo.InvariantCulture, $"{port.HubBusId}.{port.Port}");
+    private static UsbBusId ChildBusId(HubPort port) => port.HubBusId.Child(port.Port);
 
-    private SysfsDirectory Device(string busId) => new(_kernel.Resolve(DevicesPath + busId));
+    private SysfsDirectory Device(UsbBusId busId) => new(_kernel.Resolve(DevicesPath + busId));
 
-    private sealed class Node(SandboxHubPorts ports, string hubBusId) : IUsbFsHub
+    private sealed class Node(SandboxHubPorts ports, UsbBusId hubBusId) : IUsbFsHub
     {
         private bool _closed;
 
-        public string HubBusId { get; } = hubBusId;
+        public UsbBusId HubBusId { get; } = hubBusId;
 
         public void ClaimPort(int port)
         {

@@ -58,7 +58,7 @@ public sealed partial class SandboxUsbIp
         foreach (var name in InterfaceNames(real)) _kernel.Link(_kernel.Resolve("/sys/bus/usb/devices/" + name), real + "/" + name);
         var bus = Device(busId).Int("busnum");
         var last = new SysfsDirectory(_kernel.Resolve("/sys/bus/usb/devices")).EntryNames()
-            .Where(UsbBusId.IsValid).Select(Device).Where(d => d.Int("busnum") == bus).Max(d => d.Int("devnum") ?? 0);
+            .Where(name => UsbBusId.TryParse(name, out _)).Select(Device).Where(d => d.Int("busnum") == bus).Max(d => d.Int("devnum") ?? 0);
         _kernel.Show(Path.GetRelativePath(Root, real).Insert(0, "/") + "/devnum", (last + 1).ToString(CultureInfo.InvariantCulture) + "\n");
         Attach(busId);
         return this;
@@ -73,7 +73,7 @@ public sealed partial class SandboxUsbIp
     {
         var parts = systemPath.Split('/');
         return parts.Length == 7 && systemPath.StartsWith("/sys/bus/usb/devices/", StringComparison.Ordinal) && parts[6] == "authorized"
-            && UsbBusId.IsValid(parts[5]) && !UsbBusId.IsRootHub(parts[5]);
+            && UsbBusId.TryParse(parts[5], out var device) && !device.IsRootHub;
     }
 
     /// <summary>authorized: 0 takes the configuration away, 1 lets the generic driver choose one again.</summary>

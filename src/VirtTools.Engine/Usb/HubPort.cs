@@ -7,15 +7,13 @@ namespace VirtTools.Usb;
 /// hub plus the last number of its bus id ("1-2.3" is port 3 of hub "1-2", "1-2" is port 2 of the root hub "usb1").
 /// USBDEVFS_CLAIM_PORT takes this pair: the hub's usbfs node and the 1-based port number.
 /// </summary>
-public readonly record struct HubPort(string HubBusId, int Port)
+public readonly record struct HubPort(UsbBusId HubBusId, int Port)
 {
-    /// <summary>The port the device at <paramref name="busId"/> is plugged into; false for a root hub or anything not a bus id.</summary>
-    public static bool TryFrom(string? busId, out HubPort port)
+    /// <summary>The port the device at <paramref name="busId"/> is plugged into; false for a root hub.</summary>
+    public static bool TryFrom(UsbBusId busId, out HubPort port)
     {
-        port = default;
-        if (!UsbBusId.TryParse(busId, out _, out var ports) || ports.Length == 0) return false;
-        port = new HubPort(UsbBusId.Parent(busId!)!, ports[^1]);
-        return true;
+        port = busId.Parent is { } hub && busId.Port is { } number ? new HubPort(hub, number) : default;
+        return !busId.IsRootHub;
     }
 
     /// <summary>The name of the port's sysfs device ("usb1-port2", "1-2-port3").</summary>

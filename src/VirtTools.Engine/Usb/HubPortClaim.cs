@@ -15,7 +15,7 @@ public sealed class HubPortClaim : IDisposable
     private readonly IUsbFsHub _node;
     private bool _held = true;
 
-    private HubPortClaim(string busId, HubPort port, string hubDevicePath, IUsbFsHub node)
+    private HubPortClaim(UsbBusId busId, HubPort port, string hubDevicePath, IUsbFsHub node)
     {
         BusId = busId;
         Port = port;
@@ -24,7 +24,7 @@ public sealed class HubPortClaim : IDisposable
     }
 
     /// <summary>The bus id a device plugged into the port gets ("1-2.3").</summary>
-    public string BusId { get; }
+    public UsbBusId BusId { get; }
 
     public HubPort Port { get; }
 
@@ -34,7 +34,7 @@ public sealed class HubPortClaim : IDisposable
     public bool IsHeld => _held;
 
     /// <summary>Claims the port a device with <paramref name="busId"/> is (or would be) plugged into.</summary>
-    public static HubPortClaim Acquire(SystemRoot root, string busId, UsbDeviceReader? devices = null)
+    public static HubPortClaim Acquire(SystemRoot root, UsbBusId busId, UsbDeviceReader? devices = null)
     {
         if (!HubPort.TryFrom(busId, out var port)) throw UsbErrors.NotAPort(busId);
         var hub = (devices ?? new UsbDeviceReader(root)).Find(port.HubBusId);

@@ -11,7 +11,7 @@ namespace VirtTools.Usb;
 public sealed class UsbDevice
 {
     /// <summary>The port path name ("1-1.2"; "usb1" for a root hub).</summary>
-    public required string BusId { get; init; }
+    public required UsbBusId BusId { get; init; }
 
     public int? BusNumber { get; init; }
 
@@ -21,14 +21,18 @@ public sealed class UsbDevice
     public string? DevicePath { get; init; }
 
     /// <summary>The ports from the root hub down ("1-1.2" → 1, 2); empty for a root hub.</summary>
-    public int[] PortPath { get; init; } = Array.Empty<int>();
+    public int[] PortPath => BusId.Ports;
 
     /// <summary>The hub this device is plugged into ("1-1"; "usb1" for the root hub); null for a root hub.</summary>
-    public string? ParentBusId { get; init; }
+    public UsbBusId? ParentBusId => BusId.Parent;
 
-    public string? VendorId { get; init; }
+    /// <summary>idVendor and idProduct ("046d:c52b"); null when sysfs lacks either.</summary>
+    public UsbId? UsbId { get; init; }
 
-    public string? ProductId { get; init; }
+    /// <summary>idVendor as four lowercase hex digits ("046d").</summary>
+    public string? VendorId => UsbId?.VendorId;
+
+    public string? ProductId => UsbId?.ProductId;
 
     /// <summary>bcdDevice, the device's release number, as four hex digits.</summary>
     public string? DeviceRelease { get; init; }
@@ -85,6 +89,16 @@ public sealed class UsbDevice
     /// <summary>Root hubs and external hubs (class 09).</summary>
     public bool IsHub { get; init; }
 
+    /// <summary>How many downstream ports a hub has (sysfs maxchild); null for a device that is not a hub.</summary>
+    public int? PortCount { get; init; }
+
+    /// <summary>
+    /// The device nodes the kernel made for the device's interfaces, the names admins look for after a plug or an
+    /// attach (/dev/ttyUSB0, /dev/ttyACM0, /dev/sda and its partitions, /dev/hidraw0, /dev/input/event5); its own
+    /// usbfs node is <see cref="DevicePath"/>. Empty for hubs: the nodes below a hub belong to its devices.
+    /// </summary>
+    public string[] Nodes { get; init; } = Array.Empty<string>();
+
     /// <summary>Bound to usbip-host: shared over USB/IP and unusable locally.</summary>
     public bool IsExported => Driver == UsbIpHostReader.DriverName;
 
@@ -119,5 +133,5 @@ public sealed class UsbDevice
         : ProductName is not null ? (VendorName is not null ? $"{VendorName} {ProductName}" : ProductName)
         : VendorName;
 
-    public override string ToString() => BusId;
+    public override string ToString() => BusId.ToString();
 }

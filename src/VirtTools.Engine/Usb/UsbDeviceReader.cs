@@ -2,6 +2,7 @@ using System.Globalization;
 using VirtTools.Ids;
 using VirtTools.Sysfs;
 using VirtTools.UsbIp;
+using VirtTools.UsbIp.Containers;
 using VirtTools.UsbIp.Host;
 
 namespace VirtTools.Usb;
@@ -13,6 +14,8 @@ namespace VirtTools.Usb;
 public sealed class UsbDeviceReader
 {
     public const string DevicesPath = "/sys/bus/usb/devices";
+
+    private const string UsbfsPrefix = "/dev/bus/usb/";
 
     private const string VhciPlatformPrefix = "/sys/devices/platform/vhci_hcd.";
 
@@ -32,10 +35,12 @@ public sealed class UsbDeviceReader
     public IdsDatabase? Names => _ids.Value;
 
     /// <summary>Bus ids of every device, root hubs included, in bus and port order; empty without /sys/bus/usb.</summary>
-    public IReadOnlyList<string> GetBusIds()
+    public IReadOnlyList<UsbBusId> GetBusIds()
     {
-        var ids = Root.Directory(DevicesPath).EntryNames().Where(UsbBusId.IsValid).ToList();
-        ids.Sort(UsbBusId.Comparer);
+        var ids = new List<UsbBusId>();
+        foreach (var name in Root.Directory(DevicesPath).EntryNames())
+            if (UsbBusId.TryParse(name, out var busId)) ids.Add(busId);
+        ids.Sort();
         return ids;
     }
 
@@ -46,10 +51,9 @@ public sealed class UsbDeviceReader
             if (Find(busId) is { } device) yield return device;
     }
 
-    /// <summary>The device with this bus id; null when there is none (or the text is not a bus id).</summary>
-    public UsbDevice? Find(string busId)
+    /// <summary>The device with this bus id; null when there is none.</summary>
+    public UsbDevice? Find(UsbBusId busId)
     {
-        if (!UsbBusId.TryParse(busId, out var busFromName, out var ports)) return null;
         var link = Root.Directory(DevicesPath + "/" + busId);
         if (!link.Exists) return null;
         var dir = link.Resolved();
@@ -57,19 +61,17 @@ public sealed class UsbDeviceReader
         var ids = _ids.Value;
 
         int? vendor = dir.Hex("idVendor"), product = dir.Hex("idProduct"), deviceClass = dir.Hex("bDeviceClass");
-        int? bus = dir.Int("busnum") ?? busFromName, number = dir.Int("devnum");
+        int? bus = dir.Int("busnum") ?? busId.Bus, number = dir.Int("devnum");
         var speedMbps = UsbSpeeds.ParseMbps(dir.String("speed"));
         var driver = dir.LinkName("driver");
+        bool isHub = busId.IsRootHub || UsbClassCode.Format(deviceClass) == UsbClassCode.Hub;
         return new UsbDevice
         {
             BusId = busId,
             BusNumber = bus,
             DeviceNumber = number,
             DevicePath = bus is int b && number is int n ? string.Create(CultureInfo.InvariantCulture, $"/dev/bus/usb/{b:000}/{n:000}") : null,
-            PortPath = ports,
-            ParentBusId = UsbBusId.Parent(busId),
-            VendorId = SysfsText.FormatId(vendor),
-            ProductId = SysfsText.FormatId(product),
+            UsbId = vendor is >= 0 and <= 0xffff && product is >= 0 and <= 0xffff ? new UsbId((ushort)vendor, (ushort)product) : null,
             DeviceRelease = dir.Id("bcdDevice"),
             Manufacturer = NonEmpty(dir.String("manufacturer")),
             Product = NonEmpty(dir.String("product")),
@@ -85,12 +87,14 @@ public sealed class UsbDeviceReader
             DeviceClassName = ids?.ClassName(deviceClass),
             NameSource = ids?.SourcePath,
             Configuration = dir.Int("bConfigurationValue"),
-            PortClaimed = PortClaimedOf(dir, ports, driver),
+            PortClaimed = PortClaimedOf(dir, busId, driver),
             ConfigurationCount = dir.Int("bNumConfigurations"),
             InterfaceCount = dir.Int("bNumInterfaces"),
             Interfaces = ReadInterfaces(dir, ids),
             Driver = driver,
-            IsHub = ports.Length == 0 || UsbClassCode.Format(deviceClass) == UsbClassCode.Hub,
+            IsHub = isHub,
+            PortCount = isHub ? dir.Int("maxchild") : null,
+            Nodes = isHub ? Array.Empty<string>() : ChildNodesOf(busId),
             UsbIpStatus = driver == UsbIpHostReader.DriverName ? UsbIpHostReader.ReadStatus(dir) : null,
             VhciController = VhciControllerOf(sysfsPath),
             SysfsPath = sysfsPath,
@@ -123,14 +127,19 @@ public sealed class UsbDeviceReader
             .ToArray();
 
     /// <summary>What the kernel shows of the claim on the device's port (see <see cref="UsbDevice.PortClaimed"/>).</summary>
-    private static bool? PortClaimedOf(SysfsDirectory device, int[] ports, string? driver)
+    private static bool? PortClaimedOf(SysfsDirectory device, UsbBusId busId, string? driver)
     {
-        if (ports.Length == 0) return null;
+        if (busId.IsRootHub) return null;
         if (driver == UsbIpHostReader.DriverName) return true;
         bool unconfigured = device.Has("bConfigurationValue") && string.IsNullOrEmpty(device.String("bConfigurationValue"));
         return driver == UsbIpExporter.GenericDriver && unconfigured && device.Int("bNumConfigurations") > 0 && device.Int("authorized") != 0
             ? true : null;
     }
+
+    /// <summary>The nodes below the device, less its own usbfs node (the first one found, when it has one).</summary>
+    private string[] ChildNodesOf(UsbBusId busId) =>
+        (UsbDeviceNodes.Find(Root, busId) ?? Array.Empty<ContainerNode>())
+            .Select(node => node.Path).Where(path => !path.StartsWith(UsbfsPrefix, StringComparison.Ordinal)).ToArray();
 
     /// <summary>"vhci_hcd.3" when the device's real place is below /sys/devices/platform/vhci_hcd.3.</summary>
     private static string? VhciControllerOf(string sysfsPath)

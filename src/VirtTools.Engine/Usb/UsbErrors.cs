@@ -19,16 +19,16 @@ public static class UsbErrors
         "Run Get-UsbDevice -IncludeHub to see the bus ids present; a bus id names a physical port (\"1-1.2\"), so the device must be plugged in there.",
         busId);
 
-    public static VirtToolsException NotAPort(string busId) => new(NotAPortId, FailureKind.InvalidArgument,
+    public static VirtToolsException NotAPort(UsbBusId busId) => new(NotAPortId, FailureKind.InvalidArgument,
         $"'{busId}' names no hub port: a port is a device bus id such as 1-2 or 1-2.3 (a root hub such as usb1 hangs off no port).",
         "Give the bus id a device gets when it is plugged into the port (Get-UsbDevice shows them).", busId);
 
-    public static VirtToolsException NoHub(string busId, HubPort port) => new(HubNotFoundId, FailureKind.NotFound,
+    public static VirtToolsException NoHub(UsbBusId busId, HubPort port) => new(HubNotFoundId, FailureKind.NotFound,
         $"Port {port.Port} of hub '{port.HubBusId}' cannot be claimed for '{busId}': the hub is not there (or has no usbfs node).",
         "Check the bus id with Get-UsbDevice -IncludeHub; the hub must be plugged in for its ports to be claimed.", busId);
 
     /// <summary>A usbfs call on the hub's node failed (<paramref name="step"/>: open, claim or release), said in the terms of its errno.</summary>
-    public static VirtToolsException PortClaimFailed(string busId, HubPort port, string hubNode, string step, Exception cause)
+    public static VirtToolsException PortClaimFailed(UsbBusId busId, HubPort port, string hubNode, string step, Exception cause)
     {
         var errno = SysfsWriter.ErrnoOf(cause);
         var what = $"{(step == "open" ? "Opening" : step == "claim" ? "Claiming port " + port.Port + " on" : "Releasing port " + port.Port + " on")} {hubNode} (hub '{port.HubBusId}', for '{busId}') failed";

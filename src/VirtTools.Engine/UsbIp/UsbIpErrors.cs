@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using System.Globalization;
 using VirtTools.Diagnostics;
 using VirtTools.UsbIp.Tls;
@@ -42,24 +43,24 @@ public static class UsbIpErrors
     /// <summary>The size of usbip-host's match_busid table (MAX_BUSID in stub_main.c).</summary>
     public const int MatchTableSize = 16;
 
-    public static VirtToolsException HostDriverMissing(string busId) => new(HostDriverMissingId, FailureKind.NotInstalled,
+    public static VirtToolsException HostDriverMissing(UsbBusId busId) => new(HostDriverMissingId, FailureKind.NotInstalled,
         $"The usbip-host driver is not loaded (there is no /sys/bus/usb/drivers/usbip-host), so '{busId}' cannot be exported.",
         "Load it with 'modprobe usbip-host' (list usbip-host in /etc/modules-load.d/ to load it at boot), then try again.", busId);
 
-    public static VirtToolsException HubNotExportable(string busId) => new(HubNotExportableId, FailureKind.InvalidArgument,
+    public static VirtToolsException HubNotExportable(UsbBusId busId) => new(HubNotExportableId, FailureKind.InvalidArgument,
         $"'{busId}' is a hub (class 09): usbip-host does not export hubs, and neither does 'usbip bind'.",
         "Export the devices plugged into the hub instead (Get-UsbDevice shows each with its ParentBusId).", busId);
 
-    public static VirtToolsException BindLoop(string busId, string controller) => new(BindLoopId, FailureKind.InvalidArgument,
+    public static VirtToolsException BindLoop(UsbBusId busId, string controller) => new(BindLoopId, FailureKind.InvalidArgument,
         $"'{busId}' is itself imported over USB/IP (it sits on {controller}): exporting it again would make a bind loop, which usbip-host refuses.",
         "Export the device on the host it is physically plugged into.", busId);
 
-    public static VirtToolsException MatchTableFull(string busId, IReadOnlyList<string> table, Exception cause) => new(MatchTableFullId, FailureKind.LimitExceeded,
+    public static VirtToolsException MatchTableFull(UsbBusId busId, IReadOnlyList<UsbBusId> table, Exception cause) => new(MatchTableFullId, FailureKind.LimitExceeded,
         $"usbip-host's match_busid table is full: the kernel keeps at most {MatchTableSize} bus ids ({string.Join(" ", table)}), so '{busId}' cannot be added. The table lives in RAM and is emptied when usbip-host is unloaded.",
         "Stop exporting devices you no longer share with Remove-UsbIpExport. Entries of devices that are gone or no longer bound leave the table only through usbip-host's rebind (echo -n BUSID > /sys/bus/usb/drivers/usbip-host/rebind while the device is plugged in) or by reloading the module (modprobe -r usbip-host; modprobe usbip-host), which unexports everything.",
         busId, cause);
 
-    public static VirtToolsException ExportInUse(string busId) => new(ExportInUseId, FailureKind.ResourceBusy,
+    public static VirtToolsException ExportInUse(UsbBusId busId) => new(ExportInUseId, FailureKind.ResourceBusy,
         $"'{busId}' is in use: a USB/IP client imported it (usbip_status 2). Unexporting it cuts that client off.",
         "Detach it on the client first (Disconnect-UsbIpDevice, or usbip detach), or confirm the prompt (or pass -Force) to take it away.", busId);
 

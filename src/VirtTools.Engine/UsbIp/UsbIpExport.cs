@@ -9,7 +9,7 @@ namespace VirtTools.UsbIp;
 /// </summary>
 public sealed class UsbIpExport
 {
-    public required string BusId { get; init; }
+    public required UsbBusId BusId { get; init; }
 
     /// <summary>usbip_status while bound; null when the device is not bound to usbip-host.</summary>
     public UsbIpStatus? Status { get; init; }
@@ -45,6 +45,8 @@ public sealed class UsbIpExport
 
     public int? DeviceNumber => Device?.DeviceNumber;
 
+    public UsbId? UsbId => Device?.UsbId;
+
     public string? VendorId => Device?.VendorId;
 
     public string? ProductId => Device?.ProductId;
@@ -70,5 +72,5 @@ public sealed class UsbIpExport
 
     public required string Root { get; init; }
 
-    public override string ToString() => BusId;
+    public override string ToString() => BusId.ToString();
 }

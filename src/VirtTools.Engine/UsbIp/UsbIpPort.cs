@@ -49,14 +49,14 @@ public sealed class UsbIpPort
     public int? SocketFd { get; init; }
 
     /// <summary>The bus id the imported device got on this machine ("4-1"): what Get-UsbDevice shows as imported.</summary>
-    public string? LocalBusId { get; init; }
+    public UsbBusId? LocalBusId { get; init; }
 
     /// <summary>The server, its TCP port and the bus id there, from the attach record; null without one.</summary>
     public string? RemoteHost { get; init; }
 
     public int? RemoteTcpPort { get; init; }
 
-    public string? RemoteBusId { get; init; }
+    public UsbBusId? RemoteBusId { get; init; }
 
     /// <summary>The container the device was given to (Connect-UsbIpDevice -Container), from the attach record; null for the host's own.</summary>
     public string? Container { get; init; }

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using VirtTools.Config;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
+using VirtTools.Usb;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Host;
 using VirtTools.UsbIp.Server;
@@ -201,7 +202,7 @@ internal static class AgentCommand
                 : $"{string.Join(",", profile.Address)} {profile.TcpPort} {string.Join(",", profile.Allow)} {profile.Tls} {string.Join(";", profile.Grants)}";
             if (settings == _settings)
             {
-                _keeper?.Reserve(profile?.ClaimPorts ?? Array.Empty<string>());
+                _keeper?.Reserve(profile?.ClaimPorts ?? Array.Empty<UsbBusId>());
                 return;
             }
             Dispose();

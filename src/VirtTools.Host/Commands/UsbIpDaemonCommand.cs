@@ -91,10 +91,10 @@ internal static class UsbIpDaemonCommand
     }
 
     private static bool TryParse(string[] args, TextWriter error, out UsbIpServerOptions options, out SystemRoot root,
-        out UsbIpDeadPeerPolicy deadPeer, out List<string> claimPorts)
+        out UsbIpDeadPeerPolicy deadPeer, out List<UsbBusId> claimPorts)
     {
         deadPeer = UsbIpDeadPeerPolicy.Default;
-        claimPorts = new List<string>();
+        claimPorts = new List<UsbBusId>();
         var addresses = new List<IPAddress>();
         var allowed = new List<string>();
         var port = UsbIpProtocol.DefaultTcpPort;
@@ -132,9 +132,9 @@ internal static class UsbIpDaemonCommand
                     allowed.Add(value);
                     break;
                 case "--claim-port":
-                    if (!HubPort.TryFrom(value, out _)) return Fail(error, $"--claim-port '{value}' is not a device bus id such as 1-2 or 1-2.3.");
+                    if (!UsbBusId.TryParse(value, out var claimed) || claimed.IsRootHub) return Fail(error, $"--claim-port '{value}' is not a device bus id such as 1-2 or 1-2.3.");
                     if (claimPorts.Count >= ProfileLimits.MaxClaimPorts) return Fail(error, $"at most {ProfileLimits.MaxClaimPorts} --claim-port (usbip-host shares no more at once).");
-                    claimPorts.Add(value);
+                    claimPorts.Add(claimed);
                     break;
                 case DeadPeerOption.Name:
                     if (!DeadPeerOption.TryParse(value, ref deadPeer, out var timeoutProblem)) return Fail(error, timeoutProblem);

@@ -7,7 +7,7 @@ namespace VirtTools.Commands.Completion;
 public class UsbBusIdCompleter : VirtToolsCompleter
 {
     protected override IEnumerable<CompletionCandidate> Candidates(SystemRoot root) =>
-        new UsbDeviceReader(root).GetDevices().Where(Offers).Select(d => new CompletionCandidate(d.BusId, Describe(d)));
+        new UsbDeviceReader(root).GetDevices().Where(Offers).Select(d => new CompletionCandidate(d.BusId.ToString(), Describe(d)));
 
     /// <summary>Which devices this completer offers.</summary>
     protected virtual bool Offers(UsbDevice device) => true;

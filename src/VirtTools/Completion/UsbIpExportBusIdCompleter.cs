@@ -7,6 +7,6 @@ namespace VirtTools.Commands.Completion;
 public sealed class UsbIpExportBusIdCompleter : VirtToolsCompleter
 {
     protected override IEnumerable<CompletionCandidate> Candidates(SystemRoot root) =>
-        new UsbIpHostReader(root).GetExports().Select(e => new CompletionCandidate(e.BusId,
+        new UsbIpHostReader(root).GetExports().Select(e => new CompletionCandidate(e.BusId.ToString(),
             e.Device is { } device ? $"{e.Status?.ToString() ?? "NotBound"} {UsbBusIdCompleter.Describe(device)}" : "Unplugged"));
 }

@@ -37,16 +37,16 @@ public sealed class ClaimedPortDaemonTests : IDisposable
         try
         {
             var ports = _kernel.Kernel.HubPorts;
-            await Until(() => ports.Claimed.Contains(new HubPort("usb1", 3)), "claiming the reserved empty port 1-3", Log);
-            Assert.DoesNotContain(new HubPort("usb2", 3), ports.Claimed); // usbip-host holds the stick's port itself
+            await Until(() => ports.Claimed.Contains(new HubPort(UsbBusId.Parse("usb1"), 3)), "claiming the reserved empty port 1-3", Log);
+            Assert.DoesNotContain(new HubPort(UsbBusId.Parse("usb2"), 3), ports.Claimed); // usbip-host holds the stick's port itself
 
             _kernel.Usb.Unplug("2-3");
-            await Until(() => ports.Claimed.Contains(new HubPort("usb2", 3)), "claiming the unplugged stick's port", Log);
+            await Until(() => ports.Claimed.Contains(new HubPort(UsbBusId.Parse("usb2"), 3)), "claiming the unplugged stick's port", Log);
 
             _kernel.Usb.Plug("2-3");
             await Until(() => Log().Contains("2-3: arrived on a claimed port and is exported", StringComparison.Ordinal), "exporting the replugged stick", Log);
             Assert.Equal("usbip-host", _kernel.Usb.DriverOf("2-3"));
-            Assert.DoesNotContain(new HubPort("usb2", 3), ports.Claimed);
+            Assert.DoesNotContain(new HubPort(UsbBusId.Parse("usb2"), 3), ports.Claimed);
             Assert.DoesNotContain(_kernel.Writes, w => w.SystemPath.StartsWith("/sys/bus/usb/drivers/usb-storage/", StringComparison.Ordinal));
         }
         finally

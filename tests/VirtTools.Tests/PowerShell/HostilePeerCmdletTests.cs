@@ -31,7 +31,7 @@ public sealed class HostilePeerCmdletTests : IDisposable
     {
         await using var server = new HostileServer(HostileServer.Sends(DeviceList(FullBusId, Record("2-4"), FFBusId)));
         var devices = _ps.Ok<UsbIpRemoteDevice>("param($p) Get-UsbIpDevice -ComputerName 127.0.0.1 -TcpPort $p", new Dictionary<string, object?> { ["p"] = server.Port });
-        Assert.Equal("2-4", Assert.Single(devices).BusId);
+        Assert.Equal("2-4", Assert.Single(devices).BusId.ToString());
         var warnings = _ps.HostErrorText.Split('\n').Where(line => line.StartsWith("WARNING: ", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, warnings.Count);
         Assert.All(warnings, line => Assert.Contains($"The USB/IP server 127.0.0.1:{server.Port} listed a device that was left out", line));
@@ -107,14 +107,14 @@ public sealed class HostilePeerCmdletTests : IDisposable
     }
 
     [Fact]
-    public async Task Connect_UsbIpDevice_with_a_bus_id_that_is_no_bus_id_is_UsbIpInvalidBusId_before_anything_is_sent()
+    public async Task Connect_UsbIpDevice_with_a_bus_id_that_is_no_bus_id_is_a_binding_error_naming_it_before_anything_is_sent()
     {
         await using var server = new HostileServer(HostileServer.Sends(Import(Record())));
         using var kernel = VhciOnly();
         var result = _ps.Run("param($p, $r, $b) Connect-UsbIpDevice -ComputerName 127.0.0.1 -TcpPort $p -BusId $b -Root $r -Confirm:$false" + Next,
             new Dictionary<string, object?> { ["p"] = server.Port, ["r"] = kernel.RootPath, ["b"] = new string('1', 40) });
-        AssertOneErrorAndGoesOn(result, "UsbIpInvalidBusId", "40 characters");
-        Assert.Equal(ErrorCategory.InvalidArgument, result.Errors[0].CategoryInfo.Category);
+        AssertOneErrorAndGoesOn(result, "CannotConvertArgumentNoMessage", "a bus id of 40 characters does not bind");
+        Assert.Contains($"'{new string('1', 40)}' is not a USB bus id", result.Errors[0].Exception.Message, StringComparison.Ordinal);
         Assert.Equal(0, server.Connections);
         Assert.Empty(kernel.Writes);
     }

@@ -44,7 +44,7 @@ public sealed class UsbIpAttachTests : IDisposable
         using var kernel = Double.OnCapturedFixture();
         var port = _ps.Ok<UsbIpPort>("param($p, $r) Get-UsbIpDevice -ComputerName 127.0.0.1 -TcpPort $p | Connect-UsbIpDevice -Root $r -Confirm:$false",
             new Dictionary<string, object?> { ["p"] = server.Port, ["r"] = kernel.RootPath }).Single();
-        Assert.Equal((16, "127.0.0.1", server.Port, "2-3"), (port.Port, port.RemoteHost, port.RemoteTcpPort, port.RemoteBusId));
+        Assert.Equal((16, "127.0.0.1", server.Port, "2-3"), (port.Port, port.RemoteHost, port.RemoteTcpPort, port.RemoteBusId?.ToString()));
         Assert.Equal(new[] { "2-3" }, ((UsbIpServerFixture.RecordingHandoff)server.Handoff).HandedOver);
     }
 
@@ -87,7 +87,7 @@ public sealed class UsbIpAttachTests : IDisposable
         var error = Assert.Single(result.Errors);
         Assert.StartsWith("VhciNoFreePort,", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.LimitsExceeded, error.CategoryInfo.Category);
-        Assert.Equal("2-3", error.TargetObject);
+        Assert.Equal("2-3", error.TargetObject.ToString());
         Assert.Contains("1 controller × 1 SuperSpeed", error.Exception.Message);
         Assert.Contains("CONFIG_USBIP_VHCI_HC_PORTS", error.ErrorDetails.RecommendedAction);
     }

@@ -23,7 +23,7 @@ public sealed class UsbIpExportTests : IDisposable
     {
         // Give 2-3 back first, so the capture's two 46f4 devices are one local (2-3) and one imported (4-1).
         var exporter = new UsbIpExporter(_kernel.Root);
-        exporter.Remove(exporter.PlanRemove("2-3"), force: true);
+        exporter.Remove(exporter.PlanRemove(UsbBusId.Parse("2-3")), force: true);
         var writesBefore = _kernel.Writes.Count;
 
         var result = _ps.Run("param($root) Get-UsbDevice -Root $root -VendorId 46f4 | Export-UsbIpDevice -WhatIf", Root, render: true);
@@ -35,7 +35,7 @@ public sealed class UsbIpExportTests : IDisposable
         Assert.Equal("usb", _kernel.Usb.DriverOf("2-3"));
         var error = Assert.Single(result.Errors);
         Assert.StartsWith(UsbIpErrors.BindLoopId + ",", error.FullyQualifiedErrorId);
-        Assert.Equal(("4-1", ErrorCategory.InvalidArgument), (error.TargetObject, error.CategoryInfo.Category));
+        Assert.Equal(("4-1", ErrorCategory.InvalidArgument), (error.TargetObject.ToString(), error.CategoryInfo.Category));
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class UsbIpExportTests : IDisposable
         var result = _ps.Run("param($root) Export-UsbIpDevice -Root $root 1-2", Root);
         var error = Assert.Single(result.Errors);
         Assert.StartsWith(UsbIpErrors.BindFailedId + ",", error.FullyQualifiedErrorId);
-        Assert.Equal(("1-2", ErrorCategory.DeviceError), (error.TargetObject, error.CategoryInfo.Category));
+        Assert.Equal(("1-2", ErrorCategory.DeviceError), (error.TargetObject.ToString(), error.CategoryInfo.Category));
         Assert.Contains("Rolled back", error.Exception.Message);
         Assert.Contains("dmesg", error.ErrorDetails.RecommendedAction);
         Assert.Equal("usb", _kernel.Usb.DriverOf("1-2"));
@@ -58,7 +58,7 @@ public sealed class UsbIpExportTests : IDisposable
         Assert.Equal((true, UsbIpStatus.Available), (export.IsBound, export.Status));
         using var newShell = new PowerShellHarness();
         var device = newShell.Ok<UsbDevice>("param($root) Remove-UsbIpExport -Root $root 1-2 -PassThru", Root).Single();
-        Assert.Equal(("1-2", "usb"), (device.BusId, device.Driver));
+        Assert.Equal(("1-2", "usb"), (device.BusId.ToString(), device.Driver));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Usb;
 using VirtTools.Tests.Engine.UsbIp;
 using VirtTools.Tests.Support;
 using VirtTools.UsbIp.Client;
@@ -17,7 +18,7 @@ public sealed class UsbIpTests : IDisposable
     {
         await using var server = new UsbIpServerFixture();
         var device = _ps.Ok<UsbIpRemoteDevice>("param($p) Get-UsbIpDevice -ComputerName 127.0.0.1 -TcpPort $p", new Dictionary<string, object?> { ["p"] = server.Port }).Single();
-        Assert.Equal(("127.0.0.1", server.Port, "2-3", "46f4", "0001"), (device.ComputerName, device.TcpPort, device.BusId, device.VendorId, device.ProductId));
+        Assert.Equal(("127.0.0.1", server.Port, "2-3", "46f4", "0001"), (device.ComputerName, device.TcpPort, device.BusId.ToString(), device.VendorId, device.ProductId));
     }
 
     [Fact]
@@ -25,7 +26,7 @@ public sealed class UsbIpTests : IDisposable
     {
         await using var server = new UsbIpServerFixture();
         var output = _ps.Ok("param($p) [pscustomobject]@{ ComputerName = '127.0.0.1'; TcpPort = $p } | Get-UsbIpDevice", new Dictionary<string, object?> { ["p"] = server.Port });
-        Assert.Equal("2-3", ((UsbIpRemoteDevice)Assert.Single(output).BaseObject).BusId);
+        Assert.Equal("2-3", ((UsbIpRemoteDevice)Assert.Single(output).BaseObject).BusId.ToString());
     }
 
     [Fact]
@@ -61,8 +62,8 @@ public sealed class UsbIpTests : IDisposable
         Assert.True(server.IsRunning);
         Assert.NotEqual(0, server.TcpPort);
         Assert.Equal(new[] { "127.0.0.0/8", "::1/128" }, server.AllowedClient);
-        var busIds = _ps.Ok<string>("param($s) (Get-UsbIpDevice 127.0.0.1 -TcpPort $s.TcpPort).BusId", new Dictionary<string, object?> { ["s"] = server });
-        Assert.Equal(new[] { "2-3" }, busIds);
+        var busIds = _ps.Ok<UsbBusId>("param($s) (Get-UsbIpDevice 127.0.0.1 -TcpPort $s.TcpPort).BusId", new Dictionary<string, object?> { ["s"] = server });
+        Assert.Equal(new[] { UsbBusId.Parse("2-3") }, busIds);
         Assert.Equal(1, server.Connections);
         _ps.Ok("param($s) $s | Stop-UsbIpServer", new Dictionary<string, object?> { ["s"] = server });
         Assert.False(server.IsRunning);

@@ -16,7 +16,7 @@ public sealed class UsbTests : IDisposable
     [Fact]
     public void Get_UsbDevice_lists_the_devices_and_leaves_hubs_out()
     {
-        var ids = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r", Root()).Select(d => d.BusId);
+        var ids = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r", Root()).Select(d => d.BusId.ToString());
         Assert.Equal(new[] { "1-1", "1-2", "2-3", "4-1" }, ids);
     }
 
@@ -25,7 +25,7 @@ public sealed class UsbTests : IDisposable
     {
         var devices = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r -IncludeHub", Root());
         Assert.Equal(22, devices.Count);
-        Assert.Contains(devices, d => d.BusId == "usb1" && d.IsHub);
+        Assert.Contains(devices, d => d.BusId.ToString() == "usb1" && d.IsHub);
     }
 
     [Fact]
@@ -39,14 +39,14 @@ public sealed class UsbTests : IDisposable
     public void Where_Object_IsExported_finds_the_device_bound_to_usbip_host()
     {
         var exported = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r | Where-Object IsExported", Root()).Single();
-        Assert.Equal("2-3", exported.BusId);
+        Assert.Equal("2-3", exported.BusId.ToString());
         Assert.Equal(UsbIpStatus.InUse, exported.UsbIpStatus);
     }
 
     [Fact]
     public void PortClaimed_is_true_for_the_exported_device_and_null_where_the_kernel_does_not_tell()
     {
-        var claimed = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r -IncludeHub | Where-Object PortClaimed", Root()).Select(d => d.BusId);
+        var claimed = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r -IncludeHub | Where-Object PortClaimed", Root()).Select(d => d.BusId.ToString());
         Assert.Equal(new[] { "2-3" }, claimed);
         Assert.Null(_ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r -BusId 1-2", Root()).Single().PortClaimed);
     }
@@ -56,7 +56,7 @@ public sealed class UsbTests : IDisposable
     {
         using var kernel = KernelDouble.KernelDouble.OnCapturedFixture();
         kernel.Usb.Unplug("1-2");
-        using var claim = HubPortClaim.Acquire(kernel.Root, "1-2");
+        using var claim = HubPortClaim.Acquire(kernel.Root, UsbBusId.Parse("1-2"));
         kernel.Usb.Plug("1-2");
         var tablet = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r -BusId 1-2", Root(kernel.RootPath)).Single();
         Assert.True(tablet.PortClaimed);
@@ -71,14 +71,14 @@ public sealed class UsbTests : IDisposable
     public void VendorId_filters_in_any_spelling(string vendor)
     {
         var ids = _ps.Ok<UsbDevice>("param($r, $v) Get-UsbDevice -Root $r -VendorId $v", new Dictionary<string, object?> { ["r"] = CapturedFixture.Shared, ["v"] = vendor })
-            .Select(d => d.BusId);
+            .Select(d => d.BusId.ToString());
         Assert.Equal(new[] { "2-3", "4-1" }, ids);
     }
 
     [Fact]
     public void ProductId_filters_together_with_VendorId()
     {
-        var ids = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r -VendorId 0627 -ProductId 0001", Root()).Select(d => d.BusId);
+        var ids = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r -VendorId 0627 -ProductId 0001", Root()).Select(d => d.BusId.ToString());
         Assert.Equal(new[] { "1-1", "1-2" }, ids);
     }
 
@@ -92,7 +92,7 @@ public sealed class UsbTests : IDisposable
     [Fact]
     public void BusId_takes_wildcards()
     {
-        var ids = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r 1-*", Root()).Select(d => d.BusId);
+        var ids = _ps.Ok<UsbDevice>("param($r) Get-UsbDevice -Root $r 1-*", Root()).Select(d => d.BusId.ToString());
         Assert.Equal(new[] { "1-1", "1-2" }, ids);
     }
 
@@ -107,7 +107,7 @@ public sealed class UsbTests : IDisposable
     public void An_unknown_literal_bus_id_is_a_non_terminating_UsbDeviceNotFound_error()
     {
         var result = _ps.Run("param($r) Get-UsbDevice -Root $r -BusId 9-9, 1-1", Root());
-        Assert.Equal("1-1", Assert.Single(result.Output).Properties["BusId"].Value);
+        Assert.Equal("1-1", Assert.Single(result.Output).Properties["BusId"].Value.ToString());
         var error = Assert.Single(result.Errors);
         Assert.StartsWith("UsbDeviceNotFound,", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
@@ -140,7 +140,7 @@ public sealed class UsbTests : IDisposable
     public void Get_UsbIpExport_shows_the_exported_device_and_its_status()
     {
         var export = _ps.Ok<UsbIpExport>("param($r) Get-UsbIpExport -Root $r", Root()).Single();
-        Assert.Equal(("2-3", UsbIpStatus.InUse, true), (export.BusId, export.Status, export.IsInMatchTable));
+        Assert.Equal(("2-3", UsbIpStatus.InUse, true), (export.BusId.ToString(), export.Status, export.IsInMatchTable));
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public sealed class UsbTests : IDisposable
     public void Piping_exported_devices_into_Get_UsbIpExport_binds_BusId_and_Root()
     {
         var export = _ps.Ok<UsbIpExport>("param($r) Get-UsbDevice -Root $r | Where-Object IsExported | Get-UsbIpExport", Root()).Single();
-        Assert.Equal("2-3", export.BusId);
+        Assert.Equal("2-3", export.BusId.ToString());
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public sealed class UsbTests : IDisposable
         using var tree = CapturedFixture.CreateCopy();
         tree.File("/run/vhci_hcd/port15", "127.0.0.1 3240 2-3\n", newline: false);
         var port = _ps.Ok<UsbIpPort>("param($r) Get-UsbIpPort -Root $r -InUse", Root(tree.Path)).Single();
-        Assert.Equal((15, "4-1", "127.0.0.1", 3240, "2-3"), (port.Port, port.LocalBusId, port.RemoteHost, port.RemoteTcpPort, port.RemoteBusId));
+        Assert.Equal((15, "4-1", "127.0.0.1", 3240, "2-3"), (port.Port, port.LocalBusId?.ToString(), port.RemoteHost, port.RemoteTcpPort, port.RemoteBusId?.ToString()));
     }
 
     [Fact]

@@ -32,6 +32,11 @@ try {
         Assert-LabEqual '127.0.0.1' $inUse[0].RemoteHost 'RemoteHost'
         Assert-LabEqual $imported $inUse[0].LocalBusId 'LocalBusId is the bus id the kernel gave the import'
     }
+    # With no switch, one summary per controller and hub: the counts add up to the kernel's ports, one of them in use.
+    $summary = @(Get-UsbIpPort)
+    Assert-LabEqual @(Get-UsbIpPort -All).Count ($summary | Measure-Object Ports -Sum).Sum 'Get-UsbIpPort: the summaries count every port'
+    Assert-LabEqual 1 ($summary | Measure-Object InUse -Sum).Sum 'Get-UsbIpPort: the summaries count one port in use'
+    Assert-LabEqual $inUse[0].Controller (@($summary | Where-Object InUse -eq 1).Controller) 'Get-UsbIpPort: on the controller that holds it'
 
     Disconnect-UsbIpDevice -Port $port.Port -Confirm:$false
     Assert-Lab (Wait-Lab { @(Get-LabImportedUsbDevice).Count -eq 0 } 10) 'kernel: the import left the vhci_hcd bus'

@@ -21,7 +21,7 @@ function Get-LabVhciRows {
     }
 }
 $nports = [int](Read-LabFile '/sys/devices/platform/vhci_hcd.0/nports')
-$ports = @(Get-UsbIpPort)
+$ports = @(Get-UsbIpPort -All)
 Assert-LabEqual $nports $ports.Count "Get-UsbIpPort lists every port the kernel has (nports $nports)"
 Assert-LabEqual ($nports / 2) @($ports | Where-Object { "$($_.Hub)" -eq 'SuperSpeed' }).Count 'half of them SuperSpeed'
 Assert-LabEqual @(Get-LabVhciRows).Count $ports.Count 'as many as the status files have rows'

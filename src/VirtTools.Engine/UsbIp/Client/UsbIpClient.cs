@@ -208,15 +208,14 @@ public static class UsbIpClient
     {
         ComputerName = computerName,
         TcpPort = tcpPort,
-        BusId = record.BusId,
+        BusId = UsbBusId.Parse(record.BusId), // only records UsbIpDeviceRecordCheck passed reach here
         Path = record.Path,
         BusNumber = (int)record.BusNumber,
         DeviceNumber = (int)record.DeviceNumber,
         DeviceId = record.DeviceId,
         Speed = record.Speed,
         SpeedMbps = UsbSpeeds.ToMbps(record.Speed),
-        VendorId = record.VendorId.ToString("x4"),
-        ProductId = record.ProductId.ToString("x4"),
+        UsbId = new UsbId(record.VendorId, record.ProductId),
         VendorName = names?.VendorName(record.VendorId),
         ProductName = names?.DeviceName(record.VendorId, record.ProductId),
         DeviceClass = record.DeviceClass.ToString("x2"),

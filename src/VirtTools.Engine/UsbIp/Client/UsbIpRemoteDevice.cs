@@ -11,7 +11,7 @@ public sealed class UsbIpRemoteDevice
     public int TcpPort { get; init; }
 
     /// <summary>The device's busid on the server: what Connect-UsbIpDevice -BusId takes.</summary>
-    public required string BusId { get; init; }
+    public required UsbBusId BusId { get; init; }
 
     /// <summary>The device's sysfs path on the server.</summary>
     public required string Path { get; init; }
@@ -28,9 +28,12 @@ public sealed class UsbIpRemoteDevice
     /// <summary>1.5, 12, 480, 5000 or 10000; null when the server does not know.</summary>
     public double? SpeedMbps { get; init; }
 
-    public required string VendorId { get; init; }
+    public required UsbId UsbId { get; init; }
 
-    public required string ProductId { get; init; }
+    /// <summary>The vendor id as four lowercase hex digits ("046d").</summary>
+    public string VendorId => UsbId.VendorId;
+
+    public string ProductId => UsbId.ProductId;
 
     public string? VendorName { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using VirtTools.Diagnostics;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Vhci;
 
 namespace VirtTools.UsbIp.Containers;
@@ -38,7 +39,7 @@ public sealed class ContainerUsbAttacher
     }
 
     /// <summary>Imports and attaches the device, gives its nodes to the running container, and returns the port with the container on it.</summary>
-    public async Task<UsbIpPort> ConnectAsync(string computerName, int tcpPort, string busId, string container, bool dedicatedController,
+    public async Task<UsbIpPort> ConnectAsync(string computerName, int tcpPort, UsbBusId busId, string container, bool dedicatedController,
         TimeSpan timeout, CancellationToken cancellation = default)
     {
         if (ContainerNameText.FindProblem(container) is { } problem) throw ContainerErrors.InvalidName(container, problem);
@@ -108,22 +109,22 @@ public sealed class ContainerUsbAttacher
     /// Waits until the port's device is in sysfs and its nodes have stayed the same for the quiet period, or until
     /// the enumeration timeout; fails when the device never appeared.
     /// </summary>
-    private async Task<IReadOnlyList<ContainerNode>> WaitForNodesAsync(UsbIpPort port, string busId, string container, CancellationToken cancellation)
+    private async Task<IReadOnlyList<ContainerNode>> WaitForNodesAsync(UsbIpPort port, UsbBusId busId, string container, CancellationToken cancellation)
     {
         var waited = Stopwatch.StartNew();
         IReadOnlyList<ContainerNode>? last = null;
         var stableSince = TimeSpan.Zero;
-        string? localBusId = port.LocalBusId;
+        UsbBusId? localBusId = port.LocalBusId;
         while (true)
         {
             localBusId ??= _attacher.GetAttachedPort(port.Port).LocalBusId;
-            var nodes = localBusId is null ? null : UsbDeviceNodes.Find(_attacher.Root, localBusId);
+            var nodes = localBusId is null ? null : UsbDeviceNodes.Find(_attacher.Root, localBusId.Value);
             if (nodes is not null && (last is null || !nodes.SequenceEqual(last))) (last, stableSince) = (nodes, waited.Elapsed);
             // The device's own node comes first: without it the device is not through enumeration yet.
             var complete = last is { Count: > 0 } && waited.Elapsed - stableSince >= _quietPeriod;
             if (complete || waited.Elapsed >= _enumerationTimeout)
                 return last is { Count: > 0 } ? last
-                    : throw ContainerErrors.DeviceNotEnumerated(busId, localBusId ?? "(no bus id yet)", _enumerationTimeout, container);
+                    : throw ContainerErrors.DeviceNotEnumerated(busId.ToString(), localBusId?.ToString() ?? "(no bus id yet)", _enumerationTimeout, container);
             await Task.Delay(PollInterval, cancellation).ConfigureAwait(false);
         }
     }

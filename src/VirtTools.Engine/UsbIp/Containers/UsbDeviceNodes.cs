@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using VirtTools.Sysfs;
+using VirtTools.Usb;
 
 namespace VirtTools.UsbIp.Containers;
 
@@ -17,7 +18,7 @@ public static partial class UsbDeviceNodes
     public const int MaxDirectories = 4096;
 
     /// <summary>The nodes of the device with this local bus id, the device's own first; null when sysfs has no such device.</summary>
-    public static IReadOnlyList<ContainerNode>? Find(SystemRoot root, string localBusId)
+    public static IReadOnlyList<ContainerNode>? Find(SystemRoot root, UsbBusId localBusId)
     {
         var device = root.Directory("/sys/bus/usb/devices/" + localBusId);
         if (!device.Exists) return null;

@@ -30,14 +30,14 @@ public sealed class ClaimedPortKeeper : IDisposable
     private readonly UsbIpHostReader _host;
     private readonly UsbIpExporter _exporter;
     private readonly object _sync = new();
-    private readonly Dictionary<string, HubPortClaim> _claims = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _following = new(StringComparer.Ordinal);
+    private readonly Dictionary<UsbBusId, HubPortClaim> _claims = new();
+    private readonly HashSet<UsbBusId> _following = new();
     private readonly Dictionary<string, string> _lastProblem = new(StringComparer.Ordinal);
     /// <summary>Devices unexported through <see cref="Unexport"/> on a reserved port, by bus id: their device number, which a replug changes.</summary>
     private readonly Dictionary<string, int?> _withheld = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private HashSet<string> _reserved = new(StringComparer.Ordinal);
+    private HashSet<UsbBusId> _reserved = new();
     private UeventListener? _listener;
     private Task? _loop;
 
@@ -51,20 +51,20 @@ public sealed class ClaimedPortKeeper : IDisposable
     }
 
     /// <summary>The bus ids whose ports the keeper holds claimed now, in bus and port order.</summary>
-    public IReadOnlyList<string> Held
+    public IReadOnlyList<UsbBusId> Held
     {
         get
         {
-            lock (_sync) return _claims.Keys.Order(UsbBusId.Comparer).ToList();
+            lock (_sync) return _claims.Keys.Order().ToList();
         }
     }
 
     /// <summary>The ports reserved for sharing (bus ids such as 1-2.3), in place of the ones before.</summary>
-    public void Reserve(IEnumerable<string> busIds)
+    public void Reserve(IEnumerable<UsbBusId> busIds)
     {
         lock (_sync)
         {
-            var next = busIds.ToHashSet(StringComparer.Ordinal);
+            var next = busIds.ToHashSet();
             foreach (var dropped in _reserved.Except(next).Where(b => !_following.Contains(b)).ToList()) HandBack(dropped);
             _reserved = next;
         }
@@ -105,7 +105,7 @@ public sealed class ClaimedPortKeeper : IDisposable
         lock (_sync)
         {
             foreach (var bound in _host.GetBoundBusIds()) _following.Add(bound);
-            foreach (var busId in _reserved.Union(_following).Order(UsbBusId.Comparer).ToList()) Keep(busId);
+            foreach (var busId in _reserved.Union(_following).Order().ToList()) Keep(busId);
         }
     }
 
@@ -139,7 +139,7 @@ public sealed class ClaimedPortKeeper : IDisposable
         catch (ObjectDisposedException) { /* stopped: a late uevent wakes nobody */ }
     }
 
-    private void Keep(string busId)
+    private void Keep(UsbBusId busId)
     {
         var device = _devices.Find(busId);
         if (device is null)
@@ -165,38 +165,38 @@ public sealed class ClaimedPortKeeper : IDisposable
     }
 
     /// <summary>A device on a kept port: export it, releasing the claim only for usbip-host's own probe.</summary>
-    private void Share(string busId)
+    private void Share(UsbBusId busId)
     {
         try
         {
             var plan = _exporter.PlanExport(busId);
             _exporter.Export(plan, new UsbIpPortHandover(() => Release(busId), () => Claim(busId)));
             _following.Add(busId);
-            _lastProblem.Remove(busId);
+            _lastProblem.Remove(busId.ToString());
             _log($"{busId}: arrived on a claimed port and is exported (usbip-host holds the port now).");
         }
         catch (VirtToolsException failure)
         {
             if (!_claims.ContainsKey(busId)) Claim(busId);
-            Say(busId, $"{busId}: could not be exported: {failure.Message} [{failure.ErrorId}]");
+            Say(busId.ToString(), $"{busId}: could not be exported: {failure.Message} [{failure.ErrorId}]");
         }
     }
 
-    private void Claim(string busId)
+    private void Claim(UsbBusId busId)
     {
         try
         {
             _claims[busId] = HubPortClaim.Acquire(_root, busId, _devices);
-            _lastProblem.Remove(busId);
+            _lastProblem.Remove(busId.ToString());
             _log($"{busId}: port claimed ({_claims[busId]}); host drivers stay off a device plugged there.");
         }
         catch (VirtToolsException failure)
         {
-            Say(busId, $"{busId}: cannot claim its port: {failure.Message} [{failure.ErrorId}]");
+            Say(busId.ToString(), $"{busId}: cannot claim its port: {failure.Message} [{failure.ErrorId}]");
         }
     }
 
-    private void Release(string busId)
+    private void Release(UsbBusId busId)
     {
         if (_claims.Remove(busId, out var claim)) claim.Release();
     }
@@ -205,11 +205,11 @@ public sealed class ClaimedPortKeeper : IDisposable
     /// Gives a port up. Releasing does not reconfigure a device left unconfigured by the claim, so it is
     /// re-authorized (authorized 0 then 1): the generic driver chooses a configuration and host drivers bind.
     /// </summary>
-    private void HandBack(string busId)
+    private void HandBack(UsbBusId busId)
     {
         if (!_claims.Remove(busId, out var claim)) return;
         try { claim.Release(); }
-        catch (VirtToolsException failure) { Say(busId, $"{busId}: {failure.Message}"); }
+        catch (VirtToolsException failure) { Say(busId.ToString(), $"{busId}: {failure.Message}"); }
         if (_devices.Find(busId) is { PortClaimed: true, IsExported: false })
         {
             try
@@ -221,7 +221,7 @@ public sealed class ClaimedPortKeeper : IDisposable
             }
             catch (VirtToolsException failure)
             {
-                Say(busId, $"{busId}: port released, but the device stays unconfigured: {failure.Message} (echo 0 and then 1 to its authorized file hands it back).");
+                Say(busId.ToString(), $"{busId}: port released, but the device stays unconfigured: {failure.Message} (echo 0 and then 1 to its authorized file hands it back).");
                 return;
             }
         }

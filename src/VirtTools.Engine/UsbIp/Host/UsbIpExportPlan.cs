@@ -9,7 +9,7 @@ namespace VirtTools.UsbIp.Host;
 /// </summary>
 public sealed class UsbIpExportPlan
 {
-    internal UsbIpExportPlan(string busId, UsbDevice? device, IReadOnlyList<AttributeWrite> writes, string toDriver)
+    internal UsbIpExportPlan(UsbBusId busId, UsbDevice? device, IReadOnlyList<AttributeWrite> writes, string toDriver)
     {
         BusId = busId;
         Device = device;
@@ -17,7 +17,7 @@ public sealed class UsbIpExportPlan
         ToDriver = toDriver;
     }
 
-    public string BusId { get; }
+    public UsbBusId BusId { get; }
 
     /// <summary>The device as it was when planned; null for a match_busid entry whose device is unplugged.</summary>
     public UsbDevice? Device { get; }

@@ -46,9 +46,9 @@ public sealed class UsbIpExporter
     /// usbip-host being loaded, and the writes: add the bus id to match_busid, unbind the current driver, bind
     /// usbip-host. A device usbip-host already holds gives a plan that changes nothing. Reads only.
     /// </summary>
-    public UsbIpExportPlan PlanExport(string busId)
+    public UsbIpExportPlan PlanExport(UsbBusId busId)
     {
-        var device = _devices.Find(busId) ?? throw UsbErrors.NoDevice(busId);
+        var device = _devices.Find(busId) ?? throw UsbErrors.NoDevice(busId.ToString());
         if (device.IsExported) return new UsbIpExportPlan(busId, device, Array.Empty<AttributeWrite>(), UsbIpHostReader.DriverName);
         if (device.IsHub) throw UsbIpErrors.HubNotExportable(busId);
         if (device.VhciController is { } controller) throw UsbIpErrors.BindLoop(busId, controller);
@@ -56,9 +56,9 @@ public sealed class UsbIpExporter
 
         var writes = new List<AttributeWrite>();
         // An entry that is already there (a device exported before and replugged) is not ours to delete on rollback.
-        if (!_host.GetMatchBusIds().Contains(busId, StringComparer.Ordinal)) writes.Add(MatchBusId("add", busId));
-        if (device.Driver is { } current) writes.Add(new AttributeWrite(DriverAttribute(current, "unbind"), busId, Exact: true));
-        writes.Add(new AttributeWrite(DriverAttribute(UsbIpHostReader.DriverName, "bind"), busId, Exact: true));
+        if (!_host.GetMatchBusIds().Contains(busId)) writes.Add(MatchBusId("add", busId));
+        if (device.Driver is { } current) writes.Add(new AttributeWrite(DriverAttribute(current, "unbind"), busId.ToString(), Exact: true));
+        writes.Add(new AttributeWrite(DriverAttribute(UsbIpHostReader.DriverName, "bind"), busId.ToString(), Exact: true));
         return new UsbIpExportPlan(busId, device, writes, UsbIpHostReader.DriverName);
     }
 
@@ -99,28 +99,28 @@ public sealed class UsbIpExporter
                     "See the kernel log (dmesg) for what usbip-host said about the device.", plan.BusId);
             _records.Save(new UsbIpExportRecord
             {
-                BusId = plan.BusId, OriginalDriver = plan.FromDriver, VendorId = plan.Device?.VendorId, ProductId = plan.Device?.ProductId,
+                BusId = plan.BusId.ToString(), OriginalDriver = plan.FromDriver, VendorId = plan.Device?.VendorId, ProductId = plan.Device?.ProductId,
             });
         }
-        return _host.Find(plan.BusId) ?? throw UsbIpErrors.NoExport(plan.BusId, _host.IsDriverLoaded);
+        return _host.Find(plan.BusId) ?? throw UsbIpErrors.NoExport(plan.BusId.ToString(), _host.IsDriverLoaded);
     }
 
     /// <summary>
     /// The writes `usbip unbind` makes — unbind from usbip-host, del from match_busid, rebind (or, on a kernel
     /// without rebind, drivers_probe) — and the driver the device should return to. Reads only.
     /// </summary>
-    public UsbIpExportPlan PlanRemove(string busId)
+    public UsbIpExportPlan PlanRemove(UsbBusId busId)
     {
-        var export = _host.Find(busId) ?? throw UsbIpErrors.NoExport(busId, _host.IsDriverLoaded);
+        var export = _host.Find(busId) ?? throw UsbIpErrors.NoExport(busId.ToString(), _host.IsDriverLoaded);
         var writes = new List<AttributeWrite>();
-        if (export.IsBound) writes.Add(new AttributeWrite(DriverAttribute(UsbIpHostReader.DriverName, "unbind"), busId, Exact: true));
+        if (export.IsBound) writes.Add(new AttributeWrite(DriverAttribute(UsbIpHostReader.DriverName, "unbind"), busId.ToString(), Exact: true));
         if (export.IsInMatchTable) writes.Add(MatchBusId("del", busId));
         // rebind reprobes a plugged-in device and drops its entry; it must not be asked about an unplugged one.
         if (export.IsPresent)
             writes.Add(export.IsInMatchTable && _root.Exists(RebindPath)
-                ? new AttributeWrite(RebindPath, busId, Exact: true)
-                : new AttributeWrite(DriversProbePath, busId, Exact: true));
-        var original = _records.Find(busId) is { } record ? record.OriginalDriver : GenericDriver;
+                ? new AttributeWrite(RebindPath, busId.ToString(), Exact: true)
+                : new AttributeWrite(DriversProbePath, busId.ToString(), Exact: true));
+        var original = _records.Find(busId.ToString()) is { } record ? record.OriginalDriver : GenericDriver;
         return new UsbIpExportPlan(busId, export.Device, writes, original ?? GenericDriver);
     }
 
@@ -155,12 +155,12 @@ public sealed class UsbIpExporter
             done.Add(write);
         }
         if (!reclaimed) port?.Reclaim(); // unplugged: the empty port is held for the next device
-        _records.Remove(plan.BusId);
-        if (_host.GetMatchBusIds().Contains(plan.BusId, StringComparer.Ordinal))
+        _records.Remove(plan.BusId.ToString());
+        if (_host.GetMatchBusIds().Contains(plan.BusId))
             warn?.Invoke($"usbip-host keeps '{plan.BusId}' in its match_busid table, so it takes the device again when it is plugged in there. The entry goes when usbip-host is reloaded (modprobe -r usbip-host; modprobe usbip-host).");
         if (plan.Device is null) return null;
 
-        if (DriverOf(plan.BusId) is null) TryWrite(new AttributeWrite(DriverAttribute(plan.ToDriver, "bind"), plan.BusId, Exact: true));
+        if (DriverOf(plan.BusId) is null) TryWrite(new AttributeWrite(DriverAttribute(plan.ToDriver, "bind"), plan.BusId.ToString(), Exact: true));
         var driver = DriverOf(plan.BusId);
         if (driver is null || driver == UsbIpHostReader.DriverName)
             throw new VirtToolsException(UsbIpErrors.NotGivenBackId, FailureKind.DeviceError,
@@ -169,9 +169,9 @@ public sealed class UsbIpExporter
         return _devices.Find(plan.BusId);
     }
 
-    private static AttributeWrite MatchBusId(string verb, string busId) => new(MatchBusIdPath, $"{verb} {busId}", Exact: true);
+    private static AttributeWrite MatchBusId(string verb, UsbBusId busId) => new(MatchBusIdPath, $"{verb} {busId}", Exact: true);
 
-    private string? DriverOf(string busId) => _root.Directory(UsbDeviceReader.DevicesPath + "/" + busId).LinkName("driver");
+    private string? DriverOf(UsbBusId busId) => _root.Directory(UsbDeviceReader.DevicesPath + "/" + busId).LinkName("driver");
 
     /// <summary>Does a write; returns why it failed, or null.</summary>
     private string? TryWrite(AttributeWrite write)
@@ -187,12 +187,12 @@ public sealed class UsbIpExporter
         var outcome = new List<string>();
         if (DriverOf(busId) == UsbIpHostReader.DriverName)
         {
-            var error = TryWrite(new AttributeWrite(DriverAttribute(UsbIpHostReader.DriverName, "unbind"), busId, Exact: true));
+            var error = TryWrite(new AttributeWrite(DriverAttribute(UsbIpHostReader.DriverName, "unbind"), busId.ToString(), Exact: true));
             outcome.Add(error is null ? "unbound from usbip-host" : $"could NOT unbind it from usbip-host ({error})");
         }
         if (plan.FromDriver is { } original && DriverOf(busId) is null)
         {
-            var error = TryWrite(new AttributeWrite(DriverAttribute(original, "bind"), busId, Exact: true));
+            var error = TryWrite(new AttributeWrite(DriverAttribute(original, "bind"), busId.ToString(), Exact: true));
             var now = DriverOf(busId);
             outcome.Add(now == original ? $"back on {original}" : $"could NOT be put back on {original} (now {now ?? "no driver"}{(error is null ? "" : "; " + error)})");
         }
@@ -200,9 +200,9 @@ public sealed class UsbIpExporter
         {
             var error = TryWrite(MatchBusId("del", busId));
             // "del" only marks an entry usbip-host never held; rebind of the (again bound) device makes it leave.
-            if (error is null && _host.GetMatchBusIds().Contains(busId, StringComparer.Ordinal) && DriverOf(busId) is not null && _root.Exists(RebindPath))
-                error = TryWrite(new AttributeWrite(RebindPath, busId, Exact: true));
-            outcome.Add(_host.GetMatchBusIds().Contains(busId, StringComparer.Ordinal)
+            if (error is null && _host.GetMatchBusIds().Contains(busId) && DriverOf(busId) is not null && _root.Exists(RebindPath))
+                error = TryWrite(new AttributeWrite(RebindPath, busId.ToString(), Exact: true));
+            outcome.Add(_host.GetMatchBusIds().Contains(busId)
                 ? $"still listed in match_busid{(error is null ? "" : $" ({error})")}"
                 : "removed from match_busid");
         }

@@ -28,27 +28,25 @@ public sealed class UsbIpHostReader
     public bool IsDriverLoaded => Driver.Exists;
 
     /// <summary>The bus ids in match_busid (the devices usbip-host may claim); empty when the driver is not loaded.</summary>
-    public IReadOnlyList<string> GetMatchBusIds() =>
-        (Driver.Text(MatchBusIdFile) ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Where(UsbBusId.IsValid).ToList();
+    public IReadOnlyList<UsbBusId> GetMatchBusIds() => ParseBusIds((Driver.Text(MatchBusIdFile) ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
     /// <summary>The bus ids of devices bound to usbip-host now (the device links in its driver directory).</summary>
-    public IReadOnlyList<string> GetBoundBusIds() => Driver.EntryNames().Where(UsbBusId.IsValid).ToList();
+    public IReadOnlyList<UsbBusId> GetBoundBusIds() => ParseBusIds(Driver.EntryNames());
 
     /// <summary>Every bound or matched device, in bus and port order.</summary>
     public IEnumerable<UsbIpExport> GetExports()
     {
-        var bound = GetBoundBusIds().ToHashSet(StringComparer.Ordinal);
-        var matched = GetMatchBusIds().ToHashSet(StringComparer.Ordinal);
+        var bound = GetBoundBusIds().ToHashSet();
+        var matched = GetMatchBusIds().ToHashSet();
         var busIds = bound.Union(matched).ToList();
-        busIds.Sort(UsbBusId.Comparer);
+        busIds.Sort();
         return busIds.Select(busId => Read(busId, bound.Contains(busId), matched.Contains(busId)));
     }
 
     /// <summary>The export at this bus id; null when usbip-host neither holds nor matches it.</summary>
-    public UsbIpExport? Find(string busId)
+    public UsbIpExport? Find(UsbBusId busId)
     {
-        if (!UsbBusId.IsValid(busId)) return null;
-        bool bound = Driver.Has(busId), matched = GetMatchBusIds().Contains(busId, StringComparer.Ordinal);
+        bool bound = Driver.Has(busId.ToString()), matched = GetMatchBusIds().Contains(busId);
         return bound || matched ? Read(busId, bound, matched) : null;
     }
 
@@ -56,7 +54,7 @@ public sealed class UsbIpHostReader
     public static UsbIpStatus? ReadStatus(SysfsDirectory device) =>
         device.Int(StatusAttribute) is int code && Enum.IsDefined(typeof(UsbIpStatus), code) ? (UsbIpStatus)code : null;
 
-    private UsbIpExport Read(string busId, bool bound, bool matched)
+    private UsbIpExport Read(UsbBusId busId, bool bound, bool matched)
     {
         var device = _devices.Find(busId);
         var status = bound && device is not null ? device.UsbIpStatus : null;
@@ -66,9 +64,18 @@ public sealed class UsbIpHostReader
             IsBound = bound,
             IsInMatchTable = matched,
             Status = status,
-            Holder = UsbIpHolderRecord.ReadCurrent(Root, busId, status),
+            Holder = UsbIpHolderRecord.ReadCurrent(Root, busId.ToString(), status),
             Device = device,
             Root = Root.Path,
         };
+    }
+
+    /// <summary>The names that are device bus ids (the driver directory also holds bind, unbind, module ...).</summary>
+    private static List<UsbBusId> ParseBusIds(IEnumerable<string> names)
+    {
+        var busIds = new List<UsbBusId>();
+        foreach (var name in names)
+            if (UsbBusId.TryParse(name, out var busId) && !busId.IsRootHub) busIds.Add(busId);
+        return busIds;
     }
 }

@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using VirtTools.Usb;
 
 namespace VirtTools.UsbIp.Protocol;
 
@@ -9,7 +9,7 @@ namespace VirtTools.UsbIp.Protocol;
 /// is refused where it arrives. Shared by the client (bus ids a server lists or returns) and the server (the bus id
 /// an import asks for).
 /// </summary>
-public static partial class UsbIpBusIdText
+public static class UsbIpBusIdText
 {
     /// <summary>SYSFS_BUS_ID_SIZE less the terminating NUL.</summary>
     public const int MaxLength = UsbIpProtocol.BusIdFieldSize - 1;
@@ -20,10 +20,6 @@ public static partial class UsbIpBusIdText
         if (text.Length == 0) return "is empty";
         if (text.Length > MaxLength)
             return $"is {text.Length} characters long; a bus id has at most {MaxLength} (the protocol's {UsbIpProtocol.BusIdFieldSize}-byte field ends with a NUL)";
-        return Form().IsMatch(text) ? null : "is not a USB bus id of the form BUS-PORT[.PORT]... (such as 1-1.2)";
+        return UsbBusId.TryParse(text, out var busId) && !busId.IsRootHub ? null : "is not a USB bus id of the form BUS-PORT[.PORT]... (such as 1-1.2)";
     }
-
-    // \z, not $: "$" also matches before a final newline. Buses and ports count from 1.
-    [GeneratedRegex(@"\A[1-9][0-9]*-[1-9][0-9]*(\.[1-9][0-9]*)*\z", RegexOptions.CultureInvariant)]
-    private static partial Regex Form();
 }

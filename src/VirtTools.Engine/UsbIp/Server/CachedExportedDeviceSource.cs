@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using VirtTools.Sysfs;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Host;
 
 namespace VirtTools.UsbIp.Server;
@@ -130,7 +131,7 @@ public sealed class CachedExportedDeviceSource : IExportedDeviceSource, IDisposa
     private bool IsValid(Reading? reading, bool listening) =>
         reading is not null
         && reading.Generation == Interlocked.Read(ref _generation)
-        && (reading.Watch is { } watch ? !watch.Changed() : listening || reading.Bound.SequenceEqual(_sysfs.BoundBusIds(), StringComparer.Ordinal));
+        && (reading.Watch is { } watch ? !watch.Changed() : listening || reading.Bound.SequenceEqual(_sysfs.BoundBusIds()));
 
     private bool IsOld(Reading reading) => Stopwatch.GetTimestamp() - reading.ReadAt >= _maxAgeTicks;
 
@@ -141,7 +142,7 @@ public sealed class CachedExportedDeviceSource : IExportedDeviceSource, IDisposa
     }
 
     /// <param name="Watch">Under -Root, what says the tree is still as read, usbip_status included; null when it cannot.</param>
-    private sealed record Reading(IReadOnlyList<ExportedDeviceReading> Devices, IReadOnlyList<string> Bound, long Generation, long ReadAt,
+    private sealed record Reading(IReadOnlyList<ExportedDeviceReading> Devices, IReadOnlyList<UsbBusId> Bound, long Generation, long ReadAt,
         TreeChangeWatch? Watch)
     {
         public IReadOnlyList<ExportedDevice> AsRead { get; } = Devices.Select(d => d.Device).ToList();

@@ -34,15 +34,15 @@ public sealed class SysfsExportedDeviceSource : IExportedDeviceSource
     public IReadOnlyList<ExportedDevice> ReadExportedDevices() => Read(BoundBusIds()).Select(d => d.Device).ToList();
 
     /// <summary>The bus ids bound to usbip-host now (one directory listing), in bus and port order.</summary>
-    internal IReadOnlyList<string> BoundBusIds()
+    internal IReadOnlyList<UsbBusId> BoundBusIds()
     {
         var busIds = _host.GetBoundBusIds().ToList();
-        busIds.Sort(UsbBusId.Comparer);
+        busIds.Sort();
         return busIds;
     }
 
     /// <summary>Each of these devices that can be read, with the directory its usbip_status lives in.</summary>
-    internal IReadOnlyList<ExportedDeviceReading> Read(IReadOnlyList<string> busIds)
+    internal IReadOnlyList<ExportedDeviceReading> Read(IReadOnlyList<UsbBusId> busIds)
     {
         var devices = new List<ExportedDeviceReading>(busIds.Count);
         foreach (var busId in busIds)
@@ -50,7 +50,7 @@ public sealed class SysfsExportedDeviceSource : IExportedDeviceSource
         return devices;
     }
 
-    private ExportedDeviceReading? TryRead(string busId)
+    private ExportedDeviceReading? TryRead(UsbBusId busId)
     {
         try
         {
@@ -74,7 +74,7 @@ public sealed class SysfsExportedDeviceSource : IExportedDeviceSource
     /// absolute target (sysfs's own links are all relative, and the OS would follow it to this host's files) or
     /// enough ".." to climb above it.
     /// </summary>
-    private string? DevicePathInsideRoot(string busId)
+    private string? DevicePathInsideRoot(UsbBusId busId)
     {
         var path = Root.Resolve(UsbDeviceReader.DevicesPath + "/" + busId);
         for (var hop = 0; hop <= MaxLinkHops; hop++)
@@ -92,7 +92,8 @@ public sealed class SysfsExportedDeviceSource : IExportedDeviceSource
     {
         if (device.BusNumber is not int busNumber || device.DeviceNumber is not int deviceNumber) return null;
         // A name that does not fit the 32-byte field is not a kernel's; a path that does not fit is cut, as usbipd does.
-        if (Encoding.UTF8.GetByteCount(device.BusId) >= UsbIpProtocol.BusIdFieldSize) return null;
+        var busId = device.BusId.ToString();
+        if (Encoding.UTF8.GetByteCount(busId) >= UsbIpProtocol.BusIdFieldSize) return null;
         var configuration = (byte)(device.Configuration ?? 0);
         var interfaceCount = Math.Clamp(device.InterfaceCount ?? 0, 0, UsbIpProtocol.MaxInterfaces);
         var interfaces = new List<UsbIpInterfaceRecord>(interfaceCount);
@@ -105,13 +106,13 @@ public sealed class SysfsExportedDeviceSource : IExportedDeviceSource
         return new UsbIpDeviceRecord
         {
             Path = FitPath(path),
-            BusId = device.BusId,
+            BusId = busId,
             BusNumber = (uint)busNumber,
             DeviceNumber = (uint)deviceNumber,
             // The same codes; wireless USB ("53.3-480"), which the kernel dropped in 5.x, reads as unknown.
             Speed = device.Speed,
-            VendorId = (ushort)(SysfsText.ParseHex(device.VendorId) ?? 0),
-            ProductId = (ushort)(SysfsText.ParseHex(device.ProductId) ?? 0),
+            VendorId = device.UsbId?.Vendor ?? 0,
+            ProductId = device.UsbId?.Product ?? 0,
             BcdDevice = (ushort)(SysfsText.ParseHex(device.DeviceRelease) ?? 0),
             DeviceClass = Byte(device.DeviceClass),
             DeviceSubClass = Byte(device.DeviceSubClass),

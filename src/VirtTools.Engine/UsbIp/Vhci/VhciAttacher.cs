@@ -36,12 +36,12 @@ public sealed class VhciAttacher
     /// Imports <paramref name="busId"/> from the server, attaches it to a port the placement allows, records it (with
     /// the container it is meant for, if any), and returns its port as the kernel then shows it.
     /// </summary>
-    public async Task<UsbIpPort> ConnectAsync(string computerName, int tcpPort, string busId, TimeSpan timeout, CancellationToken cancellation = default,
+    public async Task<UsbIpPort> ConnectAsync(string computerName, int tcpPort, UsbBusId busId, TimeSpan timeout, CancellationToken cancellation = default,
         VhciPlacement? placement = null, ContainerGrant? container = null)
     {
         RequireAttachable(busId);
 
-        using var import = await _importer.ImportAsync(computerName, tcpPort, busId, timeout, cancellation).ConfigureAwait(false);
+        using var import = await _importer.ImportAsync(computerName, tcpPort, busId.ToString(), timeout, cancellation).ConfigureAwait(false);
         import.PrepareForKernel(_deadPeer);
         var (controller, port) = Attach(import, busId, placement ?? VhciPlacement.Any);
         // Before the port settles: the device's first URBs (its reset and enumeration) already go through a TLS relay.
@@ -63,10 +63,10 @@ public sealed class VhciAttacher
     /// What can be checked before the server hands its device over: a controller to attach to and the privilege to
     /// write its files. Callers that do more before the import (ask a container manager) check it first.
     /// </summary>
-    public void RequireAttachable(string busId)
+    public void RequireAttachable(UsbBusId busId)
     {
         RequireControllers(busId);
-        if (Root.IsLive && !Environment.IsPrivilegedProcess) throw VhciErrors.NotRoot(busId);
+        if (Root.IsLive && !Environment.IsPrivilegedProcess) throw VhciErrors.NotRoot(busId.ToString());
     }
 
     /// <summary>The port <paramref name="port"/> when a device is attached to it; the failure that says why not otherwise.</summary>
@@ -78,7 +78,7 @@ public sealed class VhciAttacher
     }
 
     /// <summary>The attached ports whose record names this server (see <see cref="UsbIpServerName"/>) and busid.</summary>
-    public IReadOnlyList<UsbIpPort> FindAttached(string computerName, string busId)
+    public IReadOnlyList<UsbIpPort> FindAttached(string computerName, UsbBusId busId)
     {
         RequireControllers(busId);
         var found = _reader.GetPorts().Where(p => !p.IsFree && p.RemoteBusId == busId
@@ -115,7 +115,7 @@ public sealed class VhciAttacher
     /// Writes "port sockfd devid speed" to the first free port of the device's hub, in controller order; on EBUSY
     /// (another attacher took the port since it was read) tries the next, as usbip's concurrent-attach retry does.
     /// </summary>
-    private (VhciController Controller, int Port) Attach(IUsbIpImport import, string busId, VhciPlacement placement)
+    private (VhciController Controller, int Port) Attach(IUsbIpImport import, UsbBusId busId, VhciPlacement placement)
     {
         var device = import.Device;
         var hub = VhciReader.HubFor((UsbSpeed)(int)device.Speed);

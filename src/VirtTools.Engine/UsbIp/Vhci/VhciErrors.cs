@@ -1,5 +1,6 @@
 using System.Globalization;
 using VirtTools.Diagnostics;
+using VirtTools.Usb;
 
 namespace VirtTools.UsbIp.Vhci;
 
@@ -22,7 +23,7 @@ public static class VhciErrors
     /// the vhci-hcd module (the kernel refused to turn them into module parameters), so the fix is fewer imports or
     /// a module built with more.
     /// </summary>
-    public static VirtToolsException NoFree(VhciHubCapacity hub, int controllers, string busId)
+    public static VirtToolsException NoFree(VhciHubCapacity hub, int controllers, UsbBusId busId)
     {
         var kind = hub.Hub == VhciHub.SuperSpeed ? "SuperSpeed (USB 3)" : "high-speed (USB 2)";
         var message = string.Create(CultureInfo.InvariantCulture,
@@ -44,7 +45,7 @@ public static class VhciErrors
         "Run Get-UsbIpPort -InUse to see the ports that hold imported devices.", port, cause);
 
     /// <summary>The kernel refused the attach for another reason than a taken port or a missing privilege.</summary>
-    public static VirtToolsException Refused(int port, string busId, Sysfs.KernelWriteException cause, string kernelSaid)
+    public static VirtToolsException Refused(int port, UsbBusId busId, Sysfs.KernelWriteException cause, string kernelSaid)
     {
         var why = cause.Errno switch
         {
@@ -58,7 +59,7 @@ public static class VhciErrors
     }
 
     /// <summary>The attach worked but its record could not be written, so the attach was undone.</summary>
-    public static VirtToolsException RecordNotWritten(string path, string busId, Exception cause) => new(AttachFailed, FailureKind.OperationFailed,
+    public static VirtToolsException RecordNotWritten(string path, UsbBusId busId, Exception cause) => new(AttachFailed, FailureKind.OperationFailed,
         $"The attach record {path} could not be written ({cause.Message}); the device was detached again.",
         "Check that /run/vhci_hcd is a directory this user may write (run as root).", busId, cause);
 }

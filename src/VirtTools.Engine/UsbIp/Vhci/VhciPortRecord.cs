@@ -1,6 +1,7 @@
 using System.Globalization;
 using VirtTools.State;
 using VirtTools.Sysfs;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Containers;
 
 namespace VirtTools.UsbIp.Vhci;
@@ -12,7 +13,7 @@ namespace VirtTools.UsbIp.Vhci;
 /// adds lines after the first ("container NAME PID", then "node PATH TYPE MAJOR MINOR" per node): usbip reads only
 /// the first line (fgets), so its tools still see the attachment as theirs.
 /// </summary>
-public sealed record VhciPortRecord(string Host, int? TcpPort, string BusId, ContainerGrant? Container = null)
+public sealed record VhciPortRecord(string Host, int? TcpPort, UsbBusId BusId, ContainerGrant? Container = null)
 {
     /// <summary>Where records are written: /run, which /var/run (usbip's VHCI_STATE_PATH) links to on every current distribution.</summary>
     public const string WriteDirectory = "/run/vhci_hcd";
@@ -32,16 +33,16 @@ public sealed record VhciPortRecord(string Host, int? TcpPort, string BusId, Con
     }
 
     /// <summary>
-    /// The record in a file's text; null when its first line is not three fields, or when the container lines after
+    /// The record in a file's text; null when its first line is not three fields ending in a bus id, or when the container lines after
     /// it are not a valid name, process id and nodes (a record that names a container must say all of it right).
     /// </summary>
     public static VhciPortRecord? Parse(string? text)
     {
         var lines = (text ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var fields = lines.Length == 0 ? Array.Empty<string>() : Fields(lines[0]);
-        if (fields.Length != 3) return null;
+        if (fields.Length != 3 || !UsbBusId.TryParse(fields[2], out var busId)) return null;
         int? tcpPort = int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is > 0 and <= 65535 ? p : null;
-        var record = new VhciPortRecord(fields[0], tcpPort, fields[2]);
+        var record = new VhciPortRecord(fields[0], tcpPort, busId);
         if (lines.Length == 1) return record;
         if (lines.Length > 2 + ContainerGrant.MaxNodes) return null;
         var container = Fields(lines[1]);

@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using System.Globalization;
 
 namespace VirtTools.UsbIp.Vhci;
@@ -8,7 +9,7 @@ namespace VirtTools.UsbIp.Vhci;
 /// pointer; a controller that is not ready prints sixteen zeros for the socket. Rows are split on whitespace and
 /// only the columns that mean the same everywhere are trusted.
 /// </summary>
-public sealed record VhciStatusRow(VhciHub? Hub, int Port, int StatusCode, int? SpeedCode, int? DeviceId, int? SocketFd, string? LocalBusId)
+public sealed record VhciStatusRow(VhciHub? Hub, int Port, int StatusCode, int? SpeedCode, int? DeviceId, int? SocketFd, UsbBusId? LocalBusId)
 {
     private const int UsedStatus = (int)UsbIpPortStatus.InUse;
 
@@ -41,7 +42,7 @@ public sealed record VhciStatusRow(VhciHub? Hub, int Port, int StatusCode, int? 
             rest.Length > 2 ? Decimal(rest[2]) : null,
             rest.Length > 3 && int.TryParse(rest[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var devid) ? devid : null,
             socket,
-            busId is null || busId == "0-0" || !Usb.UsbBusId.IsValid(busId) ? null : busId);
+            UsbBusId.TryParse(busId, out var localBusId) ? localBusId : null);
         return true;
     }
 

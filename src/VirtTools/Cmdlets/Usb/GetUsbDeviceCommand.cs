@@ -31,20 +31,20 @@ public sealed class GetUsbDeviceCommand : VirtToolsCmdlet
     protected override void ProcessRecord()
     {
         var reader = new UsbDeviceReader(SystemRoot);
-        var busIds = reader.GetBusIds();
+        var busIds = reader.GetBusIds().Select(busId => (Id: busId, Name: busId.ToString())).ToList();
         var pattern = new Wildcards(BusId);
         var named = Wildcards.Literals(BusId).ToHashSet(StringComparer.OrdinalIgnoreCase);
         HashSet<string>? vendors = ValidateUsbIdAttribute.Normalize(VendorId), products = ValidateUsbIdAttribute.Normalize(ProductId);
-        foreach (var busId in busIds.Where(pattern.Matches))
+        foreach (var (busId, name) in busIds.Where(b => pattern.Matches(b.Name)))
         {
             if (reader.Find(busId) is not { } device) continue;
-            if (device.IsHub && !IncludeHub && !named.Contains(busId)) continue;
+            if (device.IsHub && !IncludeHub && !named.Contains(name)) continue;
             if (vendors is not null && (device.VendorId is null || !vendors.Contains(device.VendorId))) continue;
             if (products is not null && (device.ProductId is null || !products.Contains(device.ProductId))) continue;
             WarnIfNamesMissing(device.NameSource, "usb.ids");
             WriteObject(device);
         }
-        foreach (var missing in named.Where(id => !busIds.Contains(id, StringComparer.OrdinalIgnoreCase)))
+        foreach (var missing in named.Where(id => !busIds.Any(b => string.Equals(b.Name, id, StringComparison.OrdinalIgnoreCase))))
             WriteFailure(UsbErrors.NoDevice(missing), missing);
     }
 }

@@ -24,9 +24,9 @@ public sealed class GetUsbIpExportCommand : VirtToolsCmdlet
         if (!reader.IsDriverLoaded)
             WriteVerbose($"{UsbIpHostReader.DriverPath} does not exist under {SystemRoot}: usbip-host is not loaded, so nothing is exported.");
         var pattern = new Wildcards(BusId);
-        var exports = reader.GetExports().Where(e => pattern.Matches(e.BusId)).ToList();
+        var exports = reader.GetExports().Where(e => pattern.Matches(e.BusId.ToString())).ToList();
         WriteObject(exports, enumerateCollection: true);
-        foreach (var missing in Wildcards.Literals(BusId).Where(id => !exports.Any(e => string.Equals(e.BusId, id, StringComparison.OrdinalIgnoreCase))))
+        foreach (var missing in Wildcards.Literals(BusId).Where(id => !exports.Any(e => string.Equals(e.BusId.ToString(), id, StringComparison.OrdinalIgnoreCase))))
             WriteFailure(UsbIpErrors.NoExport(missing, reader.IsDriverLoaded), missing);
     }
 }

@@ -5,11 +5,16 @@ using VirtTools.UsbIp;
 
 namespace VirtTools.Commands.Usb;
 
-/// <summary>Lists every vhci_hcd port on every controller: free or in use, its hub, and the remote end of an attachment.</summary>
-[Cmdlet(VerbsCommon.Get, "UsbIpPort", DefaultParameterSetName = AllSet)]
-[OutputType(typeof(UsbIpPort))]
+/// <summary>
+/// Counts the vhci_hcd ports of every controller and hub, free and in use; with -All, -InUse, -Free, -Port or
+/// -Container it lists the ports themselves, each with its hub and the remote end of an attachment.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "UsbIpPort", DefaultParameterSetName = SummarySet)]
+[OutputType(typeof(UsbIpPortSummary), ParameterSetName = new[] { SummarySet })]
+[OutputType(typeof(UsbIpPort), ParameterSetName = new[] { AllSet, InUseSet, FreeSet })]
 public sealed class GetUsbIpPortCommand : VirtToolsCmdlet
 {
+    private const string SummarySet = "Summary";
     private const string AllSet = "All";
     private const string InUseSet = "InUse";
     private const string FreeSet = "Free";
@@ -23,6 +28,10 @@ public sealed class GetUsbIpPortCommand : VirtToolsCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? Container { get; set; }
+
+    /// <summary>Every port, one object each, rather than the counts.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = AllSet)]
+    public SwitchParameter All { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = InUseSet)]
     public SwitchParameter InUse { get; set; }
@@ -39,6 +48,12 @@ public sealed class GetUsbIpPortCommand : VirtToolsCmdlet
         var ports = reader.GetPorts();
         if (ports.Count == 0)
             WriteVerbose($"No vhci_hcd controller under {SystemRoot}{VhciReader.PlatformPath}: vhci-hcd is not loaded.");
+        // Naming ports or containers asks for ports, whatever the set.
+        if (ParameterSetName == SummarySet && Port is null && Container is null)
+        {
+            WriteObject(UsbIpPortSummary.Of(ports), enumerateCollection: true);
+            return;
+        }
         foreach (var port in ports)
         {
             if (Port is { Length: > 0 } && !Port.Contains(port.Port)) continue;

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Usb;
 using VirtTools.Diagnostics;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Client;
@@ -24,8 +25,7 @@ public sealed class ConnectUsbIpDeviceCommand : UsbIpClientCmdlet
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [Alias("RemoteBusId")]
-    [ValidateNotNullOrEmpty]
-    public string BusId { get; set; } = "";
+    public UsbBusId BusId { get; set; }
 
     /// <summary>
     /// The running LXC container that gets the device. Not taken from the pipeline: the ports of the host's own

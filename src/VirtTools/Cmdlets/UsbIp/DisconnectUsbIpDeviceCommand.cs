@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Usb;
 using VirtTools.Commands.Completion;
 using VirtTools.Diagnostics;
 using VirtTools.UsbIp.Client;
@@ -33,8 +34,7 @@ public sealed class DisconnectUsbIpDeviceCommand : VirtToolsCmdlet
     public string ComputerName { get; set; } = "";
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = RemoteSet)]
-    [ValidateNotNullOrEmpty]
-    public string BusId { get; set; } = "";
+    public UsbBusId BusId { get; set; }
 
     protected override void BeginProcessing() => RequireRoot();
 

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VirtTools.Usb;
 using VirtTools.Commands.Completion;
 using VirtTools.Diagnostics;
 using VirtTools.UsbIp.Host;
@@ -15,9 +16,8 @@ namespace VirtTools.Commands.UsbIp;
 public sealed class ExportUsbIpDeviceCommand : VirtToolsCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(ExportableUsbBusIdCompleter))]
-    public string[] BusId { get; set; } = Array.Empty<string>();
+    public UsbBusId[] BusId { get; set; } = Array.Empty<UsbBusId>();
 
     protected override void BeginProcessing() => RequireRoot();
 

@@ -18,9 +18,8 @@ public sealed class RemoveUsbIpExportCommand : VirtToolsCmdlet
     private bool _yesToAll, _noToAll;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(UsbIpExportBusIdCompleter))]
-    public string[] BusId { get; set; } = Array.Empty<string>();
+    public UsbBusId[] BusId { get; set; } = Array.Empty<UsbBusId>();
 
     /// <summary>Take devices in use from their clients without asking.</summary>
     [Parameter]

@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using System.Globalization;
 using VirtTools.Config;
 using VirtTools.Diagnostics;
@@ -17,9 +18,9 @@ public sealed class RecordingExporter : IUsbIpExportApplier
 
     public List<string> Exported { get; } = new();
 
-    public void Export(SystemRoot root, string busId, CancellationToken cancellation)
+    public void Export(SystemRoot root, VirtTools.Usb.UsbBusId busId, CancellationToken cancellation)
     {
-        Exported.Add(busId);
+        Exported.Add(busId.ToString());
         _engine.Export(root, busId, cancellation);
     }
 }
@@ -41,6 +42,6 @@ public sealed class RecordingAttacher : IUsbIpAttachmentApplier
         SysfsWriter.Write(root, reader.GetControllers()[0].AttachPath, string.Create(CultureInfo.InvariantCulture, $"{port.Port} 7 {0x20003} 3"));
         var record = root.Resolve("/run/vhci_hcd/" + VhciPortRecord.FileName(port.Port));
         Directory.CreateDirectory(Path.GetDirectoryName(record)!);
-        File.WriteAllText(record, new VhciPortRecord(rule.ComputerName, rule.TcpPort, rule.Match.BusId ?? "2-3").ToFileText());
+        File.WriteAllText(record, new VhciPortRecord(rule.ComputerName, rule.TcpPort, rule.Match.BusId ?? UsbBusId.Parse("2-3")).ToFileText());
     }
 }

@@ -24,7 +24,7 @@ public sealed class VirtHostConfigExporterTests : IDisposable
         var export = Assert.Single(config.UsbIp!.Exports);
         Assert.Equal(("46f4", "0001", "LAB0001", null), (export.Match.VendorId, export.Match.ProductId, export.Match.Serial, export.Match.BusId));
         var attachment = Assert.Single(config.UsbIp.Attachments);
-        Assert.Equal(("127.0.0.1", 3240, "2-3"), (attachment.ComputerName, attachment.TcpPort, attachment.Match.BusId));
+        Assert.Equal(("127.0.0.1", 3240, "2-3"), (attachment.ComputerName, attachment.TcpPort, attachment.Match.BusId?.ToString()));
         var passthrough = Assert.Single(config.PciPassthrough);
         Assert.Equal(("0000:00:02.0", "vfio-pci"), (passthrough.Address.ToString(), passthrough.Driver));
         Assert.Equal((KsmRunState.Run, 100, 20, 256), (config.Ksm!.Run, config.Ksm.PagesToScan, config.Ksm.SleepMilliseconds, config.Ksm.MaxPageSharing));
@@ -58,7 +58,7 @@ public sealed class VirtHostConfigExporterTests : IDisposable
     public void A_device_without_a_serial_is_exported_by_its_bus_id()
     {
         _copy.File("/sys/bus/usb/devices/2-3/serial", "");
-        Assert.Equal("2-3", Assert.Single(VirtHostConfigExporter.Capture(Root).UsbIp!.Exports).Match.BusId);
+        Assert.Equal("2-3", Assert.Single(VirtHostConfigExporter.Capture(Root).UsbIp!.Exports).Match.BusId.ToString());
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class VirtHostConfigParserTests
         Assert.Equal(new[] { "0.0.0.0", "::" }, config.UsbIp!.Server!.Address);
         Assert.Equal(new[] { "10.0.0.0/8", "127.0.0.1" }, config.UsbIp.Server.Allow);
         Assert.Equal("HELDOUT42", config.UsbIp.Exports[0].Match.Serial);
-        Assert.Equal("1-1.2", config.UsbIp.Exports[1].Match.BusId);
+        Assert.Equal("1-1.2", config.UsbIp.Exports[1].Match.BusId.ToString());
         var attachment = Assert.Single(config.UsbIp.Attachments);
         Assert.Equal(("usbhost.example", 3240, "0403", "6001", true),
             (attachment.ComputerName, attachment.TcpPort, attachment.Match.VendorId, attachment.Match.ProductId, attachment.Reconnect));

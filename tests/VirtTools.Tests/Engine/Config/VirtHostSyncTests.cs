@@ -172,6 +172,6 @@ public sealed class VirtHostSyncTests : IDisposable
     /// <summary>An engine with a fault nobody foresaw: it throws something other than a VirtToolsException.</summary>
     private sealed class ThrowingExporter : IUsbIpExportApplier
     {
-        public void Export(SystemRoot root, string busId, CancellationToken cancellation) => throw new InvalidOperationException("a fault");
+        public void Export(SystemRoot root, VirtTools.Usb.UsbBusId busId, CancellationToken cancellation) => throw new InvalidOperationException("a fault");
     }
 }

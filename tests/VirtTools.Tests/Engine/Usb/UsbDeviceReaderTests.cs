@@ -14,21 +14,21 @@ public sealed class UsbDeviceReaderTests
     public void Every_device_and_root_hub_of_the_captured_kernel_is_listed_in_bus_order()
     {
         var ids = Captured.GetBusIds();
-        Assert.Equal(new[] { "1-1", "1-2", "2-3", "4-1" }, ids.Where(id => !UsbBusId.IsRootHub(id)));
-        Assert.Equal(18, ids.Count(UsbBusId.IsRootHub));
-        Assert.Equal("usb1", ids[0]);
+        Assert.Equal(new[] { "1-1", "1-2", "2-3", "4-1" }, ids.Where(id => !id.IsRootHub).Select(id => id.ToString()));
+        Assert.Equal(18, ids.Count(id => id.IsRootHub));
+        Assert.Equal("usb1", ids[0].ToString());
     }
 
     [Fact]
     public void A_device_carries_both_identities_the_port_path_and_the_bus_and_device_numbers()
     {
-        var disk = Captured.Find("2-3")!;
-        Assert.Equal("2-3", disk.BusId);
+        var disk = Captured.Find(UsbBusId.Parse("2-3"))!;
+        Assert.Equal("2-3", disk.BusId.ToString());
         Assert.Equal(2, disk.BusNumber);
         Assert.Equal(2, disk.DeviceNumber);
         Assert.Equal("/dev/bus/usb/002/002", disk.DevicePath);
         Assert.Equal(new[] { 3 }, disk.PortPath);
-        Assert.Equal("usb2", disk.ParentBusId);
+        Assert.Equal("usb2", disk.ParentBusId.ToString());
         Assert.Equal("/sys/devices/pci0000:00/0000:00:01.0/usb2/2-3", disk.SysfsPath);
         Assert.Equal(CapturedFixture.Shared, disk.Root);
     }
@@ -36,7 +36,7 @@ public sealed class UsbDeviceReaderTests
     [Fact]
     public void Ids_strings_speed_and_descriptor_fields_are_read_as_the_kernel_prints_them()
     {
-        var disk = Captured.Find("2-3")!;
+        var disk = Captured.Find(UsbBusId.Parse("2-3"))!;
         Assert.Equal("46f4", disk.VendorId);
         Assert.Equal("0001", disk.ProductId);
         Assert.Equal("QEMU", disk.Manufacturer);
@@ -53,7 +53,7 @@ public sealed class UsbDeviceReaderTests
     [Fact]
     public void Interfaces_carry_their_class_codes_and_driver()
     {
-        var keyboard = Captured.Find("1-1")!;
+        var keyboard = Captured.Find(UsbBusId.Parse("1-1"))!;
         var only = Assert.Single(keyboard.Interfaces);
         Assert.Equal("1-1:1.0", only.Name);
         Assert.Equal(0, only.Number);
@@ -66,7 +66,7 @@ public sealed class UsbDeviceReaderTests
     [Fact]
     public void A_device_bound_to_usbip_host_is_exported_with_its_usbip_status()
     {
-        var disk = Captured.Find("2-3")!;
+        var disk = Captured.Find(UsbBusId.Parse("2-3"))!;
         Assert.True(disk.IsExported);
         Assert.Equal(UsbIpStatus.InUse, disk.UsbIpStatus);
         Assert.False(disk.IsImported);
@@ -76,7 +76,7 @@ public sealed class UsbDeviceReaderTests
     [Fact]
     public void A_device_on_a_vhci_bus_is_imported_and_names_its_controller()
     {
-        var imported = Captured.Find("4-1")!;
+        var imported = Captured.Find(UsbBusId.Parse("4-1"))!;
         Assert.True(imported.IsImported);
         Assert.Equal("vhci_hcd.0", imported.VhciController);
         Assert.False(imported.IsExported);
@@ -88,30 +88,25 @@ public sealed class UsbDeviceReaderTests
     public void Root_hubs_are_hubs_and_a_vhci_root_hub_is_not_an_imported_device()
     {
         var reader = Captured;
-        var xhci = reader.Find("usb1")!;
+        var xhci = reader.Find(UsbBusId.Parse("usb1"))!;
         Assert.True(xhci.IsHub);
         Assert.Empty(xhci.PortPath);
         Assert.Null(xhci.ParentBusId);
-        var vhci = reader.Find("usb4")!;
+        var vhci = reader.Find(UsbBusId.Parse("usb4"))!;
         Assert.True(vhci.IsHub);
         Assert.False(vhci.IsImported);
         Assert.Equal("vhci_hcd.0", vhci.VhciController);
     }
 
     [Fact]
-    public void An_unknown_or_malformed_bus_id_finds_nothing()
-    {
-        Assert.Null(Captured.Find("9-9"));
-        Assert.Null(Captured.Find("1-1:1.0"));
-        Assert.Null(Captured.Find("../../../etc"));
-    }
+    public void An_unknown_bus_id_finds_nothing() => Assert.Null(Captured.Find(UsbBusId.Parse("9-9")));
 
     [Fact]
     public void Names_come_from_usb_ids_under_the_root()
     {
         using var tree = CapturedFixture.CreateCopy();
         tree.File("/usr/share/misc/usb.ids", "46f4  QEMU\n\t0001  QEMU Disk\nC 08  Mass Storage\n\t06  SCSI\n");
-        var disk = new UsbDeviceReader(new SystemRoot(tree.Path)).Find("2-3")!;
+        var disk = new UsbDeviceReader(new SystemRoot(tree.Path)).Find(UsbBusId.Parse("2-3"))!;
         Assert.Equal("QEMU", disk.VendorName);
         Assert.Equal("QEMU Disk", disk.ProductName);
         Assert.Equal("Mass Storage", Assert.Single(disk.Interfaces).ClassName);
@@ -124,7 +119,7 @@ public sealed class UsbDeviceReaderTests
         Assert.True(File.Exists(installed), $"{installed} is missing: install the Debian package usb.ids");
         using var tree = CapturedFixture.CreateCopy();
         tree.Link(installed, installed);
-        var hub = new UsbDeviceReader(new SystemRoot(tree.Path)).Find("usb1")!;
+        var hub = new UsbDeviceReader(new SystemRoot(tree.Path)).Find(UsbBusId.Parse("usb1"))!;
         Assert.Equal("Linux Foundation", hub.VendorName);
         Assert.Equal("2.0 root hub", hub.ProductName);
         Assert.Equal("Hub", hub.DeviceClassName);
@@ -134,7 +129,7 @@ public sealed class UsbDeviceReaderTests
     public void Without_usb_ids_in_the_tree_or_on_the_system_names_are_null()
     {
         using var bareSystem = new TemporaryTree("system");
-        var disk = new UsbDeviceReader(new SystemRoot(CapturedFixture.Shared), new SystemRoot(bareSystem.Path)).Find("2-3")!;
+        var disk = new UsbDeviceReader(new SystemRoot(CapturedFixture.Shared), new SystemRoot(bareSystem.Path)).Find(UsbBusId.Parse("2-3"))!;
         Assert.Equal((null, null, null), (disk.VendorName, disk.ProductName, disk.NameSource));
         Assert.Equal("QEMU USB HARDDRIVE", disk.Description);
     }
@@ -143,7 +138,7 @@ public sealed class UsbDeviceReaderTests
     public void A_tree_without_usb_ids_is_named_from_the_system_s_and_says_so()
     {
         using var system = new TemporaryTree("system").File("/usr/share/misc/usb.ids", "46f4  QEMU\n\t0001  QEMU USB HARDDRIVE (test name)\n");
-        var disk = new UsbDeviceReader(new SystemRoot(CapturedFixture.Shared), new SystemRoot(system.Path)).Find("2-3")!;
+        var disk = new UsbDeviceReader(new SystemRoot(CapturedFixture.Shared), new SystemRoot(system.Path)).Find(UsbBusId.Parse("2-3"))!;
         Assert.Equal(("QEMU", "QEMU USB HARDDRIVE (test name)"), (disk.VendorName, disk.ProductName));
         Assert.Equal(system.Resolve("/usr/share/misc/usb.ids"), disk.NameSource);
     }
@@ -154,7 +149,7 @@ public sealed class UsbDeviceReaderTests
         using var tree = new TemporaryTree().Directory("/sys");
         var reader = new UsbDeviceReader(new SystemRoot(tree.Path));
         Assert.Empty(reader.GetDevices());
-        Assert.Null(reader.Find("1-1"));
+        Assert.Null(reader.Find(UsbBusId.Parse("1-1")));
     }
 
     [Fact]
@@ -163,7 +158,7 @@ public sealed class UsbDeviceReaderTests
         using var tree = new TemporaryTree()
             .Directory("/sys/devices/pci0000:00/usb1/1-4")
             .Link("/sys/bus/usb/devices/1-4", "../../../devices/pci0000:00/usb1/1-4");
-        var device = new UsbDeviceReader(new SystemRoot(tree.Path)).Find("1-4")!;
+        var device = new UsbDeviceReader(new SystemRoot(tree.Path)).Find(UsbBusId.Parse("1-4"))!;
         Assert.Equal(1, device.BusNumber); // from the name when busnum is missing
         Assert.Null(device.DeviceNumber);
         Assert.Null(device.DevicePath);
@@ -184,7 +179,7 @@ public sealed class UsbDeviceReaderTests
         foreach (var attribute in new[] { "idVendor", "idProduct", "busnum", "devnum", "speed", "bDeviceClass", "bConfigurationValue" })
             tree.File($"{dir}/{attribute}", "zz\u0001garbage");
         tree.File($"{dir}/manufacturer", "").Link("/sys/bus/usb/devices/1-4", "../../../devices/pci0000:00/usb1/1-4");
-        var device = new UsbDeviceReader(new SystemRoot(tree.Path)).Find("1-4")!;
+        var device = new UsbDeviceReader(new SystemRoot(tree.Path)).Find(UsbBusId.Parse("1-4"))!;
         Assert.Null(device.VendorId);
         Assert.Null(device.ProductId);
         Assert.Null(device.DeviceNumber);
@@ -204,10 +199,46 @@ public sealed class UsbDeviceReaderTests
             .Link("/sys/bus/usb/devices/1-1", "../../../devices/pci0000:00/usb1/1-1")
             .Link("/sys/bus/usb/devices/1-1.4", "../../../devices/pci0000:00/usb1/1-1/1-1.4");
         var reader = new UsbDeviceReader(new SystemRoot(tree.Path));
-        Assert.True(reader.Find("1-1")!.IsHub);
-        var child = reader.Find("1-1.4")!;
+        Assert.True(reader.Find(UsbBusId.Parse("1-1"))!.IsHub);
+        var child = reader.Find(UsbBusId.Parse("1-1.4"))!;
         Assert.False(child.IsHub);
-        Assert.Equal("1-1", child.ParentBusId);
+        Assert.Equal("1-1", child.ParentBusId.ToString());
         Assert.Equal(new[] { 1, 4 }, child.PortPath);
+    }
+    [Fact]
+    public void A_hub_has_its_maxchild_as_PortCount_and_a_device_none()
+    {
+        Assert.Equal(4, Captured.Find(UsbBusId.Parse("usb1"))!.PortCount);
+        Assert.Equal(15, Captured.Find(UsbBusId.Parse("usb4"))!.PortCount);
+        Assert.Null(Captured.Find(UsbBusId.Parse("2-3"))!.PortCount);
+    }
+
+    [Fact]
+    public void The_imported_stick_shows_its_disk_as_a_node_and_its_usbfs_node_only_as_DevicePath()
+    {
+        var stick = Captured.Find(UsbBusId.Parse("4-1"))!;
+        Assert.Equal(new[] { "/dev/sda" }, stick.Nodes);
+        Assert.Equal("/dev/bus/usb/004/002", stick.DevicePath);
+    }
+
+    [Fact]
+    public void Nodes_list_every_kind_a_device_brings_and_a_hub_lists_none_of_its_devices()
+    {
+        using var tree = new TemporaryTree("reader-nodes");
+        var device = VirtTools.Tests.Engine.UsbIp.Containers.UsbDeviceNodesTests.Device(tree, "5-1", "bus/usb/005/003", 189, 514);
+        tree.File(device + "/idVendor", "046d\n");
+        tree.File(device + "/idProduct", "c52b\n");
+        VirtTools.Tests.Engine.UsbIp.Containers.UsbDeviceNodesTests.Node(tree, device + "/5-1:1.0/0003:046D:C52B.0001/hidraw/hidraw2", "hidraw2", 243, 2, "hidraw");
+        VirtTools.Tests.Engine.UsbIp.Containers.UsbDeviceNodesTests.Node(tree, device + "/5-1:1.1/ttyUSB0/tty/ttyUSB0", "ttyUSB0", 188, 0, "tty");
+        var hub = "/sys/devices/platform/vhci_hcd.0/usb5";
+        tree.File(hub + "/maxchild", "8\n");
+        tree.Link("/sys/bus/usb/devices/usb5", "../../../devices/platform/vhci_hcd.0/usb5");
+
+        var reader = new UsbDeviceReader(new SystemRoot(tree.Path), idsSystem: new SystemRoot(tree.Path));
+        var found = reader.Find(UsbBusId.Parse("5-1"))!;
+        Assert.Equal(new[] { "/dev/hidraw2", "/dev/ttyUSB0" }, found.Nodes);
+        Assert.Equal(new UsbId(0x046d, 0xc52b), found.UsbId);
+        var root = reader.Find(UsbBusId.RootHub(5))!;
+        Assert.Equal((8, 0), (root.PortCount!.Value, root.Nodes.Length));
     }
 }

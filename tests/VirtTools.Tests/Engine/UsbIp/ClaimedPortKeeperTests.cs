@@ -20,7 +20,7 @@ public sealed class ClaimedPortKeeperTests : IDisposable
 
     public ClaimedPortKeeperTests() => _keeper = new ClaimedPortKeeper(_kernel.Root, line => { lock (_log) _log.Add(line); });
 
-    private UsbDevice Device(string busId) => new UsbDeviceReader(_kernel.Root).Find(busId)!;
+    private UsbDevice Device(string busId) => new UsbDeviceReader(_kernel.Root).Find(UsbBusId.Parse(busId))!;
 
     private int IndexOf(string path, string value, int after = -1)
     {
@@ -44,8 +44,8 @@ public sealed class ClaimedPortKeeperTests : IDisposable
         _keeper.Reconcile();
         _kernel.Usb.Unplug(Stick);
         _keeper.Reconcile();
-        Assert.Equal(new[] { Stick }, _keeper.Held);
-        Assert.Equal(new[] { new HubPort("usb2", 3) }, _kernel.Kernel.HubPorts.Claimed);
+        Assert.Equal(new[] { Stick }, _keeper.Held.Select(b => b.ToString()));
+        Assert.Equal(new[] { new HubPort(UsbBusId.Parse("usb2"), 3) }, _kernel.Kernel.HubPorts.Claimed);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class ClaimedPortKeeperTests : IDisposable
     [Fact]
     public void A_port_the_profile_reserves_exports_the_device_there_in_the_kernels_order()
     {
-        _keeper.Reserve(new[] { "1-1" });
+        _keeper.Reserve(new[] { UsbBusId.Parse("1-1") });
         _keeper.Reconcile();
         int add = IndexOf(UsbIpExporter.MatchBusIdPath, "add 1-1");
         int unbind = IndexOf("/sys/bus/usb/drivers/usb/unbind", "1-1");
@@ -99,9 +99,9 @@ public sealed class ClaimedPortKeeperTests : IDisposable
     public void A_reserved_empty_port_is_held_and_a_device_plugged_there_is_exported()
     {
         _kernel.Usb.Unplug("1-2");
-        _keeper.Reserve(new[] { "1-2" });
+        _keeper.Reserve(new[] { UsbBusId.Parse("1-2") });
         _keeper.Reconcile();
-        Assert.Equal(new[] { "1-2" }, _keeper.Held);
+        Assert.Equal(new[] { "1-2" }, _keeper.Held.Select(b => b.ToString()));
         _kernel.Usb.Plug("1-2");
         Assert.Empty(Device("1-2").InterfaceDrivers);
         _keeper.Reconcile();
@@ -112,7 +112,7 @@ public sealed class ClaimedPortKeeperTests : IDisposable
     public void A_failed_export_claims_the_port_again_before_the_device_is_handed_back_so_it_stays_unconfigured()
     {
         _kernel.Usb.Unplug("1-2");
-        _keeper.Reserve(new[] { "1-2" });
+        _keeper.Reserve(new[] { UsbBusId.Parse("1-2") });
         _keeper.Reconcile();
         _kernel.Usb.Plug("1-2");
         _kernel.Usb.FailProbe("usbip-host", KernelErrno.EIO);
@@ -121,7 +121,7 @@ public sealed class ClaimedPortKeeperTests : IDisposable
         Assert.Equal("usb", tablet.Driver);
         Assert.Null(tablet.Configuration);
         Assert.Empty(tablet.InterfaceDrivers);
-        Assert.Equal(new[] { "1-2" }, _keeper.Held);
+        Assert.Equal(new[] { "1-2" }, _keeper.Held.Select(b => b.ToString()));
         Assert.Contains(_log, line => line.Contains("could not be exported", StringComparison.Ordinal));
     }
 
@@ -130,7 +130,7 @@ public sealed class ClaimedPortKeeperTests : IDisposable
     {
         _keeper.Reconcile();
         var exporter = new UsbIpExporter(_kernel.Root);
-        exporter.Remove(exporter.PlanRemove(Stick), force: true);
+        exporter.Remove(exporter.PlanRemove(UsbBusId.Parse(Stick)), force: true);
         _keeper.Reconcile();
         _kernel.Usb.Unplug(Stick);
         _keeper.Reconcile();
@@ -141,7 +141,7 @@ public sealed class ClaimedPortKeeperTests : IDisposable
     public void Stopping_releases_every_port_and_hands_an_unconfigured_device_back_to_the_host_drivers()
     {
         _kernel.Usb.Unplug("1-2");
-        _keeper.Reserve(new[] { "1-2" });
+        _keeper.Reserve(new[] { UsbBusId.Parse("1-2") });
         _keeper.Reconcile();
         _kernel.Usb.Plug("1-2");
         _kernel.Usb.FailProbe("usbip-host", KernelErrno.EIO);
@@ -156,7 +156,7 @@ public sealed class ClaimedPortKeeperTests : IDisposable
     [Fact]
     public void A_port_that_cannot_be_claimed_is_logged_once_however_many_rounds_run()
     {
-        _keeper.Reserve(new[] { "1-1.1" }); // the keyboard has no ports
+        _keeper.Reserve(new[] { UsbBusId.Parse("1-1.1") }); // the keyboard has no ports
         for (int i = 0; i < 3; i++) _keeper.Reconcile();
         Assert.Single(_log, line => line.Contains(UsbErrors.PortNotClaimableId, StringComparison.Ordinal));
     }

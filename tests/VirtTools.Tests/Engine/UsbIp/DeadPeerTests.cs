@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using System.Net;
 using System.Net.Sockets;
 using VirtTools.Sysfs;
@@ -82,7 +83,7 @@ public sealed class DeadPeerTests
         SocketOptions? seen = null;
         kernel.Usb.TakeSocket = fd => seen = SocketOptions.Of(fd);
 
-        await new VhciAttacher(kernel.Root, UsbIpClient.Importer, Short).ConnectAsync("127.0.0.1", server.Port, "2-3", Timeout);
+        await new VhciAttacher(kernel.Root, UsbIpClient.Importer, Short).ConnectAsync("127.0.0.1", server.Port, UsbBusId.Parse("2-3"), Timeout);
 
         Assert.Equal(Expected(Short), seen);
     }
@@ -93,9 +94,9 @@ public sealed class DeadPeerTests
         var given = new FakeImporter(FakeImporter.Device());
         var defaulted = new FakeImporter(FakeImporter.Device());
         using (var kernel = Double.OnCapturedFixture())
-            await new VhciAttacher(kernel.Root, given, Short).ConnectAsync("192.0.2.10", 3240, "1-1", Timeout);
+            await new VhciAttacher(kernel.Root, given, Short).ConnectAsync("192.0.2.10", 3240, UsbBusId.Parse("1-1"), Timeout);
         using (var kernel = Double.OnCapturedFixture())
-            await new VhciAttacher(kernel.Root, defaulted).ConnectAsync("192.0.2.10", 3240, "1-1", Timeout);
+            await new VhciAttacher(kernel.Root, defaulted).ConnectAsync("192.0.2.10", 3240, UsbBusId.Parse("1-1"), Timeout);
 
         Assert.Equal((Short, true), (given.PreparedWith, given.PreparedBeforeHandOver));
         Assert.Equal((UsbIpDeadPeerPolicy.Default, true), (defaulted.PreparedWith, defaulted.PreparedBeforeHandOver));

@@ -31,7 +31,7 @@ internal sealed class DesktopCrowd
     {
         var busId = $"1-{desktop % 15 + 1}.{desktop / 15 % 15 + 1}.{desktop / 225 + 1}";
         var importer = new FakeImporter(FakeImporter.Device(busId, _speed), socketFd: 1000 + desktop);
-        return await new VhciAttacher(Root, importer).ConnectAsync("192.0.2.10", 3240, busId, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        return await new VhciAttacher(Root, importer).ConnectAsync("192.0.2.10", 3240, UsbBusId.Parse(busId), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     });
 
     /// <summary>The desktops holding <paramref name="ports"/> detach them at once.</summary>

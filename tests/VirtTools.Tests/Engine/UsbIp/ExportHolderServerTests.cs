@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -42,7 +43,7 @@ public sealed class ExportHolderServerTests(TestCertificates certificates) : ICl
         });
     }
 
-    private UsbIpExport Export => new UsbIpHostReader(_kernel.Root).Find("2-3")!;
+    private UsbIpExport Export => new UsbIpHostReader(_kernel.Root).Find(UsbBusId.Parse("2-3"))!;
 
     private string? RecordFile => _kernel.Tree.Read(UsbIpHolderRecord.Directory + "/2-3");
 

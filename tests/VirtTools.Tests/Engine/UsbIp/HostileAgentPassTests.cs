@@ -95,7 +95,7 @@ public sealed class HostileAgentPassTests : IDisposable
 
     private sealed class NoExports : IUsbIpExportApplier
     {
-        public void Export(SystemRoot root, string busId, CancellationToken cancellation) => throw new InvalidOperationException("no exports in this profile");
+        public void Export(SystemRoot root, VirtTools.Usb.UsbBusId busId, CancellationToken cancellation) => throw new InvalidOperationException("no exports in this profile");
     }
 
     private sealed class Clock : TimeProvider

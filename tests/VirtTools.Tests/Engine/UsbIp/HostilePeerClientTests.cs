@@ -31,6 +31,11 @@ public sealed class HostilePeerClientTests
         { "empty", Array.Empty<byte>() },
         { "a space", Encoding.ASCII.GetBytes("1-1 ") },
         { "an interface, not a device", Encoding.ASCII.GetBytes("1-1:1.0") },
+        { "a root hub, which is never exported", Encoding.ASCII.GetBytes("usb1") },
+        { "a leading zero (not the kernel's spelling)", Encoding.ASCII.GetBytes("01-1") },
+        { "a port past any hub's", Encoding.ASCII.GetBytes("1-256") },
+        { "more tiers than the kernel nests", Encoding.ASCII.GetBytes("1-1.1.1.1.1.1.1.1.1") },
+        { "a bus past int", Encoding.ASCII.GetBytes("99999999999-1") },
     };
 
     [Theory]
@@ -78,7 +83,7 @@ public sealed class HostilePeerClientTests
         var bad = WriteBusId(Record(), Enumerable.Repeat((byte)0xff, 32).ToArray());
         await using var server = new HostileServer(HostileServer.Sends(DeviceList(Enumerable.Repeat(bad, 2000).Append(Record()).ToArray())));
         var list = await UsbIpClient.GetDevicesAsync("127.0.0.1", server.Port, Timeout, names: null);
-        Assert.Equal("2-3", Assert.Single(list).BusId);
+        Assert.Equal("2-3", Assert.Single(list).BusId.ToString());
         Assert.Equal(2000, list.Refused.Count);
         var warnings = list.Warnings.ToList();
         Assert.Equal(UsbIpDeviceList<UsbIpRemoteDevice>.MaxWarnings + 1, warnings.Count);

@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
 using VirtTools.Tests.KernelDouble;
@@ -22,7 +23,7 @@ public sealed class UsbIpExporterTests : IDisposable
 
     public UsbIpExporterTests() => _exporter = new UsbIpExporter(_kernel.Root);
 
-    private UsbIpExport Export(string busId) => _exporter.Export(_exporter.PlanExport(busId));
+    private UsbIpExport Export(string busId) => _exporter.Export(_exporter.PlanExport(UsbBusId.Parse(busId)));
 
     private static VirtToolsException Refusal(Action action) => Assert.IsAssignableFrom<VirtToolsException>(Record.Exception(action));
 
@@ -55,10 +56,10 @@ public sealed class UsbIpExporterTests : IDisposable
     [Fact]
     public void Export_of_a_device_already_exported_returns_that_export_and_writes_nothing()
     {
-        var plan = _exporter.PlanExport("2-3");
+        var plan = _exporter.PlanExport(UsbBusId.Parse("2-3"));
         Assert.True(plan.ChangesNothing);
         var export = _exporter.Export(plan);
-        Assert.Equal(("2-3", UsbIpStatus.InUse), (export.BusId, export.Status));
+        Assert.Equal(("2-3", UsbIpStatus.InUse), (export.BusId.ToString(), export.Status));
         Assert.Empty(_kernel.Writes);
         Assert.Null(RecordOf("2-3"));
     }
@@ -68,7 +69,7 @@ public sealed class UsbIpExporterTests : IDisposable
     {
         _kernel.Usb.FailProbe("usbip-host", KernelErrno.EINVAL);
         var failure = Refusal(() => Export(Tablet));
-        Assert.Equal((UsbIpErrors.BindFailedId, FailureKind.DeviceError, (object?)Tablet), (failure.ErrorId, failure.Kind, failure.Target));
+        Assert.Equal((UsbIpErrors.BindFailedId, FailureKind.DeviceError, (object?)Tablet), (failure.ErrorId, failure.Kind, failure.Target?.ToString()));
         Assert.Contains("Rolled back: 1-2 back on usb, removed from match_busid.", failure.Message);
         Assert.Equal("usb", _kernel.Usb.DriverOf(Tablet));
         Assert.Equal("usbhid", InterfaceDriverOf("1-2:1.0"));
@@ -116,7 +117,7 @@ public sealed class UsbIpExporterTests : IDisposable
     {
         foreach (var entry in Directory.GetFileSystemEntries(_kernel.Tree.Resolve(UsbIpHostReader.DriverPath))) File.Delete(entry);
         Directory.Delete(_kernel.Tree.Resolve(UsbIpHostReader.DriverPath));
-        var failure = Refusal(() => _exporter.PlanExport(Tablet));
+        var failure = Refusal(() => _exporter.PlanExport(UsbBusId.Parse(Tablet)));
         Assert.Equal((UsbIpErrors.HostDriverMissingId, FailureKind.NotInstalled), (failure.ErrorId, failure.Kind));
         Assert.Contains("modprobe usbip-host", failure.RecommendedAction);
     }
@@ -124,22 +125,22 @@ public sealed class UsbIpExporterTests : IDisposable
     [Fact]
     public void Hubs_and_imported_devices_are_refused_as_usbip_bind_refuses_them()
     {
-        Assert.Equal(UsbIpErrors.HubNotExportableId, Refusal(() => _exporter.PlanExport("usb1")).ErrorId);
-        var loop = Refusal(() => _exporter.PlanExport("4-1"));
+        Assert.Equal(UsbIpErrors.HubNotExportableId, Refusal(() => _exporter.PlanExport(UsbBusId.Parse("usb1"))).ErrorId);
+        var loop = Refusal(() => _exporter.PlanExport(UsbBusId.Parse("4-1")));
         Assert.Equal(UsbIpErrors.BindLoopId, loop.ErrorId);
         Assert.Contains("vhci_hcd.0", loop.Message);
     }
 
     [Fact]
     public void An_unknown_bus_id_is_UsbDeviceNotFound() =>
-        Assert.Equal("UsbDeviceNotFound", Refusal(() => _exporter.PlanExport("7-7")).ErrorId);
+        Assert.Equal("UsbDeviceNotFound", Refusal(() => _exporter.PlanExport(UsbBusId.Parse("7-7"))).ErrorId);
 
     [Fact]
     public void Remove_gives_the_device_back_through_rebind_and_forgets_the_record()
     {
         Export(Tablet);
         var writesBefore = _kernel.Writes.Count;
-        var device = _exporter.Remove(_exporter.PlanRemove(Tablet));
+        var device = _exporter.Remove(_exporter.PlanRemove(UsbBusId.Parse(Tablet)));
         Assert.Equal(new[]
         {
             new KernelWrite("/sys/bus/usb/drivers/usbip-host/unbind", "1-2"),
@@ -157,7 +158,7 @@ public sealed class UsbIpExporterTests : IDisposable
     {
         _kernel.Usb.WithoutRebind();
         Export(Tablet);
-        var plan = _exporter.PlanRemove(Tablet);
+        var plan = _exporter.PlanRemove(UsbBusId.Parse(Tablet));
         Assert.Equal(UsbIpExporter.DriversProbePath, plan.Writes[^1].SystemPath);
         Assert.Equal("usb", _exporter.Remove(plan)?.Driver);
         Assert.Equal(new[] { "2-3" }, _kernel.Usb.MatchBusIds);
@@ -168,7 +169,7 @@ public sealed class UsbIpExporterTests : IDisposable
     {
         Export(Tablet);
         _kernel.Usb.ReprobeBindsNothing();
-        Assert.Equal("usb", _exporter.Remove(_exporter.PlanRemove(Tablet))?.Driver);
+        Assert.Equal("usb", _exporter.Remove(_exporter.PlanRemove(UsbBusId.Parse(Tablet)))?.Driver);
         Assert.Equal(new KernelWrite("/sys/bus/usb/drivers/usb/bind", "1-2"), _kernel.Writes[^1]);
     }
 
@@ -178,7 +179,7 @@ public sealed class UsbIpExporterTests : IDisposable
         _kernel.Usb.WithoutRebind();
         Export(Tablet);
         _kernel.Usb.FailProbe("usb", KernelErrno.EIO);
-        var failure = Refusal(() => _exporter.Remove(_exporter.PlanRemove(Tablet)));
+        var failure = Refusal(() => _exporter.Remove(_exporter.PlanRemove(UsbBusId.Parse(Tablet))));
         Assert.Equal((UsbIpErrors.NotGivenBackId, FailureKind.DeviceError), (failure.ErrorId, failure.Kind));
         Assert.Contains("/sys/bus/usb/drivers/usb/bind", failure.RecommendedAction);
         Assert.Null(_kernel.Usb.DriverOf(Tablet));
@@ -188,7 +189,7 @@ public sealed class UsbIpExporterTests : IDisposable
     [Fact]
     public void Remove_refuses_a_device_in_use_and_writes_nothing_unless_forced()
     {
-        var plan = _exporter.PlanRemove("2-3");
+        var plan = _exporter.PlanRemove(UsbBusId.Parse("2-3"));
         Assert.True(plan.IsInUse);
         var failure = Refusal(() => _exporter.Remove(plan));
         Assert.Equal((UsbIpErrors.ExportInUseId, FailureKind.ResourceBusy), (failure.ErrorId, failure.Kind));
@@ -200,7 +201,7 @@ public sealed class UsbIpExporterTests : IDisposable
 
     [Fact]
     public void Remove_of_a_device_that_is_not_exported_is_UsbIpExportNotFound() =>
-        Assert.Equal(UsbIpErrors.ExportNotFound, Refusal(() => _exporter.PlanRemove(Tablet)).ErrorId);
+        Assert.Equal(UsbIpErrors.ExportNotFound, Refusal(() => _exporter.PlanRemove(UsbBusId.Parse(Tablet))).ErrorId);
 
     public void Dispose() => _kernel.Dispose();
 }

@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using VirtTools.Sysfs;
 using VirtTools.Tests.Support;
 using VirtTools.UsbIp;
@@ -14,7 +15,7 @@ public sealed class UsbIpHostReaderTests
     public void The_captured_export_is_bound_matched_and_in_use_with_its_device_identity()
     {
         var export = Assert.Single(Captured.GetExports());
-        Assert.Equal("2-3", export.BusId);
+        Assert.Equal("2-3", export.BusId.ToString());
         Assert.True(export.IsBound);
         Assert.True(export.IsInMatchTable);
         Assert.Equal(UsbIpStatus.InUse, export.Status);
@@ -27,16 +28,15 @@ public sealed class UsbIpHostReaderTests
     [Fact]
     public void Match_busid_and_the_driver_links_are_read_separately()
     {
-        Assert.Equal(new[] { "2-3" }, Captured.GetMatchBusIds());
-        Assert.Equal(new[] { "2-3" }, Captured.GetBoundBusIds());
+        Assert.Equal(new[] { "2-3" }, Captured.GetMatchBusIds().Select(b => b.ToString()));
+        Assert.Equal(new[] { "2-3" }, Captured.GetBoundBusIds().Select(b => b.ToString()));
     }
 
     [Fact]
     public void Find_returns_the_export_or_null_for_a_device_that_is_not_exported()
     {
-        Assert.Equal("2-3", Captured.Find("2-3")!.BusId);
-        Assert.Null(Captured.Find("1-1"));
-        Assert.Null(Captured.Find("../bind"));
+        Assert.Equal("2-3", (Captured.Find(UsbBusId.Parse("2-3"))!.BusId).ToString());
+        Assert.Null(Captured.Find(UsbBusId.Parse("1-1")));
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class UsbIpHostReaderTests
     {
         using var tree = CapturedFixture.CreateCopy();
         tree.File("/sys/bus/usb/drivers/usbip-host/match_busid", "2-3 1-7 ");
-        var pending = new UsbIpHostReader(new SystemRoot(tree.Path)).Find("1-7")!;
+        var pending = new UsbIpHostReader(new SystemRoot(tree.Path)).Find(UsbBusId.Parse("1-7"))!;
         Assert.False(pending.IsBound);
         Assert.True(pending.IsInMatchTable);
         Assert.False(pending.IsPresent);
@@ -61,7 +61,7 @@ public sealed class UsbIpHostReaderTests
     {
         using var tree = CapturedFixture.CreateCopy();
         tree.File("/sys/devices/pci0000:00/0000:00:01.0/usb2/2-3/usbip_status", content);
-        Assert.Equal(status, new UsbIpHostReader(new SystemRoot(tree.Path)).Find("2-3")!.Status);
+        Assert.Equal(status, new UsbIpHostReader(new SystemRoot(tree.Path)).Find(UsbBusId.Parse("2-3"))!.Status);
     }
 
     [Fact]
@@ -72,6 +72,6 @@ public sealed class UsbIpHostReaderTests
         Assert.False(reader.IsDriverLoaded);
         Assert.Empty(reader.GetExports());
         Assert.Empty(reader.GetMatchBusIds());
-        Assert.Null(reader.Find("1-1"));
+        Assert.Null(reader.Find(UsbBusId.Parse("1-1")));
     }
 }

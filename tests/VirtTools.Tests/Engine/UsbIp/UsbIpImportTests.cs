@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -26,12 +27,12 @@ public sealed class UsbIpImportTests
         Socket? clientKernel = null;
         kernel.Usb.TakeSocket = fd => clientKernel = KernelReference.Dup(fd);
 
-        var port = await new VhciAttacher(kernel.Root, UsbIpClient.Importer).ConnectAsync("127.0.0.1", server.Port, "2-3", Timeout);
+        var port = await new VhciAttacher(kernel.Root, UsbIpClient.Importer).ConnectAsync("127.0.0.1", server.Port, UsbBusId.Parse("2-3"), Timeout);
 
         Assert.Equal((16, VhciHub.SuperSpeed, UsbIpPortStatus.InUse), (port.Port, port.Hub, port.Status));
         Assert.Matches(@"^16 \d+ 131074 5\n$", kernel.Writes.Single(w => w.SystemPath.EndsWith("/attach", StringComparison.Ordinal)).Text);
         Assert.Equal($"127.0.0.1 {server.Port} 2-3\n", kernel.Tree.Read("/run/vhci_hcd/port16"));
-        Assert.Equal(("127.0.0.1", server.Port, "2-3"), (port.RemoteHost, port.RemoteTcpPort, port.RemoteBusId));
+        Assert.Equal(("127.0.0.1", server.Port, "2-3"), (port.RemoteHost, port.RemoteTcpPort, port.RemoteBusId?.ToString()));
 
         // Both processes' descriptors are closed now; the kernels' references still carry URB traffic.
         using (clientKernel)
@@ -90,7 +91,7 @@ public sealed class UsbIpImportTests
         using var kernel = Double.OnEmptyTree();
         kernel.Usb.AddVhci(controllers: 1, portsPerHub: 2);
         var error = await Assert.ThrowsAsync<VirtToolsException>(() =>
-            new VhciAttacher(kernel.Root, UsbIpClient.Importer).ConnectAsync("127.0.0.1", server.Port, "9-9", Timeout));
+            new VhciAttacher(kernel.Root, UsbIpClient.Importer).ConnectAsync("127.0.0.1", server.Port, UsbBusId.Parse("9-9"), Timeout));
         Assert.Equal("UsbIpDeviceNotFound", error.ErrorId);
         Assert.Empty(kernel.Writes);
         Assert.Null(kernel.Tree.Read("/run/vhci_hcd/port0"));

@@ -29,7 +29,7 @@ public sealed class VhciAttacherTests : IDisposable
     }
 
     private static UsbIpPort Connect(Double kernel, FakeImporter importer, string busId = "1-1") =>
-        new VhciAttacher(kernel.Root, importer).ConnectAsync("192.0.2.10", 3240, busId, TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+        new VhciAttacher(kernel.Root, importer).ConnectAsync("192.0.2.10", 3240, UsbBusId.Parse(busId), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
 
     private static UsbIpPort Connect(Double kernel, UsbSpeed speed) => Connect(kernel, new FakeImporter(FakeImporter.Device(speed: speed)));
 
@@ -48,7 +48,7 @@ public sealed class VhciAttacherTests : IDisposable
         var port = Connect(Captured, UsbSpeed.High);
         Assert.Equal(new KernelWrite(Attach0, "0 42 131075 3\n"), Assert.Single(VhciWrites));
         Assert.Equal(("vhci_hcd.0", VhciHub.HighSpeed, 0, UsbIpPortStatus.InUse), (port.Controller, port.Hub, port.Port, port.Status));
-        Assert.Equal((0x00020003, 42, "3-1"), (port.DeviceId, port.SocketFd, port.LocalBusId));
+        Assert.Equal((0x00020003, 42, "3-1"), (port.DeviceId, port.SocketFd, port.LocalBusId?.ToString()));
     }
 
     [Theory]
@@ -106,7 +106,7 @@ public sealed class VhciAttacherTests : IDisposable
         Assert.Equal("192.0.2.10 3240 1-1\n", File.ReadAllText(record));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(record));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(record)!));
-        Assert.Equal(("192.0.2.10", 3240, "1-1"), (port.RemoteHost, port.RemoteTcpPort, port.RemoteBusId));
+        Assert.Equal(("192.0.2.10", 3240, "1-1"), (port.RemoteHost, port.RemoteTcpPort, port.RemoteBusId?.ToString()));
     }
 
     [Theory]
@@ -196,8 +196,8 @@ public sealed class VhciAttacherTests : IDisposable
         var kernel = Synthetic(controllers: 1, portsPerHub: 2);
         Connect(kernel, new FakeImporter(FakeImporter.Device("1-4")), "1-4");
         var attacher = new VhciAttacher(kernel.Root, new FakeImporter(FakeImporter.Device()));
-        Assert.Equal(0, Assert.Single(attacher.FindAttached("192.0.2.10", "1-4")).Port);
-        Assert.Equal(UsbIpErrors.PortNotFound, Assert.Throws<VirtToolsException>(() => attacher.FindAttached("192.0.2.11", "1-4")).ErrorId);
+        Assert.Equal(0, Assert.Single(attacher.FindAttached("192.0.2.10", UsbBusId.Parse("1-4"))).Port);
+        Assert.Equal(UsbIpErrors.PortNotFound, Assert.Throws<VirtToolsException>(() => attacher.FindAttached("192.0.2.11", UsbBusId.Parse("1-4"))).ErrorId);
     }
 
     [Fact]
@@ -207,7 +207,7 @@ public sealed class VhciAttacherTests : IDisposable
         Occupy(kernel, Attach0, 2, 3, 6, 7);
         var importer = new FakeImporter(FakeImporter.Device("2-3", UsbSpeed.Super));
         var error = Assert.Throws<VirtToolsException>(() => Connect(kernel, importer, "2-3"));
-        Assert.Equal((VhciErrors.NoFreePort, FailureKind.LimitExceeded, (object?)"2-3"), (error.ErrorId, error.Kind, error.Target));
+        Assert.Equal((VhciErrors.NoFreePort, FailureKind.LimitExceeded, "2-3"), (error.ErrorId, error.Kind, error.Target?.ToString()));
         Assert.Contains("all 4 are in use (2 controllers × 2 SuperSpeed (USB 3) ports; 4 not free, 4 of them with a device attached)", error.Message);
         Assert.Contains("CONFIG_USBIP_VHCI_HC_PORTS", error.RecommendedAction);
         Assert.Contains("CONFIG_USBIP_VHCI_NR_HCS", error.RecommendedAction);

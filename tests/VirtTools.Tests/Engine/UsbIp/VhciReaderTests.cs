@@ -45,7 +45,7 @@ public sealed class VhciReaderTests
         Assert.Equal(5000.0, used.SpeedMbps);
         Assert.Equal(0x00020002, used.DeviceId);
         Assert.Equal((2, 2), (used.RemoteBusNumber, used.RemoteDeviceNumber));
-        Assert.Equal("4-1", used.LocalBusId);
+        Assert.Equal("4-1", used.LocalBusId.ToString());
         Assert.Equal(3, used.SocketFd);
         Assert.Null(used.RemoteHost); // the capture has no attach record
     }
@@ -56,7 +56,7 @@ public sealed class VhciReaderTests
         using var tree = CapturedFixture.CreateCopy();
         tree.File("/run/vhci_hcd/port15", "127.0.0.1 3240 2-3\n", newline: false);
         var used = Assert.Single(new VhciReader(new SystemRoot(tree.Path)).GetPorts(), p => p.IsInUse);
-        Assert.Equal(("127.0.0.1", 3240, "2-3"), (used.RemoteHost, used.RemoteTcpPort, used.RemoteBusId));
+        Assert.Equal(("127.0.0.1", 3240, "2-3"), (used.RemoteHost, used.RemoteTcpPort, used.RemoteBusId?.ToString()));
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class VhciReaderTests
     public void An_attach_record_reads_as_usbip_writes_it(string text, string host, int? tcpPort, string busId)
     {
         var record = VhciPortRecord.Parse(text)!;
-        Assert.Equal(new VhciPortRecord(host, tcpPort, busId), record);
+        Assert.Equal(new VhciPortRecord(host, tcpPort, UsbBusId.Parse(busId)), record);
     }
 
     [Theory]
@@ -88,7 +88,7 @@ public sealed class VhciReaderTests
     [Fact]
     public void A_record_with_a_container_reads_back_as_written_and_usbip_sees_its_first_line_only()
     {
-        var record = new VhciPortRecord("127.0.0.1", 3240, "2-3", new VirtTools.UsbIp.Containers.ContainerGrant("desk042", 4242, new[]
+        var record = new VhciPortRecord("127.0.0.1", 3240, UsbBusId.Parse("2-3"), new VirtTools.UsbIp.Containers.ContainerGrant("desk042", 4242, new[]
         {
             new VirtTools.UsbIp.Containers.ContainerNode("/dev/bus/usb/004/002", false, 189, 385),
             new VirtTools.UsbIp.Containers.ContainerNode("/dev/sda", true, 8, 0),
@@ -119,7 +119,7 @@ public sealed class VhciReaderTests
     [Fact]
     public void An_attach_record_writes_back_the_same_text()
     {
-        Assert.Equal("127.0.0.1 3240 2-3\n", new VhciPortRecord("127.0.0.1", 3240, "2-3").ToFileText());
+        Assert.Equal("127.0.0.1 3240 2-3\n", new VhciPortRecord("127.0.0.1", 3240, UsbBusId.Parse("2-3")).ToFileText());
     }
 
     [Fact]
@@ -160,7 +160,7 @@ public sealed class VhciReaderTests
         var ports = reader.GetPorts();
         Assert.Equal(5, ports.Count);
         var used = Assert.Single(ports, p => p.IsInUse);
-        Assert.Equal(("vhci_hcd.1", "6-1", UsbSpeed.High), (used.Controller, used.LocalBusId, used.Speed));
+        Assert.Equal(("vhci_hcd.1", "6-1", UsbSpeed.High), (used.Controller, used.LocalBusId?.ToString(), used.Speed));
         Assert.Equal(8, reader.GetCapacity().PortCount);
     }
 
@@ -171,7 +171,7 @@ public sealed class VhciReaderTests
             .File("/sys/devices/platform/vhci_hcd.0/status", "prt sta spd bus dev socket           local_busid\n000 004 000 000 000 0000000000000000 0-0\n001 006 002 00030005 ffff88003d2a6a80 3-2");
         var ports = new VhciReader(new SystemRoot(tree.Path)).GetPorts();
         Assert.All(ports, p => Assert.Equal(VhciHub.HighSpeed, p.Hub));
-        Assert.Equal(("3-2", UsbSpeed.Full, (int?)null), (ports[1].LocalBusId, ports[1].Speed, ports[1].SocketFd));
+        Assert.Equal(("3-2", UsbSpeed.Full, (int?)null), (ports[1].LocalBusId?.ToString(), ports[1].Speed, ports[1].SocketFd));
     }
 
     [Fact]

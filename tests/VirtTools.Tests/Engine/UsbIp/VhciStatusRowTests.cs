@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using VirtTools.UsbIp;
 using VirtTools.UsbIp.Vhci;
 using Xunit;
@@ -10,7 +11,7 @@ public sealed class VhciStatusRowTests
     public void A_current_kernel_row_in_use_gives_every_column()
     {
         var row = Assert.Single(VhciStatusRow.Parse("hub port sta spd dev      sockfd local_busid\nss  0015 006 005 00020002 000003 4-1\n"));
-        Assert.Equal(new VhciStatusRow(VhciHub.SuperSpeed, 15, 6, 5, 0x00020002, 3, "4-1"), row);
+        Assert.Equal(new VhciStatusRow(VhciHub.SuperSpeed, 15, 6, 5, 0x00020002, 3, UsbBusId.Parse("4-1")), row);
     }
 
     [Fact]
@@ -34,7 +35,7 @@ public sealed class VhciStatusRowTests
             "prt sta spd bus dev socket           local_busid\n" +
             "000 006 003 00010004 ffff88003d2a6a80 3-1\n" +
             "001 004 000 000 000 0000000000000000 0-0\n");
-        Assert.Equal(new VhciStatusRow(null, 0, 6, 3, 0x00010004, null, "3-1"), rows[0]);
+        Assert.Equal(new VhciStatusRow(null, 0, 6, 3, 0x00010004, null, UsbBusId.Parse("3-1")), rows[0]);
         Assert.Equal(new VhciStatusRow(null, 1, 4, null, null, null, null), rows[1]);
     }
 

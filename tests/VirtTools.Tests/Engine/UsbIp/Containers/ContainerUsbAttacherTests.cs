@@ -40,10 +40,10 @@ public sealed class ContainerUsbAttacherTests : IDisposable
             enumeration ?? TimeSpan.FromSeconds(20), quietPeriod: TimeSpan.FromMilliseconds(50));
 
     private void ConnectForTheHost() =>
-        new VhciAttacher(_kernel.Root, new FakeImporter(FakeImporter.Device())).ConnectAsync("192.0.2.10", 3240, "1-1", Timeout).GetAwaiter().GetResult();
+        new VhciAttacher(_kernel.Root, new FakeImporter(FakeImporter.Device())).ConnectAsync("192.0.2.10", 3240, UsbBusId.Parse("1-1"), Timeout).GetAwaiter().GetResult();
 
     private UsbIpPort Connect(string container, bool dedicated = false, TimeSpan? enumeration = null) =>
-        Attacher(enumeration).ConnectAsync("192.0.2.10", 3240, "1-1", container, dedicated, Timeout).GetAwaiter().GetResult();
+        Attacher(enumeration).ConnectAsync("192.0.2.10", 3240, UsbBusId.Parse("1-1"), container, dedicated, Timeout).GetAwaiter().GetResult();
 
     private VirtToolsException Fails(string container, bool dedicated = false, TimeSpan? enumeration = null) =>
         Assert.ThrowsAny<VirtToolsException>(() => Connect(container, dedicated, enumeration));
@@ -77,7 +77,7 @@ public sealed class ContainerUsbAttacherTests : IDisposable
         var importer = new FakeImporter(FakeImporter.Device());
         var attacher = new ContainerUsbAttacher(new VhciAttacher(_kernel.Root, importer), _lxc);
         var error = Assert.ThrowsAny<VirtToolsException>(() =>
-            attacher.ConnectAsync("192.0.2.10", 3240, "1-1", "deskC", false, Timeout).GetAwaiter().GetResult());
+            attacher.ConnectAsync("192.0.2.10", 3240, UsbBusId.Parse("1-1"), "deskC", false, Timeout).GetAwaiter().GetResult());
         Assert.Equal((ContainerErrors.NotRunningId, (object?)"deskC"), (error.ErrorId, error.Target));
         Assert.Contains("lxc-start -n deskC", error.RecommendedAction);
         Assert.Equal(0, importer.Imports);
@@ -117,7 +117,7 @@ public sealed class ContainerUsbAttacherTests : IDisposable
         var sticky = new StickyFailure(_lxc, "/dev/bus/usb/011/002");
         var error = Assert.ThrowsAny<VirtToolsException>(() =>
             new ContainerUsbAttacher(new VhciAttacher(_kernel.Root, new FakeImporter(FakeImporter.Device())), sticky, Timeout, TimeSpan.FromMilliseconds(50))
-                .ConnectAsync("192.0.2.10", 3240, "1-1", "deskB", false, Timeout).GetAwaiter().GetResult());
+                .ConnectAsync("192.0.2.10", 3240, UsbBusId.Parse("1-1"), "deskB", false, Timeout).GetAwaiter().GetResult());
         Assert.Equal(ContainerErrors.NotUndoneId, error.ErrorId);
         Assert.Contains("undoing it failed too (lxc-device del", error.Message.Replace("'", ""));
         Assert.Equal("detach 0", VhciWrites[^1]); // the port is detached even so

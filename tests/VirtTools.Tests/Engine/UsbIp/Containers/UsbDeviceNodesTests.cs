@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using VirtTools.Sysfs;
 using VirtTools.Tests.Support;
 using VirtTools.UsbIp.Containers;
@@ -12,7 +13,7 @@ public sealed class UsbDeviceNodesTests
     public void The_captured_stick_brings_its_usb_node_first_and_its_disk_as_a_block_node_and_bsg_is_left_out()
     {
         using var tree = CapturedFixture.CreateCopy();
-        var nodes = UsbDeviceNodes.Find(new SystemRoot(tree.Path), "4-1");
+        var nodes = UsbDeviceNodes.Find(new SystemRoot(tree.Path), UsbBusId.Parse("4-1"));
         Assert.Equal(new[]
         {
             new ContainerNode("/dev/bus/usb/004/002", IsBlock: false, 189, 385),
@@ -24,7 +25,7 @@ public sealed class UsbDeviceNodesTests
     public void A_device_sysfs_does_not_show_has_no_nodes()
     {
         using var tree = CapturedFixture.CreateCopy();
-        Assert.Null(UsbDeviceNodes.Find(new SystemRoot(tree.Path), "4-2"));
+        Assert.Null(UsbDeviceNodes.Find(new SystemRoot(tree.Path), UsbBusId.Parse("4-2")));
     }
 
     [Fact]
@@ -40,7 +41,7 @@ public sealed class UsbDeviceNodesTests
         Node(tree, device + "/5-1:1.2/host3/target3:0:0/3:0:0:0/block/sdb/sdb1", "sdb1", 8, 17, "block");
         Node(tree, device + "/5-1:1.2/host3/target3:0:0/3:0:0:0/scsi_generic/sg1", "sg1", 21, 1, "scsi_generic");
 
-        var nodes = UsbDeviceNodes.Find(new SystemRoot(tree.Path), "5-1")!;
+        var nodes = UsbDeviceNodes.Find(new SystemRoot(tree.Path), UsbBusId.Parse("5-1"))!;
 
         Assert.Equal(new[] { "/dev/bus/usb/005/003", "/dev/hidraw2", "/dev/input/event5", "/dev/sdb", "/dev/sdb1", "/dev/ttyACM0" }, nodes.Select(n => n.Path));
         Assert.Equal(new[] { "c 189:514", "c 243:2", "c 13:69", "b 8:16", "b 8:17", "c 166:0" }, nodes.Select(n => n.Rule));
@@ -53,7 +54,7 @@ public sealed class UsbDeviceNodesTests
         var device = Device(tree, "5-1", "bus/usb/005/003", 189, 514);
         tree.Link(device + "/5-1:1.0/loop", "../..");
         tree.Link(device + "/5-1:1.0/elsewhere", "/");
-        Assert.Equal(new[] { "/dev/bus/usb/005/003" }, UsbDeviceNodes.Find(new SystemRoot(tree.Path), "5-1")!.Select(n => n.Path));
+        Assert.Equal(new[] { "/dev/bus/usb/005/003" }, UsbDeviceNodes.Find(new SystemRoot(tree.Path), UsbBusId.Parse("5-1"))!.Select(n => n.Path));
     }
 
     [Fact]
@@ -62,7 +63,7 @@ public sealed class UsbDeviceNodesTests
         using var tree = new TemporaryTree("nodes");
         var device = Device(tree, "5-1", "../etc/passwd", 189, 514);
         Node(tree, device + "/5-1:1.0/x", "sda/../../etc/shadow", 8, 0, "block");
-        Assert.Empty(UsbDeviceNodes.Find(new SystemRoot(tree.Path), "5-1")!);
+        Assert.Empty(UsbDeviceNodes.Find(new SystemRoot(tree.Path), UsbBusId.Parse("5-1"))!);
     }
 
     [Fact]
@@ -73,7 +74,7 @@ public sealed class UsbDeviceNodesTests
         var deep = device + string.Concat(Enumerable.Repeat("/d", UsbDeviceNodes.MaxDepth + 1));
         Node(tree, deep + "/hidraw9", "hidraw9", 243, 9, "hidraw");
         Node(tree, device + "/d/hidraw1", "hidraw1", 243, 1, "hidraw");
-        Assert.Equal(new[] { "/dev/bus/usb/005/003", "/dev/hidraw1" }, UsbDeviceNodes.Find(new SystemRoot(tree.Path), "5-1")!.Select(n => n.Path));
+        Assert.Equal(new[] { "/dev/bus/usb/005/003", "/dev/hidraw1" }, UsbDeviceNodes.Find(new SystemRoot(tree.Path), UsbBusId.Parse("5-1"))!.Select(n => n.Path));
     }
 
     /// <summary>A USB device below a vhci root hub with its /sys/bus/usb/devices link, as the kernel shows it; returns its directory.</summary>
