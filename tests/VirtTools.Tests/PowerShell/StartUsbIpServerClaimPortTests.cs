@@ -18,7 +18,7 @@ public sealed class StartUsbIpServerClaimPortTests : IDisposable
 
     private Dictionary<string, object?> Root => new() { ["r"] = _kernel.RootPath };
 
-    private UsbDevice Tablet => new UsbDeviceReader(_kernel.Root).Find("1-2")!;
+    private UsbDevice Tablet => new UsbDeviceReader(_kernel.Root).Find(UsbBusId.Parse("1-2"))!;
 
     [Fact]
     public void The_reserved_port_is_exported_at_start_and_Remove_UsbIpExport_keeps_it_claimed_with_no_host_driver()
@@ -34,7 +34,7 @@ public sealed class StartUsbIpServerClaimPortTests : IDisposable
             Assert.Equal("usb", tablet.Driver);
             Assert.Null(tablet.Configuration);
             Assert.Empty(tablet.InterfaceDrivers);
-            Assert.Contains(new HubPort("usb1", 2), _kernel.Kernel.HubPorts.Claimed);
+            Assert.Contains(new HubPort(UsbBusId.Parse("usb1"), 2), _kernel.Kernel.HubPorts.Claimed);
         }
         finally
         {

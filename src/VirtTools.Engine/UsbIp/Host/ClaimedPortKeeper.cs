@@ -34,7 +34,7 @@ public sealed class ClaimedPortKeeper : IDisposable
     private readonly HashSet<UsbBusId> _following = new();
     private readonly Dictionary<string, string> _lastProblem = new(StringComparer.Ordinal);
     /// <summary>Devices unexported through <see cref="Unexport"/> on a reserved port, by bus id: their device number, which a replug changes.</summary>
-    private readonly Dictionary<string, int?> _withheld = new(StringComparer.Ordinal);
+    private readonly Dictionary<UsbBusId, int?> _withheld = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private HashSet<UsbBusId> _reserved = new();
@@ -72,7 +72,7 @@ public sealed class ClaimedPortKeeper : IDisposable
     }
 
     /// <summary>Whether this port is reserved for sharing (<see cref="Reserve"/>): its device's export is removed through <see cref="Unexport"/>.</summary>
-    public bool Reserves(string busId)
+    public bool Reserves(UsbBusId busId)
     {
         lock (_sync) return _reserved.Contains(busId);
     }

@@ -85,7 +85,7 @@ public sealed class UsbIpExporter
             catch (VirtToolsException failure)
             {
                 port?.Reclaim();
-                throw ExportFailed(plan, write, failure, KernelLog.Quote(kernelLog, plan.BusId), RollBack(plan, done));
+                throw ExportFailed(plan, write, failure, KernelLog.Quote(kernelLog, plan.BusId.ToString()), RollBack(plan, done));
             }
             done.Add(write);
         }
@@ -95,7 +95,7 @@ public sealed class UsbIpExporter
             if (driver != UsbIpHostReader.DriverName) port?.Reclaim();
             if (driver != UsbIpHostReader.DriverName)
                 throw new VirtToolsException(UsbIpErrors.BindFailedId, FailureKind.DeviceError,
-                    $"After the writes, '{plan.BusId}' is {(driver is null ? "bound to no driver" : "on " + driver)}, not usbip-host: the kernel accepted the bind but usbip-host did not take the device.{KernelLog.Quote(kernelLog, plan.BusId)} {RollBack(plan, done)}",
+                    $"After the writes, '{plan.BusId}' is {(driver is null ? "bound to no driver" : "on " + driver)}, not usbip-host: the kernel accepted the bind but usbip-host did not take the device.{KernelLog.Quote(kernelLog, plan.BusId.ToString())} {RollBack(plan, done)}",
                     "See the kernel log (dmesg) for what usbip-host said about the device.", plan.BusId);
             _records.Save(new UsbIpExportRecord
             {

@@ -60,7 +60,7 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     [ValidateCount(1, ProfileLimits.MaxClaimPorts)]
-    public string[]? ClaimPort { get; set; }
+    public UsbBusId[]? ClaimPort { get; set; }
 
     protected override void BeginProcessing() => RequireRoot();
 
@@ -72,7 +72,7 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
             var allowed = AllowedClient is null ? ClientAllowList.LoopbackOnly : ClientAllowList.Parse(AllowedClient);
             var tls = UsbIpTlsServerSettings.From(FilePath(CertificatePath), FilePath(KeyPath), FilePath(ClientCaPath), RequireTls,
                 ("-CertificatePath", "-KeyPath", "-ClientCaPath", "-RequireTls"), Grant?.Select(UsbIpGrant.Parse).ToList());
-            var claimPorts = (ClaimPort ?? Array.Empty<string>()).Select(ClaimablePort).Distinct(StringComparer.Ordinal).ToList();
+            var claimPorts = (ClaimPort ?? Array.Empty<UsbBusId>()).Select(ClaimablePort).Distinct().ToList();
             var where = addresses.Count == 0 ? "loopback (127.0.0.1, ::1)" : string.Join(", ", addresses);
             var protocols = tls is null ? "" : tls.Require ? ", TLS only" : ", USB/IP and TLS";
             var claims = claimPorts.Count == 0 ? "" : $", claiming the ports of {string.Join(", ", claimPorts)}";
@@ -113,7 +113,7 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
     /// The keeper of the claimed ports, its first round done here so that what it did or could not do is said as
     /// verbose output; later rounds (on each USB uevent) run in the background and log nowhere, as the server does.
     /// </summary>
-    private ClaimedPortKeeper StartKeeper(SystemRoot root, IReadOnlyList<string> claimPorts)
+    private ClaimedPortKeeper StartKeeper(SystemRoot root, IReadOnlyList<UsbBusId> claimPorts)
     {
         var firstRound = new List<string>();
         var collecting = true; // the first round runs on this thread, before the background loop starts
@@ -134,7 +134,7 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
         return keeper;
     }
 
-    private static string ClaimablePort(string busId) => HubPort.TryFrom(busId, out _) ? busId : throw UsbErrors.NotAPort(busId);
+    private static UsbBusId ClaimablePort(UsbBusId busId) => HubPort.TryFrom(busId, out _) ? busId : throw UsbErrors.NotAPort(busId);
 
     private string? FilePath(string? path) => path is null ? null : GetUnresolvedProviderPathFromPSPath(path);
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Host;
 using VirtTools.UsbIp.Server;
 
@@ -20,5 +21,5 @@ internal static class UsbIpServerRegistry
     public static IReadOnlyList<UsbIpServer> All => Running.Keys.OrderBy(s => s.StartTime).ToList();
 
     /// <summary>The keeper of a server in this process that reserves this device's port; null when none does.</summary>
-    public static ClaimedPortKeeper? KeeperReserving(string busId) => Running.Values.FirstOrDefault(k => k is not null && k.Reserves(busId));
+    public static ClaimedPortKeeper? KeeperReserving(UsbBusId busId) => Running.Values.FirstOrDefault(k => k is not null && k.Reserves(busId));
 }

@@ -164,35 +164,35 @@ public sealed class ClaimedPortKeeperTests : IDisposable
     [Fact]
     public void An_export_removed_through_the_keeper_on_a_reserved_port_is_claimed_again_before_the_reprobe_so_no_host_driver_binds()
     {
-        _keeper.Reserve(new[] { "1-2" });
+        _keeper.Reserve(new[] { UsbBusId.Parse("1-2") });
         _keeper.Reconcile();
         Assert.Equal("usbip-host", Device("1-2").Driver);
         var exporter = new UsbIpExporter(_kernel.Root);
 
-        var device = _keeper.Unexport(exporter.PlanRemove("1-2"), force: true);
+        var device = _keeper.Unexport(exporter.PlanRemove(UsbBusId.Parse("1-2")), force: true);
 
         Assert.NotNull(device);
         var tablet = Device("1-2");
         Assert.Equal("usb", tablet.Driver);
         Assert.Null(tablet.Configuration);
         Assert.Empty(tablet.InterfaceDrivers);
-        Assert.Equal(new[] { "1-2" }, _keeper.Held);
-        Assert.Equal(new[] { new HubPort("usb1", 2) }, _kernel.Kernel.HubPorts.Claimed);
-        Assert.DoesNotContain("1-2", new UsbIpHostReader(_kernel.Root).GetMatchBusIds());
+        Assert.Equal(new[] { "1-2" }, _keeper.Held.Select(b => b.ToString()));
+        Assert.Equal(new[] { new HubPort(UsbBusId.Parse("usb1"), 2) }, _kernel.Kernel.HubPorts.Claimed);
+        Assert.DoesNotContain(UsbBusId.Parse("1-2"), new UsbIpHostReader(_kernel.Root).GetMatchBusIds());
     }
 
     [Fact]
     public void A_device_unexported_through_the_keeper_is_not_exported_again_until_it_is_replugged()
     {
-        _keeper.Reserve(new[] { "1-2" });
+        _keeper.Reserve(new[] { UsbBusId.Parse("1-2") });
         _keeper.Reconcile();
         var exporter = new UsbIpExporter(_kernel.Root);
-        _keeper.Unexport(exporter.PlanRemove("1-2"), force: true);
+        _keeper.Unexport(exporter.PlanRemove(UsbBusId.Parse("1-2")), force: true);
 
         _keeper.Reconcile();
         _keeper.Reconcile();
         Assert.Equal("usb", Device("1-2").Driver);
-        Assert.Equal(new[] { "1-2" }, _keeper.Held);
+        Assert.Equal(new[] { "1-2" }, _keeper.Held.Select(b => b.ToString()));
 
         _kernel.Usb.Unplug("1-2");
         _keeper.Reconcile();
@@ -207,7 +207,7 @@ public sealed class ClaimedPortKeeperTests : IDisposable
         _keeper.Reconcile(); // follows the exported stick, reserves nothing
         var exporter = new UsbIpExporter(_kernel.Root);
 
-        var stick = _keeper.Unexport(exporter.PlanRemove(Stick), force: true);
+        var stick = _keeper.Unexport(exporter.PlanRemove(UsbBusId.Parse(Stick)), force: true);
 
         Assert.Equal("usb", stick!.Driver);
         Assert.NotNull(Device(Stick).Configuration);
