@@ -45,6 +45,9 @@ public sealed class ContainerUsbAttacher
         // Before the container manager is asked: lxc-info answers a non-root user as if no container ran.
         _attacher.RequireAttachable(busId);
         var owner = _containers.FindRunning(container, cancellation) ?? throw ContainerErrors.NotRunning(container);
+        // What this container was given for a device since gone is taken back first: a number it still allows could
+        // be the new device's (sd numbers are handed out again), and its rule must not outlive the old one.
+        new ContainerGrantKeeper(_attacher, _containers).Keep(container, cancellation);
         var placement = dedicatedController ? VhciPlacement.OwnController(container) : VhciPlacement.Any;
         var grant = new ContainerGrant(container, owner, Array.Empty<ContainerNode>());
         var port = await _attacher.ConnectAsync(computerName, tcpPort, busId, timeout, cancellation, placement, grant).ConfigureAwait(false);
@@ -53,8 +56,9 @@ public sealed class ContainerUsbAttacher
         try
         {
             var nodes = await WaitForNodesAsync(port, busId, container, cancellation).ConfigureAwait(false);
-            var record = _attacher.ReadRecord(port) ?? new VhciPortRecord(computerName, tcpPort, busId);
-            _attacher.SaveRecord(port, record with { Container = grant with { Nodes = nodes } });
+            var record = (_attacher.ReadRecord(port) ?? new VhciPortRecord(computerName, tcpPort, busId)) with { Container = grant with { Nodes = nodes } };
+            _attacher.SaveRecord(port, record);
+            ContainerGrantLedger.Write(_attacher.Root, port.Port, record);
             foreach (var node in nodes)
             {
                 _containers.Add(container, node, cancellation);
@@ -64,7 +68,7 @@ public sealed class ContainerUsbAttacher
         }
         catch (Exception failure) when (failure is VirtToolsException or IOException or UnauthorizedAccessException or OperationCanceledException)
         {
-            var undo = Undo(port, container, added);
+            var undo = Undo(port, container, owner, added);
             if (undo is not null) throw ContainerErrors.NotUndone(port.ToString(), container, failure, undo);
             if (failure is IOException or UnauthorizedAccessException)
                 throw VhciErrors.RecordNotWritten(_attacher.Root.Resolve(VhciPortRecord.WriteDirectory), busId, failure);
@@ -82,8 +86,9 @@ public sealed class ContainerUsbAttacher
     {
         if (_attacher.ReadRecord(port)?.Container is { } grant && _containers.FindRunning(grant.Name, cancellation) == grant.ProcessId)
             foreach (var node in grant.Nodes.Reverse())
-                _containers.Remove(grant.Name, node, cancellation);
+                _containers.Remove(grant.Name, grant.ProcessId, node, cancellation);
         _attacher.Disconnect(port);
+        if (port.Container is { } container) ContainerGrantLedger.Delete(_attacher.Root, port.Port, container);
     }
 
     /// <summary>
@@ -99,6 +104,7 @@ public sealed class ContainerUsbAttacher
             if (!running.TryGetValue(port.Container!, out var owner)) running[port.Container!] = owner = _containers.FindRunning(port.Container!, cancellation);
             if (owner == port.ContainerProcessId) continue;
             _attacher.Disconnect(port);
+            ContainerGrantLedger.Delete(_attacher.Root, port.Port, port.Container!);
             detached.Add(port);
         }
         return detached;
@@ -129,16 +135,22 @@ public sealed class ContainerUsbAttacher
     }
 
     /// <summary>Takes back the nodes added and detaches the port; the first failure of that, or null when all was undone.</summary>
-    private Exception? Undo(UsbIpPort port, string container, IReadOnlyList<ContainerNode> added)
+    private Exception? Undo(UsbIpPort port, string container, int owner, IReadOnlyList<ContainerNode> added)
     {
         Exception? first = null;
         foreach (var node in added.Reverse())
         {
-            try { _containers.Remove(container, node, CancellationToken.None); }
+            try { _containers.Remove(container, owner, node, CancellationToken.None); }
             catch (VirtToolsException e) { first ??= e; }
         }
         try { _attacher.Disconnect(port); }
         catch (VirtToolsException e) { first ??= e; }
+        // Kept when a node could not be taken back: the ledger is what the next sweep takes it back from.
+        if (first is null)
+        {
+            try { ContainerGrantLedger.Delete(_attacher.Root, port.Port, container); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or VirtToolsException) { first = e; }
+        }
         return first;
     }
 }
