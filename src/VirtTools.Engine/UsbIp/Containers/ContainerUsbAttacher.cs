@@ -49,7 +49,7 @@ public sealed class ContainerUsbAttacher
         // be the new device's (sd numbers are handed out again), and its rule must not outlive the old one.
         new ContainerGrantKeeper(_attacher, _containers).Keep(container, cancellation);
         var placement = dedicatedController ? VhciPlacement.OwnController(container) : VhciPlacement.Any;
-        var grant = new ContainerGrant(container, owner, Array.Empty<ContainerNode>());
+        var grant = new ContainerGrant(container, owner, Array.Empty<ContainerNode>(), dedicatedController);
         var port = await _attacher.ConnectAsync(computerName, tcpPort, busId, timeout, cancellation, placement, grant).ConfigureAwait(false);
 
         var added = new List<ContainerNode>();
@@ -112,7 +112,9 @@ public sealed class ContainerUsbAttacher
 
     /// <summary>
     /// Waits until the port's device is in sysfs and its nodes have stayed the same for the quiet period, or until
-    /// the enumeration timeout; fails when the device never appeared.
+    /// the enumeration timeout; fails when the device never appeared. A storage device whose disk is not there yet
+    /// (usb-storage bound, the SCSI scan still running: seconds on a loaded machine) is waited for up to the
+    /// enumeration timeout; what appears later still is given by the next sweep (<see cref="ContainerGrantKeeper"/>).
     /// </summary>
     private async Task<IReadOnlyList<ContainerNode>> WaitForNodesAsync(UsbIpPort port, string busId, string container, CancellationToken cancellation)
     {
@@ -126,7 +128,8 @@ public sealed class ContainerUsbAttacher
             var nodes = localBusId is null ? null : UsbDeviceNodes.Find(_attacher.Root, localBusId);
             if (nodes is not null && (last is null || !nodes.SequenceEqual(last))) (last, stableSince) = (nodes, waited.Elapsed);
             // The device's own node comes first: without it the device is not through enumeration yet.
-            var complete = last is { Count: > 0 } && waited.Elapsed - stableSince >= _quietPeriod;
+            var complete = last is { Count: > 0 } && waited.Elapsed - stableSince >= _quietPeriod
+                && !(last.All(n => !n.IsBlock) && UsbDeviceNodes.AwaitsDisk(_attacher.Root, localBusId!));
             if (complete || waited.Elapsed >= _enumerationTimeout)
                 return last is { Count: > 0 } ? last
                     : throw ContainerErrors.DeviceNotEnumerated(busId, localBusId ?? "(no bus id yet)", _enumerationTimeout, container);

@@ -202,6 +202,15 @@ public sealed class ContainerUsbAttacherTests : IDisposable
     }
 
     [Fact]
+    public void A_dedicated_placement_is_recorded_and_shown_on_the_port()
+    {
+        var port = Connect("deskA", dedicated: true);
+        Assert.True(port.ContainerDedicatedController);
+        Assert.StartsWith("192.0.2.10 3240 1-1\ncontainer deskA 1001 dedicated\n", _kernel.Tree.Read("/run/vhci_hcd/port0"));
+        Assert.False(Connect("deskB").ContainerDedicatedController);
+    }
+
+    [Fact]
     public void Dedicated_placement_avoids_a_controller_that_holds_the_hosts_own_devices()
     {
         ConnectForTheHost();
@@ -346,6 +355,23 @@ public sealed class ContainerUsbAttacherTests : IDisposable
         Assert.False(change.DeviceGone);
         Assert.Equal("192.0.2.10 3240 1-1\ncontainer deskB 1002\nnode /dev/bus/usb/011/002 c 189 2\nnode /dev/sda b 8 0\n", _kernel.Tree.Read("/run/vhci_hcd/port0"));
         Assert.Equal(_kernel.Tree.Read("/run/vhci_hcd/port0"), Entry("port0@deskB"));
+        Assert.Equal(new[] { "/dev/bus/usb/011/002", "/dev/sda" }, _lxc.Held("deskB"));
+    }
+
+    [Fact]
+    public async Task A_storage_devices_disk_found_after_the_quiet_period_is_waited_for_and_given_with_it()
+    {
+        var storage = "/sys/devices/platform/vhci_hcd.0/usb11/11-1/11-1:1.0";
+        Directory.Delete(_kernel.Tree.Resolve(storage + "/host0"), recursive: true);
+        _kernel.Tree.Directory("/sys/bus/usb/drivers/usb-storage");
+        _kernel.Tree.Link(storage + "/driver", Path.GetRelativePath(_kernel.Tree.Resolve(storage), _kernel.Tree.Resolve("/sys/bus/usb/drivers/usb-storage")));
+        // The SCSI scan, late: well after the 50 ms quiet period, well within the 20 s enumeration bound.
+        var scan = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => UsbDeviceNodesTests.Node(_kernel.Tree, storage + "/host0/block/sda", "sda", 8, 0, "block"), TaskScheduler.Default);
+
+        var port = await Attacher().ConnectAsync("192.0.2.10", 3240, "1-1", "deskB", false, Timeout);
+        await scan;
+
+        Assert.Equal(new[] { "/dev/bus/usb/011/002", "/dev/sda" }, port.ContainerNodes);
         Assert.Equal(new[] { "/dev/bus/usb/011/002", "/dev/sda" }, _lxc.Held("deskB"));
     }
 
