@@ -32,7 +32,7 @@ public sealed class UsbIpAttachmentApplier : IUsbIpAttachmentApplier
             var attacher = new VhciAttacher(root, UsbIpClient.ImporterWith(rule.Tls), DeadPeer);
             if (rule.Container is { } container)
                 new ContainerUsbAttacher(attacher, ContainerManager.For(root))
-                    .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, container, dedicatedController: false, Timeout, cancellation).GetAwaiter().GetResult();
+                    .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, container, rule.DedicatedController, Timeout, cancellation).GetAwaiter().GetResult();
             else
                 attacher.ConnectAsync(rule.ComputerName, rule.TcpPort, busId, Timeout, cancellation).GetAwaiter().GetResult();
         });

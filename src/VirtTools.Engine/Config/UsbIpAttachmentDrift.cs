@@ -26,7 +26,7 @@ internal static class UsbIpAttachmentDrift
                 Drift = new VirtHostDrift
                 {
                     Area = VirtHostArea.UsbIpAttachment,
-                    Item = $"{rule.ComputerName}:{rule.TcpPort} {rule.Match}{(rule.Container is null ? "" : $" for container {rule.Container}")}",
+                    Item = $"{rule.ComputerName}:{rule.TcpPort} {rule.Match}{(rule.Container is null ? "" : $" for container {rule.Container}{(rule.DedicatedController ? " on a controller of its own" : "")}")}",
                     Desired = "attached",
                     Actual = port is null ? "not attached" : $"attached on vhci port {port.Port} as {port.LocalBusId}",
                     InSync = port is not null,
@@ -44,6 +44,8 @@ internal static class UsbIpAttachmentDrift
         if ((port.RemoteTcpPort ?? UsbIpProtocol.DefaultTcpPort) != rule.TcpPort) return false;
         // The host's own attachment does not serve a container's rule, nor one container's another's.
         if (port.Container != rule.Container) return false;
+        // A rule that wants a controller of the container's own is not served by a port placed anywhere.
+        if (rule.DedicatedController && !port.ContainerDedicatedController) return false;
         if (rule.Match.BusId is { } busId) return port.RemoteBusId == busId;
         // Just attached, the kernel may not have enumerated the device yet: the port is this server's, take it as ours
         // rather than attach a second time. Once the device shows, its ids and serial decide.

@@ -12,7 +12,8 @@ namespace VirtTools.Config;
 /// device unplugged and plugged back (a new bus id, the same ids and serial) is exported again; attachments on the
 /// first pass, and on every pass after that when the rule says <c>reconnect: true</c>. A failed item waits under a
 /// bounded exponential backoff before it is tried again, so a server that is down is not hammered. Each pass also
-/// detaches the ports given to containers that no longer run (see <see cref="ContainerUsbAttacher.DetachOrphans"/>).
+/// detaches the ports given to containers that no longer run (see <see cref="ContainerUsbAttacher.DetachOrphans"/>)
+/// and keeps what containers were given true to their devices (see <see cref="ContainerGrantKeeper"/>).
 /// </summary>
 public sealed class VirtHostAgent
 {
@@ -58,7 +59,7 @@ public sealed class VirtHostAgent
         if (_config is not { } config) return Array.Empty<VirtHostDrift>();
         var now = _time.GetUtcNow();
         if (!Backoff.IsDue(PassKey, now)) return Array.Empty<VirtHostDrift>();
-        DetachOrphans(now, cancellation);
+        KeepContainers(now, cancellation);
         var first = _firstPass;
         _firstPass = false;
         var reconnecting = (config.UsbIp?.Attachments ?? Array.Empty<UsbIpAttachmentRule>())
@@ -87,26 +88,40 @@ public sealed class VirtHostAgent
 
     /// <summary>
     /// A container that stopped took its nodes and cgroup with it, but the port still holds the device: detach it,
-    /// so the port is free and a profile rule with reconnect attaches it again once the container runs. Failures
-    /// (LXC missing, a tool that hangs) back off as one item.
+    /// so the port is free and a profile rule with reconnect attaches it again once the container runs. Then the
+    /// grants are kept true (<see cref="ContainerGrantKeeper"/>): a device gone on its own is taken back from its
+    /// container, nodes that appeared late are given. Failures (LXC missing, a tool that hangs) back off as one item.
     /// </summary>
-    private void DetachOrphans(DateTimeOffset now, CancellationToken cancellation)
+    private void KeepContainers(DateTimeOffset now, CancellationToken cancellation)
     {
         if (_containers is null || !Backoff.IsDue(ContainersKey, now)) return;
         var ports = new VhciReader(_root).GetPorts().Where(p => p.IsInUse && p.Container is not null).ToList();
-        if (ports.Count == 0) return;
+        if (ports.Count == 0 && ContainerGrantLedger.Read(_root).Count == 0) return;
         try
         {
-            var attacher = new ContainerUsbAttacher(new VhciAttacher(_root, UsbIpClient.Importer), _containers);
-            foreach (var port in attacher.DetachOrphans(ports, cancellation))
+            var vhci = new VhciAttacher(_root, UsbIpClient.Importer);
+            foreach (var port in new ContainerUsbAttacher(vhci, _containers).DetachOrphans(ports, cancellation))
                 _log($"detached: {port} ({port.RemoteBusId} from {port.RemoteHost}): its container {port.Container} no longer runs");
+            foreach (var change in new ContainerGrantKeeper(vhci, _containers).Keep(null, cancellation))
+                _log(Describe(change));
             Backoff.Succeeded(ContainersKey);
         }
-        catch (VirtToolsException failure)
+        catch (Exception failure) when (failure is VirtToolsException or IOException or UnauthorizedAccessException)
         {
             var wait = Backoff.Failed(ContainersKey, now);
-            _log($"failed: checking the containers that hold ports: {failure.Message} (next try in {wait.TotalSeconds:0.#} s)");
+            _log($"failed: keeping the containers' devices: {failure.Message} (next try in {wait.TotalSeconds:0.#} s)");
         }
+    }
+
+    private static string Describe(ContainerGrantChange change)
+    {
+        static string Paths(IEnumerable<ContainerNode> nodes) => string.Join(' ', nodes.Select(n => n.Path));
+        var device = $"port {change.Port} ({change.BusId}) of {change.Container}";
+        if (change.ContainerGone) return $"forgotten: {device}: the container stopped, its nodes went with it";
+        if (change.DeviceGone) return $"taken back: {device}: the device went away; {Paths(change.TakenBack)} removed and denied";
+        return $"updated: {device}:"
+            + (change.Added.Count > 0 ? $" given {Paths(change.Added)} (appeared late)" : "")
+            + (change.TakenBack.Count > 0 ? $" took back {Paths(change.TakenBack)} (went away)" : "");
     }
 
     private const string ContainersKey = "(containers)";

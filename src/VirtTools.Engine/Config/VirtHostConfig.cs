@@ -105,6 +105,12 @@ public sealed class UsbIpAttachmentRule
     /// <summary>The LXC container the device is given to (Connect-UsbIpDevice -Container); null for the host itself.</summary>
     public string? Container { get; init; }
 
+    /// <summary>
+    /// dedicatedController: the container's devices stay on a vhci_hcd controller of its own
+    /// (Connect-UsbIpDevice -DedicatedController); only with <see cref="Container"/>.
+    /// </summary>
+    public bool DedicatedController { get; init; }
+
     public string? Location { get; init; }
 }
 

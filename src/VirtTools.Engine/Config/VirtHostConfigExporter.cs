@@ -49,6 +49,7 @@ public static class VirtHostConfigExporter
                 TcpPort = p.RemoteTcpPort ?? UsbIp.Protocol.UsbIpProtocol.DefaultTcpPort,
                 Match = new UsbDeviceMatch { BusId = p.RemoteBusId },
                 Container = p.Container,
+                DedicatedController = p.ContainerDedicatedController,
             });
 
     private static IEnumerable<PciPassthroughRule> Passthrough(SystemRoot root) =>

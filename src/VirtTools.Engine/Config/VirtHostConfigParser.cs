@@ -180,7 +180,7 @@ public static class VirtHostConfigParser
 
         private UsbIpAttachmentRule? Attachment(YamlMappingNode map)
         {
-            Keys(map, "an attachment", "computerName", "tcpPort", "match", "reconnect", "tls", "container");
+            Keys(map, "an attachment", "computerName", "tcpPort", "match", "reconnect", "tls", "container", "dedicatedController");
             var computer = Scalar(map, "computerName", "an attachment");
             if (computer is null) Missing(map, "computerName", "an attachment");
             var match = Child(map, "match") is { } m ? Match(m, "an attachment's match") : Missing(map, "match", "an attachment");
@@ -189,10 +189,13 @@ public static class VirtHostConfigParser
             var container = Scalar(map, "container", "an attachment");
             if (container is not null && ContainerNameText.FindProblem(container) is { } problem)
                 Problems.Add($"{Where(Child(map, "container")!)}: the container name '{State.RecordField.Printable(container)}' {problem}");
+            var dedicated = Bool(map, "dedicatedController", "an attachment's dedicatedController") ?? false;
+            if (dedicated && container is null)
+                Problems.Add($"{Where(Child(map, "dedicatedController")!)}: dedicatedController keeps a container's devices on a controller of its own: it needs container");
             return computer is null || match is null ? null
                 : new UsbIpAttachmentRule
                 {
-                    ComputerName = computer, TcpPort = port, Match = match, Reconnect = reconnect, Container = container, Location = Where(map),
+                    ComputerName = computer, TcpPort = port, Match = match, Reconnect = reconnect, Container = container, DedicatedController = dedicated, Location = Where(map),
                     Tls = Child(map, "tls") is { } tls ? AttachmentTls(tls) : null,
                 };
         }

@@ -81,6 +81,7 @@ public static class VirtHostConfigWriter
             { "reconnect", Flag(attachment.Reconnect) },
         };
         if (attachment.Container is { } container) map.Add("container", Quoted(container));
+        if (attachment.DedicatedController) map.Add("dedicatedController", Flag(true));
         AddTls(map, attachment.Tls);
         return map;
     }

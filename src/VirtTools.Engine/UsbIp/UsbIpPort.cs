@@ -64,6 +64,9 @@ public sealed class UsbIpPort
     /// <summary>The container's init process when it was given the device: the port's owner.</summary>
     public int? ContainerProcessId { get; init; }
 
+    /// <summary>Whether the port was placed on a controller of the container's own (-DedicatedController); false without a container.</summary>
+    public bool ContainerDedicatedController { get; init; }
+
     /// <summary>The device nodes given to the container (/dev/bus/usb/004/002, /dev/sda ...); empty without a container.</summary>
     public IReadOnlyList<string> ContainerNodes { get; init; } = Array.Empty<string>();
 

@@ -3,6 +3,9 @@
 # and the containers' view is checked directly: B reads a block of the disk, A and C have neither node (also seen
 # from the host through /proc/<init>/root), and B's device cgroup allows the disk's number while it holds it (mknod
 # succeeds) and denies it after Disconnect-UsbIpDevice (mknod: Operation not permitted), as A's does throughout.
+# Then, with `virttools agent` running, what B holds is kept true with nobody acting: its disk deleted and found
+# again by a rescan (a node that appears late) is taken back and given again, and when the device goes away on the
+# server's side its nodes and device-cgroup allowance are gone from B within a bounded wait.
 . "$PSScriptRoot/_Lab.ps1"
 Assert-LabCommand 'Export-UsbIpDevice', 'Start-UsbIpServer', 'Stop-UsbIpServer', 'Connect-UsbIpDevice', 'Get-UsbIpPort',
     'Disconnect-UsbIpDevice', 'Remove-UsbIpExport'
@@ -45,7 +48,7 @@ function Test-Mknod([string] $Name, [string[]] $Number) {
 function Get-InitPid([string] $Name) { return ("$(@(& lxc-info -n $Name -p 2>$null) | Select-Object -First 1)" -replace '^PID:\s*', '').Trim() }
 
 Initialize-LabUsbIp
-$server = $null
+$server = $null; $agent = $null
 try {
     [IO.File]::WriteAllLines('/var/lib/lxc/devices.conf', [string[]] $rules)
     foreach ($name in $names) {
@@ -99,14 +102,57 @@ try {
         Assert-Lab ($denied -match 'DENIED' -and $denied -match 'not permitted') "after detach lxcB's device cgroup denies b $($number -join ':') again ($denied)"
     }
     Assert-LabEqual 0 @(Get-UsbIpPort -Container lxcB).Count 'Get-UsbIpPort -Container lxcB lists nothing after detach'
+
+    # The agent keeps what lxcB was given true by itself: a disk that goes and comes back after the attach (the
+    # SCSI layer deletes it, a rescan finds it again: a node that appears late) and then the device going away on the
+    # server's side (its export removed, which ends the link): taken back with no Disconnect-UsbIpDevice, though the
+    # host's nodes are gone by then.
+    [IO.File]::WriteAllText('/tmp/lxc-agent.yaml', "ksm: { pagesToScan: 100 }`n")
+    $agent = Start-LabAgent /tmp/lxc-agent.yaml
+    $port = Connect-UsbIpDevice -ComputerName 127.0.0.1 -BusId $busId -Container lxcB -Confirm:$false
+    $usbNode = @($port.ContainerNodes | Where-Object { $_ -like '/dev/bus/usb/*' })
+    $disk = @($port.ContainerNodes | Where-Object { $_ -match '^/dev/sd[a-z]+$' }) | Select-Object -First 1
+    Assert-Lab ($usbNode.Count -eq 1 -and $null -ne $disk) "attached into lxcB again with the agent running ($($port.ContainerNodes -join ' '))"
+    $ledger = "/run/virttools/container-grants/port$($port.Port)@lxcB"
+    Assert-Lab ([IO.File]::Exists($ledger)) "the grant is recorded in $ledger"
+    if ($disk) {
+        $name = [IO.Path]::GetFileName($disk)
+        $scsiHost = [regex]::Match("$(Get-LabRealPath "/sys/class/block/$name")", '/(host\d+)/').Groups[1].Value
+        Write-LabFile "/sys/class/block/$name/device/delete" '1'
+        Assert-Lab (Wait-Lab { (Test-InContainer lxcB $disk) -match 'ABSENT' } 30) "the agent took $disk back from lxcB once the SCSI layer deleted it"
+        Write-LabFile "/sys/class/scsi_host/$scsiHost/scan" '- - -'
+        $again = $null
+        $found = Wait-Lab {
+            $script:again = @(Get-UsbIpPort -Container lxcB | ForEach-Object ContainerNodes | Where-Object { $_ -match '^/dev/sd[a-z]+$' }) | Select-Object -First 1
+            $script:again -and (Test-InContainer lxcB $script:again) -match 'PRESENT'
+        } 60
+        $again = $script:again
+        Assert-Lab $found "the agent gave lxcB the disk the rescan found late ($again, via $scsiHost)"
+        if ($found) {
+            $output = Invoke-InContainer lxcB "dd if=$again of=/dev/null bs=512 count=1 2>&1 && echo READ"
+            Assert-Lab ("$output" -match '1\+0 records in' -and "$output" -match 'READ') "lxcB reads a block of the late disk $again"
+            $disk = $again
+        }
+        $number = (Read-LabFile "/sys/class/block/$([IO.Path]::GetFileName($disk))/dev") -split ':'
+
+        $gone = [DateTime]::UtcNow
+        Remove-UsbIpExport -BusId $busId -Force -Confirm:$false
+        Assert-Lab (Wait-Lab { @(Get-LabImportedUsbDevice).Count -eq 0 } 20) 'kernel: with the export removed on the server side the import left the vhci_hcd bus'
+        $taken = Wait-Lab { (Test-InContainer lxcB $disk, $usbNode[0]) -match 'ABSENT' -and -not [IO.File]::Exists($ledger) } 30
+        Assert-Lab $taken "the agent took $disk and $($usbNode[0]) back from lxcB $([int]([DateTime]::UtcNow - $gone).TotalSeconds) s after the device went away (bound 30 s)"
+        $denied = Test-Mknod lxcB $number
+        Assert-Lab ($denied -match 'DENIED' -and $denied -match 'not permitted') "after the device went away lxcB's device cgroup denies b $($number -join ':') again ($denied)"
+    }
+    Stop-LabAgent $agent; $agent = $null
 }
 catch {
     Assert-Lab $false "$($_.FullyQualifiedErrorId): $_ $($_.ErrorDetails.RecommendedAction)"
 }
 finally {
+    Stop-LabAgent $agent
     if ($server) { Stop-UsbIpServer -InputObject $server -ErrorAction SilentlyContinue }
     foreach ($name in $names) { $null = & lxc-stop -n $name -k 2>&1 }
-    if ((Get-LabLinkName "/sys/bus/usb/devices/$busId/driver") -eq 'usbip-host') { Remove-UsbIpExport -BusId $busId -Confirm:$false -ErrorAction SilentlyContinue }
+    if ((Get-LabLinkName "/sys/bus/usb/devices/$busId/driver") -eq 'usbip-host') { Remove-UsbIpExport -BusId $busId -Force -Confirm:$false -ErrorAction SilentlyContinue }
     Reset-LabUsbIp
 }
 Complete-LabScenario

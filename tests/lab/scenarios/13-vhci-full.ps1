@@ -10,16 +10,6 @@ Initialize-LabUsbIp
 $vhci0 = '/sys/devices/platform/vhci_hcd.0'
 $keyboard = '1-1'
 
-# Every status row of every controller as its fields: hub port sta ...
-function Get-LabVhciRow {
-    foreach ($file in [IO.Directory]::GetFiles($vhci0, 'status*')) {
-        foreach ($line in [IO.File]::ReadAllLines($file)) {
-            $fields = -split $line
-            if ($fields.Count -ge 3 -and $fields[1] -match '^\d+$') { , $fields }
-        }
-    }
-}
-
 # ---- the plan, every number from the kernel's files
 $nports = [int](Read-LabFile "$vhci0/nports")
 $controllers = @([IO.Directory]::GetDirectories('/sys/devices/platform', 'vhci_hcd.*')).Count

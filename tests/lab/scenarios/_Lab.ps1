@@ -113,6 +113,16 @@ usbip:
 "@)
 }
 
+# Every status row of every vhci_hcd controller as its fields: hub port sta ... (all status files are under vhci_hcd.0).
+function Get-LabVhciRow {
+    foreach ($file in [IO.Directory]::GetFiles('/sys/devices/platform/vhci_hcd.0', 'status*')) {
+        foreach ($line in [IO.File]::ReadAllLines($file)) {
+            $fields = -split $line
+            if ($fields.Count -ge 3 -and $fields[1] -match '^\d+$') { , $fields }
+        }
+    }
+}
+
 function Get-LabVhciPortStatus([int] $Port) {
     # vhci_hcd.0 holds status, status.1...; never search sysfs recursively (it is huge and slow to walk under TCG)
     $controllers = [IO.Directory]::GetDirectories('/sys/devices/platform', 'vhci_hcd.*')

@@ -13,6 +13,7 @@ public static class ContainerErrors
     public const string DeviceNotEnumeratedId = "ContainerDeviceNotEnumerated";
     public const string NoOwnControllerId = "ContainerNoOwnController";
     public const string NotUndoneId = "ContainerAttachNotUndone";
+    public const string NodeNotRemovedId = "ContainerNodeNotRemoved";
 
     public static VirtToolsException InvalidName(string name, string problem) => new(InvalidNameId, FailureKind.InvalidArgument,
         $"The container name '{State.RecordField.Printable(name)}' {problem}.",
@@ -44,6 +45,11 @@ public static class ContainerErrors
     public static VirtToolsException NoOwnController(string container, string why) => new(NoOwnControllerId, FailureKind.LimitExceeded,
         $"The container '{container}' cannot keep its devices on a vhci_hcd controller of its own: {why}",
         "Detach devices no container needs (Get-UsbIpPort -InUse), or attach without -DedicatedController to use any free port.", container);
+
+    /// <summary>The number is denied again, but the node could not be unlinked inside the container.</summary>
+    public static VirtToolsException NodeNotRemoved(string path, string containerRoot, string container, Exception cause) => new(NodeNotRemovedId, FailureKind.OperationFailed,
+        $"The container '{container}' no longer may use {path}, but the node could not be removed from it ({containerRoot}{path}): {cause.Message}",
+        $"Remove it by hand (lxc-attach -n {container} -- rm {path}); the device cgroup already denies it.", container, cause);
 
     /// <summary>Giving the device failed, and so did undoing it: what is left must be said, not hidden.</summary>
     public static VirtToolsException NotUndone(string port, string container, Exception failure, Exception undo) => new(NotUndoneId, FailureKind.OperationFailed,

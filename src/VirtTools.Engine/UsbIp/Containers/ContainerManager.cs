@@ -17,6 +17,6 @@ public static class ContainerManager
 
         public void Add(string container, ContainerNode node, CancellationToken cancellation) => throw ContainerErrors.LiveSystemOnly(root.Path, container);
 
-        public void Remove(string container, ContainerNode node, CancellationToken cancellation) => throw ContainerErrors.LiveSystemOnly(root.Path, container);
+        public void Remove(string container, int processId, ContainerNode node, CancellationToken cancellation) => throw ContainerErrors.LiveSystemOnly(root.Path, container);
     }
 }

@@ -46,16 +46,20 @@ public sealed class ContainerUsbAttacher
         // Before the container manager is asked: lxc-info answers a non-root user as if no container ran.
         _attacher.RequireAttachable(busId);
         var owner = _containers.FindRunning(container, cancellation) ?? throw ContainerErrors.NotRunning(container);
+        // What this container was given for a device since gone is taken back first: a number it still allows could
+        // be the new device's (sd numbers are handed out again), and its rule must not outlive the old one.
+        new ContainerGrantKeeper(_attacher, _containers).Keep(container, cancellation);
         var placement = dedicatedController ? VhciPlacement.OwnController(container) : VhciPlacement.Any;
-        var grant = new ContainerGrant(container, owner, Array.Empty<ContainerNode>());
+        var grant = new ContainerGrant(container, owner, Array.Empty<ContainerNode>(), dedicatedController);
         var port = await _attacher.ConnectAsync(computerName, tcpPort, busId, timeout, cancellation, placement, grant).ConfigureAwait(false);
 
         var added = new List<ContainerNode>();
         try
         {
             var nodes = await WaitForNodesAsync(port, busId, container, cancellation).ConfigureAwait(false);
-            var record = _attacher.ReadRecord(port) ?? new VhciPortRecord(computerName, tcpPort, busId);
-            _attacher.SaveRecord(port, record with { Container = grant with { Nodes = nodes } });
+            var record = (_attacher.ReadRecord(port) ?? new VhciPortRecord(computerName, tcpPort, busId)) with { Container = grant with { Nodes = nodes } };
+            _attacher.SaveRecord(port, record);
+            ContainerGrantLedger.Write(_attacher.Root, port.Port, record);
             foreach (var node in nodes)
             {
                 _containers.Add(container, node, cancellation);
@@ -65,7 +69,7 @@ public sealed class ContainerUsbAttacher
         }
         catch (Exception failure) when (failure is VirtToolsException or IOException or UnauthorizedAccessException or OperationCanceledException)
         {
-            var undo = Undo(port, container, added);
+            var undo = Undo(port, container, owner, added);
             if (undo is not null) throw ContainerErrors.NotUndone(port.ToString(), container, failure, undo);
             if (failure is IOException or UnauthorizedAccessException)
                 throw VhciErrors.RecordNotWritten(_attacher.Root.Resolve(VhciPortRecord.WriteDirectory), busId, failure);
@@ -83,8 +87,9 @@ public sealed class ContainerUsbAttacher
     {
         if (_attacher.ReadRecord(port)?.Container is { } grant && _containers.FindRunning(grant.Name, cancellation) == grant.ProcessId)
             foreach (var node in grant.Nodes.Reverse())
-                _containers.Remove(grant.Name, node, cancellation);
+                _containers.Remove(grant.Name, grant.ProcessId, node, cancellation);
         _attacher.Disconnect(port);
+        if (port.Container is { } container) ContainerGrantLedger.Delete(_attacher.Root, port.Port, container);
     }
 
     /// <summary>
@@ -100,6 +105,7 @@ public sealed class ContainerUsbAttacher
             if (!running.TryGetValue(port.Container!, out var owner)) running[port.Container!] = owner = _containers.FindRunning(port.Container!, cancellation);
             if (owner == port.ContainerProcessId) continue;
             _attacher.Disconnect(port);
+            ContainerGrantLedger.Delete(_attacher.Root, port.Port, port.Container!);
             detached.Add(port);
         }
         return detached;
@@ -107,7 +113,9 @@ public sealed class ContainerUsbAttacher
 
     /// <summary>
     /// Waits until the port's device is in sysfs and its nodes have stayed the same for the quiet period, or until
-    /// the enumeration timeout; fails when the device never appeared.
+    /// the enumeration timeout; fails when the device never appeared. A storage device whose disk is not there yet
+    /// (usb-storage bound, the SCSI scan still running: seconds on a loaded machine) is waited for up to the
+    /// enumeration timeout; what appears later still is given by the next sweep (<see cref="ContainerGrantKeeper"/>).
     /// </summary>
     private async Task<IReadOnlyList<ContainerNode>> WaitForNodesAsync(UsbIpPort port, UsbBusId busId, string container, CancellationToken cancellation)
     {
@@ -121,7 +129,8 @@ public sealed class ContainerUsbAttacher
             var nodes = localBusId is null ? null : UsbDeviceNodes.Find(_attacher.Root, localBusId.Value);
             if (nodes is not null && (last is null || !nodes.SequenceEqual(last))) (last, stableSince) = (nodes, waited.Elapsed);
             // The device's own node comes first: without it the device is not through enumeration yet.
-            var complete = last is { Count: > 0 } && waited.Elapsed - stableSince >= _quietPeriod;
+            var complete = last is { Count: > 0 } && waited.Elapsed - stableSince >= _quietPeriod
+                && !(last.All(n => !n.IsBlock) && UsbDeviceNodes.AwaitsDisk(_attacher.Root, localBusId!));
             if (complete || waited.Elapsed >= _enumerationTimeout)
                 return last is { Count: > 0 } ? last
                     : throw ContainerErrors.DeviceNotEnumerated(busId.ToString(), localBusId?.ToString() ?? "(no bus id yet)", _enumerationTimeout, container);
@@ -130,16 +139,22 @@ public sealed class ContainerUsbAttacher
     }
 
     /// <summary>Takes back the nodes added and detaches the port; the first failure of that, or null when all was undone.</summary>
-    private Exception? Undo(UsbIpPort port, string container, IReadOnlyList<ContainerNode> added)
+    private Exception? Undo(UsbIpPort port, string container, int owner, IReadOnlyList<ContainerNode> added)
     {
         Exception? first = null;
         foreach (var node in added.Reverse())
         {
-            try { _containers.Remove(container, node, CancellationToken.None); }
+            try { _containers.Remove(container, owner, node, CancellationToken.None); }
             catch (VirtToolsException e) { first ??= e; }
         }
         try { _attacher.Disconnect(port); }
         catch (VirtToolsException e) { first ??= e; }
+        // Kept when a node could not be taken back: the ledger is what the next sweep takes it back from.
+        if (first is null)
+        {
+            try { ContainerGrantLedger.Delete(_attacher.Root, port.Port, container); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or VirtToolsException) { first = e; }
+        }
         return first;
     }
 }

@@ -4,26 +4,36 @@ namespace VirtTools.UsbIp.Containers;
 
 /// <summary>
 /// LXC's device interface through its tools (LXC 5.0): <c>lxc-info -n NAME -s -p</c> for the state and init
-/// process, <c>lxc-device -n NAME add|del PATH</c> for a node. lxc-device stats the path on the host, creates or
-/// removes it inside the container (through /proc/&lt;init&gt;/root), and sends the allow or deny rule to the
-/// container's monitor, which on a pure cgroup2 host swaps the container's BPF device program.
+/// process, <c>lxc-device -n NAME add PATH</c> to give a node: it stats the path on the host, creates the node inside
+/// the container (through /proc/&lt;init&gt;/root) and sends the allow rule to the container's monitor, which on a
+/// pure cgroup2 host swaps the container's BPF device program.
+/// A node is taken back without <c>lxc-device del</c>, which stats the host's node first (the path it unlinks in the
+/// container is the one it stats on the host) and so fails once the device is gone, the very case that must not
+/// leave a rule behind. Instead the two halves of what it does: <c>lxc-cgroup -n NAME devices.deny "c M:m rwm"</c>
+/// (the same set_cgroup_item call lxc-device makes, sent to the monitor on cgroup2), then the node unlinked inside
+/// the container (<see cref="ContainerNodeFile"/>). Recreating a host node to satisfy lxc-device's stat was not
+/// chosen: it would race devtmpfs and udev for a path a new device may take.
 /// </summary>
 public sealed class LxcContainerDevices : IContainerDevices
 {
     public const string InfoTool = "lxc-info";
     public const string DeviceTool = "lxc-device";
+    public const string CgroupTool = "lxc-cgroup";
 
     /// <summary>How long one tool may run: they take milliseconds, but a monitor that does not answer must not hang the caller.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(20);
 
     private readonly string? _toolDirectory;
     private readonly TimeSpan _timeout;
+    private readonly Func<int, string> _containerRoot;
 
     /// <param name="toolDirectory">Where the tools are; null searches PATH, as a shell would.</param>
-    public LxcContainerDevices(string? toolDirectory = null, TimeSpan? timeout = null)
+    /// <param name="containerRoot">Where a container's root is seen from the host, by its init; null: /proc/&lt;init&gt;/root.</param>
+    public LxcContainerDevices(string? toolDirectory = null, TimeSpan? timeout = null, Func<int, string>? containerRoot = null)
     {
         _toolDirectory = toolDirectory;
         _timeout = timeout ?? DefaultTimeout;
+        _containerRoot = containerRoot ?? ContainerNodeFile.RootOf;
     }
 
     public int? FindRunning(string container, CancellationToken cancellation)
@@ -39,15 +49,28 @@ public sealed class LxcContainerDevices : IContainerDevices
             && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0 ? pid : null;
     }
 
-    public void Add(string container, ContainerNode node, CancellationToken cancellation) => Device(container, "add", node, cancellation);
+    public void Add(string container, ContainerNode node, CancellationToken cancellation) =>
+        RunOrFail(DeviceTool, new[] { "-n", container, "add", node.Path }, container, cancellation);
 
-    public void Remove(string container, ContainerNode node, CancellationToken cancellation) => Device(container, "del", node, cancellation);
-
-    private void Device(string container, string verb, ContainerNode node, CancellationToken cancellation)
+    public void Remove(string container, int processId, ContainerNode node, CancellationToken cancellation)
     {
-        var arguments = new[] { "-n", container, verb, node.Path };
-        var run = Run(DeviceTool, arguments, container, cancellation);
-        if (run.ExitCode != 0) throw ContainerErrors.ManagerFailed(ToolRun.Describe(DeviceTool, arguments), Why(run), container);
+        // Denied first, as lxc-device del does: a node left behind by a failure below opens nothing.
+        RunOrFail(CgroupTool, new[] { "-n", container, "devices.deny", node.Rule + " rwm" }, container, cancellation);
+        var root = _containerRoot(processId);
+        try
+        {
+            ContainerNodeFile.Remove(root, node);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ContainerErrors.NodeNotRemoved(node.Path, root, container, e);
+        }
+    }
+
+    private void RunOrFail(string tool, string[] arguments, string container, CancellationToken cancellation)
+    {
+        var run = Run(tool, arguments, container, cancellation);
+        if (run.ExitCode != 0) throw ContainerErrors.ManagerFailed(ToolRun.Describe(tool, arguments), Why(run), container);
     }
 
     private ToolRun Run(string tool, string[] arguments, string container, CancellationToken cancellation)

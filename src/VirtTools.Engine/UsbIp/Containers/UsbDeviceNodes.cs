@@ -38,6 +38,27 @@ public static partial class UsbDeviceNodes
         return nodes.Take(1).Concat(nodes.Skip(1).OrderBy(n => n.Path, StringComparer.Ordinal)).ToList();
     }
 
+    /// <summary>
+    /// Whether an interface of the device is bound to usb-storage: it brings a disk, which the SCSI scan adds after
+    /// the USB node (usb-storage's delay_use, then the scan), so nodes without a disk are not complete yet.
+    /// </summary>
+    public static bool AwaitsDisk(SystemRoot root, string localBusId)
+    {
+        var device = root.Directory("/sys/bus/usb/devices/" + localBusId);
+        if (!device.Exists) return false;
+        try
+        {
+            return new DirectoryInfo(device.Resolved().Path).EnumerateDirectories(localBusId + ":*")
+                .Any(i => new SysfsDirectory(i.FullName).LinkName("driver") == StorageDriver);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // the device went away while it was read
+        }
+    }
+
+    private const string StorageDriver = "usb-storage";
+
     /// <summary>The node a sysfs device directory stands for; null when it has none, or none of the kinds given to containers.</summary>
     private static ContainerNode? Node(DirectoryInfo directory, bool isTop)
     {

@@ -10,7 +10,8 @@ namespace VirtTools.UsbIp.Vhci;
 /// What <c>usbip attach</c> remembers about an attached port: the file /var/run/vhci_hcd/port&lt;N&gt; holding
 /// "&lt;host&gt; &lt;tcp port&gt; &lt;bus id&gt;\n". <c>usbip port</c> reads it and <c>usbip detach</c> removes it, so
 /// reading and writing the same files lets both tools see each other's attachments. A device given to a container
-/// adds lines after the first ("container NAME PID", then "node PATH TYPE MAJOR MINOR" per node): usbip reads only
+/// adds lines after the first ("container NAME PID", with " dedicated" when it was placed on a controller of its own,
+/// then "node PATH TYPE MAJOR MINOR" per node): usbip reads only
 /// the first line (fgets), so its tools still see the attachment as theirs.
 /// </summary>
 public sealed record VhciPortRecord(string Host, int? TcpPort, UsbBusId BusId, ContainerGrant? Container = null)
@@ -46,8 +47,9 @@ public sealed record VhciPortRecord(string Host, int? TcpPort, UsbBusId BusId, C
         if (lines.Length == 1) return record;
         if (lines.Length > 2 + ContainerGrant.MaxNodes) return null;
         var container = Fields(lines[1]);
-        if (container.Length != 3 || container[0] != "container" || ContainerNameText.FindProblem(container[1]) is not null
-            || !int.TryParse(container[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0) return null;
+        if (container.Length is not (3 or 4) || container[0] != "container" || ContainerNameText.FindProblem(container[1]) is not null
+            || !int.TryParse(container[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0
+            || container.Length == 4 && container[3] != "dedicated") return null;
         var nodes = new List<ContainerNode>();
         foreach (var line in lines.Skip(2))
         {
@@ -55,7 +57,7 @@ public sealed record VhciPortRecord(string Host, int? TcpPort, UsbBusId BusId, C
             if (node.Length == 0 || node[0] != "node" || ContainerNode.Parse(node[1..]) is not { } parsed) return null;
             nodes.Add(parsed);
         }
-        return record with { Container = new ContainerGrant(container[1], pid, nodes) };
+        return record with { Container = new ContainerGrant(container[1], pid, nodes, DedicatedController: container.Length == 4) };
     }
 
     /// <summary>The file content exactly as <c>usbip attach</c> writes it, with the container lines after it when there is one.</summary>
@@ -63,7 +65,7 @@ public sealed record VhciPortRecord(string Host, int? TcpPort, UsbBusId BusId, C
     {
         var text = string.Create(CultureInfo.InvariantCulture, $"{Host} {TcpPort} {BusId}\n");
         if (Container is not { } grant) return text;
-        return text + string.Create(CultureInfo.InvariantCulture, $"container {grant.Name} {grant.ProcessId}\n")
+        return text + string.Create(CultureInfo.InvariantCulture, $"container {grant.Name} {grant.ProcessId}{(grant.DedicatedController ? " dedicated" : "")}\n")
             + string.Concat(grant.Nodes.Select(n => n.ToRecordLine() + "\n"));
     }
 

@@ -110,6 +110,7 @@ public sealed class VhciReader
             RemoteBusId = record?.BusId,
             Container = record?.Container?.Name,
             ContainerProcessId = record?.Container?.ProcessId,
+            ContainerDedicatedController = record?.Container?.DedicatedController ?? false,
             ContainerNodes = record?.Container?.Nodes.Select(n => n.Path).ToList() ?? (IReadOnlyList<string>)Array.Empty<string>(),
             Root = Root.Path,
         };

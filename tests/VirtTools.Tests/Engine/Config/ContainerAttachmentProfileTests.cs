@@ -1,6 +1,8 @@
 using VirtTools.Config;
 using VirtTools.Diagnostics;
+using VirtTools.Sysfs;
 using VirtTools.Tests.Engine.UsbIp.Containers;
+using VirtTools.UsbIp.Containers;
 using VirtTools.UsbIp.Vhci;
 using Xunit;
 using Double = VirtTools.Tests.KernelDouble.KernelDouble;
@@ -72,6 +74,63 @@ public sealed class ContainerAttachmentProfileTests : IDisposable
         Assert.True(sync.Test(Parse("desk042")).Single().InSync);
         Assert.False(sync.Test(Parse("desk043")).Single().InSync);
         Assert.Contains("for container desk043", sync.Test(Parse("desk043")).Single().Item);
+    }
+
+    [Fact]
+    public void DedicatedController_is_read_and_written_back_and_needs_a_container()
+    {
+        var yaml = Profile.Replace("CONTAINER", "desk042") + "\n      dedicatedController: true\n";
+        Assert.True(VirtHostConfigParser.Parse(yaml, "host.yaml").UsbIp!.Attachments.Single().DedicatedController);
+        var written = VirtHostConfigWriter.ToYaml(VirtHostConfigParser.Parse(yaml, "host.yaml"));
+        Assert.Contains("dedicatedController: true", written);
+        Assert.True(VirtHostConfigParser.Parse(written, "again.yaml").UsbIp!.Attachments.Single().DedicatedController);
+        Assert.DoesNotContain("dedicatedController", VirtHostConfigWriter.ToYaml(Parse("desk042")));
+
+        var hostOnly = "usbip:\n  attachments:\n    - computerName: 127.0.0.1\n      match: { busId: \"2-3\" }\n      dedicatedController: true\n";
+        var error = Assert.Throws<VirtToolsException>(() => VirtHostConfigParser.Parse(hostOnly, "host.yaml"));
+        Assert.Contains("host.yaml:5:", error.Message);
+        Assert.Contains("dedicatedController keeps a container's devices on a controller of its own: it needs container", error.Message);
+    }
+
+    [Fact]
+    public void Export_captures_a_dedicated_placement_and_Test_wants_one_when_the_rule_does()
+    {
+        var dedicatedRule = VirtHostConfigParser.Parse(Profile.Replace("CONTAINER", "desk042") + "\n      dedicatedController: true\n", "host.yaml");
+        var sync = new VirtHostSync(_kernel.Root);
+        _kernel.Tree.File("/run/vhci_hcd/port15", Record, newline: false); // placed anywhere
+        Assert.False(sync.Test(dedicatedRule).Single().InSync);
+        Assert.True(sync.Test(Parse("desk042")).Single().InSync);
+        Assert.DoesNotContain("dedicatedController", VirtHostConfigWriter.ToYaml(VirtHostConfigExporter.Capture(_kernel.Root)));
+
+        _kernel.Tree.File("/run/vhci_hcd/port15", Record.Replace("container desk042 4242", "container desk042 4242 dedicated"), newline: false);
+        Assert.True(sync.Test(dedicatedRule).Single().InSync);
+        Assert.True(sync.Test(Parse("desk042")).Single().InSync); // a dedicated port serves a rule that does not ask for one
+        var exported = VirtHostConfigWriter.ToYaml(VirtHostConfigExporter.Capture(_kernel.Root));
+        Assert.Contains("dedicatedController: true", exported);
+        Assert.True(VirtHostConfigParser.Parse(exported, "exported.yaml").UsbIp!.Attachments.Single().DedicatedController);
+    }
+
+    [Fact]
+    public void The_agent_takes_back_what_a_container_was_given_once_its_device_went_away_on_its_own()
+    {
+        _kernel.Tree.File("/run/vhci_hcd/port15", Record, newline: false);
+        ContainerGrantLedger.Write(_kernel.Root, 15, VhciPortRecord.Parse(Record)!);
+        var lxc = new ContainerDevicesDouble().Run("desk042", 4242);
+        var agent = new VirtHostAgent(_kernel.Root, new RecordingExporter(), new RecordingAttacher(), _log.Add, containers: lxc);
+        agent.Load(VirtHostConfigParser.Parse("ksm: { pagesToScan: 1000 }", "host.yaml"));
+        agent.Pass();
+        Assert.DoesNotContain(lxc.Calls, c => c.StartsWith("del", StringComparison.Ordinal));
+        // The captured stick's disk was not in the record: a node that appeared after the attach is given.
+        Assert.Contains("updated: port 15 (2-3) of desk042: given /dev/sda (appeared late)", _log);
+
+        // The peer ends: the kernel frees the port and leaves /run/vhci_hcd as it was.
+        var reader = new VhciReader(_kernel.Root);
+        var port = reader.GetPorts().Single(p => p.Port == 15);
+        SysfsWriter.Write(_kernel.Root, reader.GetControllers()[port.ControllerIndex].DetachPath, port.ControllerPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        agent.Pass();
+        Assert.Equal(new[] { "del desk042 /dev/sda", "del desk042 /dev/bus/usb/004/002" }, lxc.Calls.Where(c => c.StartsWith("del", StringComparison.Ordinal)));
+        Assert.Contains("taken back: port 15 (2-3) of desk042: the device went away; /dev/bus/usb/004/002 /dev/sda removed and denied", _log);
+        Assert.Empty(ContainerGrantLedger.Read(_kernel.Root));
     }
 
     [Fact]

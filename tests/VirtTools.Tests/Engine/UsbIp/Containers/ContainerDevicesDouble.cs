@@ -47,9 +47,10 @@ internal sealed class ContainerDevicesDouble : IContainerDevices
         _held[container].Add(node);
     }
 
-    public void Remove(string container, ContainerNode node, CancellationToken cancellation)
+    public void Remove(string container, int processId, ContainerNode node, CancellationToken cancellation)
     {
         Calls.Add($"del {container} {node.Path}");
+        if (_running.GetValueOrDefault(container) != processId) throw new InvalidOperationException($"{container} was asked back a node as process {processId}, not its init.");
         FailIfAsked(container, node);
         _held[container].Remove(node);
     }

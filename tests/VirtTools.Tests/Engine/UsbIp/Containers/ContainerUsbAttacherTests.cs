@@ -1,4 +1,5 @@
 using VirtTools.Diagnostics;
+using VirtTools.Sysfs;
 using VirtTools.Tests.Support;
 using VirtTools.Usb;
 using VirtTools.UsbIp;
@@ -119,7 +120,7 @@ public sealed class ContainerUsbAttacherTests : IDisposable
             new ContainerUsbAttacher(new VhciAttacher(_kernel.Root, new FakeImporter(FakeImporter.Device())), sticky, Timeout, TimeSpan.FromMilliseconds(50))
                 .ConnectAsync("192.0.2.10", 3240, UsbBusId.Parse("1-1"), "deskB", false, Timeout).GetAwaiter().GetResult());
         Assert.Equal(ContainerErrors.NotUndoneId, error.ErrorId);
-        Assert.Contains("undoing it failed too (lxc-device del", error.Message.Replace("'", ""));
+        Assert.Contains("undoing it failed too (lxc-cgroup devices.deny", error.Message.Replace("'", ""));
         Assert.Equal("detach 0", VhciWrites[^1]); // the port is detached even so
     }
 
@@ -201,6 +202,15 @@ public sealed class ContainerUsbAttacherTests : IDisposable
     }
 
     [Fact]
+    public void A_dedicated_placement_is_recorded_and_shown_on_the_port()
+    {
+        var port = Connect("deskA", dedicated: true);
+        Assert.True(port.ContainerDedicatedController);
+        Assert.StartsWith("192.0.2.10 3240 1-1\ncontainer deskA 1001 dedicated\n", _kernel.Tree.Read("/run/vhci_hcd/port0"));
+        Assert.False(Connect("deskB").ContainerDedicatedController);
+    }
+
+    [Fact]
     public void Dedicated_placement_avoids_a_controller_that_holds_the_hosts_own_devices()
     {
         ConnectForTheHost();
@@ -225,6 +235,158 @@ public sealed class ContainerUsbAttacherTests : IDisposable
         Assert.Contains("its controller vhci_hcd.0 has no free high-speed (USB 2) port left", full.Message);
     }
 
+    private ContainerGrantKeeper Keeper() => new(new VhciAttacher(_kernel.Root, new FakeImporter(FakeImporter.Device())), _lxc);
+
+    /// <summary>What the kernel does when the peer ends or the device is unplugged on the server: the port is freed, /run/vhci_hcd is left as it was.</summary>
+    private void PortFreedByTheKernel(int port) => SysfsWriter.Write(_kernel.Root, "/sys/devices/platform/vhci_hcd.0/detach", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private string? Entry(string name) => _kernel.Tree.Read(ContainerGrantLedger.Directory + "/" + name);
+
+    [Fact]
+    public void The_ledger_keeps_what_was_given_under_run_virttools_for_root_alone()
+    {
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("Linux file modes.");
+        Connect("deskB");
+        Assert.Equal(_kernel.Tree.Read("/run/vhci_hcd/port0"), Entry("port0@deskB"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_kernel.Tree.Resolve(ContainerGrantLedger.Directory + "/port0@deskB")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_kernel.Tree.Resolve(ContainerGrantLedger.Directory)));
+    }
+
+    [Fact]
+    public void A_ledger_that_is_a_symlink_out_of_the_root_is_neither_followed_nor_written_through()
+    {
+        using var outside = new TemporaryTree("outside");
+        _kernel.Tree.Directory("/run/virttools");
+        File.CreateSymbolicLink(_kernel.Tree.Resolve(ContainerGrantLedger.Directory), Path.GetRelativePath(_kernel.Tree.Resolve("/run/virttools"), outside.Path));
+        Assert.Equal(RootConfinement.PathOutsideRootId, Fails("deskB").ErrorId);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside.Path));
+        Assert.Null(_kernel.Tree.Read("/run/vhci_hcd/port0")); // nothing left attached
+    }
+
+    [Fact]
+    public void A_device_gone_on_its_own_is_taken_back_from_its_container_without_its_host_node_and_the_entry_dropped()
+    {
+        Connect("deskB");
+        PortFreedByTheKernel(0);
+        _lxc.Calls.Clear();
+
+        var change = Keeper().Keep().Single();
+
+        Assert.Equal(new[] { "info deskB", "del deskB /dev/sda", "del deskB /dev/bus/usb/011/002" }, _lxc.Calls);
+        Assert.Empty(_lxc.Held("deskB"));
+        Assert.True(change.DeviceGone);
+        Assert.Equal((0, "deskB", "1-1"), (change.Port, change.Container, change.BusId));
+        Assert.Null(Entry("port0@deskB"));
+        Assert.Empty(Keeper().Keep());
+    }
+
+    [Fact]
+    public void A_port_that_holds_another_attachment_since_counts_as_gone()
+    {
+        Connect("deskB");
+        PortFreedByTheKernel(0);
+        ConnectForTheHost(); // usbip attach takes port 0 again and overwrites its record
+        Assert.True(Keeper().Keep().Single().DeviceGone);
+        Assert.Empty(_lxc.Held("deskB"));
+    }
+
+    [Fact]
+    public void A_device_gone_while_its_container_stopped_drops_the_entry_and_asks_nothing_back()
+    {
+        Connect("deskB");
+        PortFreedByTheKernel(0);
+        _lxc.Stop("deskB");
+        _lxc.Calls.Clear();
+        Assert.True(Keeper().Keep().Single().ContainerGone);
+        Assert.Equal(new[] { "info deskB" }, _lxc.Calls);
+        Assert.Null(Entry("port0@deskB"));
+    }
+
+    [Fact]
+    public void A_take_back_that_fails_keeps_the_entry_for_the_next_sweep()
+    {
+        Connect("deskB");
+        PortFreedByTheKernel(0);
+        _lxc.FailOn = "/dev/sda";
+        Assert.Equal(ContainerErrors.ManagerFailedId, Assert.ThrowsAny<VirtToolsException>(() => Keeper().Keep()).ErrorId);
+        Assert.NotNull(Entry("port0@deskB"));
+        Assert.True(Keeper().Keep().Single().DeviceGone);
+        Assert.Empty(_lxc.Held("deskB"));
+    }
+
+    [Fact]
+    public void An_attach_into_a_container_first_takes_back_what_it_was_given_for_a_device_since_gone()
+    {
+        Connect("deskB");
+        PortFreedByTheKernel(0);
+        _lxc.Calls.Clear();
+        Connect("deskB");
+        Assert.Equal(new[] { "info deskB", "info deskB", "del deskB /dev/sda", "del deskB /dev/bus/usb/011/002",
+            "add deskB /dev/bus/usb/011/002", "add deskB /dev/sda" }, _lxc.Calls);
+        Assert.Equal(_kernel.Tree.Read("/run/vhci_hcd/port0"), Entry("port0@deskB"));
+    }
+
+    [Fact]
+    public void Disconnect_and_a_stopped_containers_detach_drop_the_entry()
+    {
+        Attacher().Disconnect(Connect("deskB"));
+        Assert.Null(Entry("port0@deskB"));
+        Connect("deskA");
+        _lxc.Stop("deskA");
+        Attacher().DetachOrphans(new VhciReader(_kernel.Root).GetPorts());
+        Assert.Null(Entry("port0@deskA"));
+    }
+
+    [Fact]
+    public void A_disk_that_appears_after_the_attach_is_recorded_then_given_on_the_next_sweep()
+    {
+        var disk = "/sys/devices/platform/vhci_hcd.0/usb11/11-1/11-1:1.0";
+        Directory.Delete(_kernel.Tree.Resolve(disk), recursive: true);
+        var port = Connect("deskB");
+        Assert.Equal(new[] { "/dev/bus/usb/011/002" }, port.ContainerNodes);
+        Assert.Empty(Keeper().Keep()); // nothing new yet
+
+        UsbDeviceNodesTests.Node(_kernel.Tree, disk + "/host0/block/sda", "sda", 8, 0, "block"); // the SCSI scan, late
+        _lxc.Calls.Clear();
+        var change = Keeper().Keep().Single();
+
+        Assert.Equal(new[] { "info deskB", "add deskB /dev/sda" }, _lxc.Calls);
+        Assert.Equal(new[] { "/dev/sda" }, change.Added.Select(n => n.Path));
+        Assert.False(change.DeviceGone);
+        Assert.Equal("192.0.2.10 3240 1-1\ncontainer deskB 1002\nnode /dev/bus/usb/011/002 c 189 2\nnode /dev/sda b 8 0\n", _kernel.Tree.Read("/run/vhci_hcd/port0"));
+        Assert.Equal(_kernel.Tree.Read("/run/vhci_hcd/port0"), Entry("port0@deskB"));
+        Assert.Equal(new[] { "/dev/bus/usb/011/002", "/dev/sda" }, _lxc.Held("deskB"));
+    }
+
+    [Fact]
+    public async Task A_storage_devices_disk_found_after_the_quiet_period_is_waited_for_and_given_with_it()
+    {
+        var storage = "/sys/devices/platform/vhci_hcd.0/usb11/11-1/11-1:1.0";
+        Directory.Delete(_kernel.Tree.Resolve(storage + "/host0"), recursive: true);
+        _kernel.Tree.Directory("/sys/bus/usb/drivers/usb-storage");
+        _kernel.Tree.Link(storage + "/driver", Path.GetRelativePath(_kernel.Tree.Resolve(storage), _kernel.Tree.Resolve("/sys/bus/usb/drivers/usb-storage")));
+        // The SCSI scan, late: well after the 50 ms quiet period, well within the 20 s enumeration bound.
+        var scan = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => UsbDeviceNodesTests.Node(_kernel.Tree, storage + "/host0/block/sda", "sda", 8, 0, "block"), TaskScheduler.Default);
+
+        var port = await Attacher().ConnectAsync("192.0.2.10", 3240, "1-1", "deskB", false, Timeout);
+        await scan;
+
+        Assert.Equal(new[] { "/dev/bus/usb/011/002", "/dev/sda" }, port.ContainerNodes);
+        Assert.Equal(new[] { "/dev/bus/usb/011/002", "/dev/sda" }, _lxc.Held("deskB"));
+    }
+
+    [Fact]
+    public void A_disk_that_goes_away_while_its_device_stays_is_taken_back()
+    {
+        Connect("deskB");
+        Directory.Delete(_kernel.Tree.Resolve("/sys/devices/platform/vhci_hcd.0/usb11/11-1/11-1:1.0"), recursive: true);
+        _lxc.Calls.Clear();
+        var change = Keeper().Keep().Single();
+        Assert.Equal(new[] { "info deskB", "del deskB /dev/sda" }, _lxc.Calls);
+        Assert.Equal(new[] { "/dev/sda" }, change.TakenBack.Select(n => n.Path));
+        Assert.Equal(new[] { "/dev/bus/usb/011/002" }, new VhciReader(_kernel.Root).GetPorts()[0].ContainerNodes);
+    }
+
     /// <summary>Passes every call to the double, but removing one path always fails.</summary>
     private sealed class StickyFailure(ContainerDevicesDouble inner, string path) : IContainerDevices
     {
@@ -232,10 +394,10 @@ public sealed class ContainerUsbAttacherTests : IDisposable
 
         public void Add(string container, ContainerNode node, CancellationToken cancellation) => inner.Add(container, node, cancellation);
 
-        public void Remove(string container, ContainerNode node, CancellationToken cancellation)
+        public void Remove(string container, int processId, ContainerNode node, CancellationToken cancellation)
         {
-            if (node.Path == path) throw ContainerErrors.ManagerFailed("lxc-device del", "sticky", container);
-            inner.Remove(container, node, cancellation);
+            if (node.Path == path) throw ContainerErrors.ManagerFailed("lxc-cgroup devices.deny", "sticky", container);
+            inner.Remove(container, processId, node, cancellation);
         }
     }
 }

@@ -32,6 +32,9 @@ public sealed class LxcContainerDevicesTests : IDisposable
               /dev/slow) sleep 60 ;;
             esac
             """);
+        Script(LxcContainerDevices.CgroupTool, """
+            printf '%s\n' "$@" >> "$(dirname "$0")/calls"
+            """);
     }
 
     public void Dispose() => _tools.Dispose();
@@ -57,12 +60,35 @@ public sealed class LxcContainerDevicesTests : IDisposable
     }
 
     [Fact]
-    public void Add_and_del_run_lxc_device_with_the_name_verb_and_path_as_separate_arguments()
+    public void Add_runs_lxc_device_and_remove_runs_lxc_cgroup_deny_with_the_name_and_rule_as_separate_arguments()
     {
         var node = new ContainerNode("/dev/bus/usb/004/002", false, 189, 385);
-        Lxc().Add("deskB", node, CancellationToken.None);
-        Lxc().Remove("deskB", node, CancellationToken.None);
-        Assert.Equal(new[] { "-n", "deskB", "add", "/dev/bus/usb/004/002", "-n", "deskB", "del", "/dev/bus/usb/004/002" }, Calls);
+        using var container = new TemporaryTree("container-root");
+        var lxc = new LxcContainerDevices(_tools.Path, containerRoot: _ => container.Path);
+        lxc.Add("deskB", node, CancellationToken.None);
+        lxc.Remove("deskB", 4242, node, CancellationToken.None);
+        Assert.Equal(new[] { "-n", "deskB", "add", "/dev/bus/usb/004/002", "-n", "deskB", "devices.deny", "c 189:385 rwm" }, Calls);
+    }
+
+    [Fact]
+    public void Remove_unlinks_the_node_under_the_root_of_the_containers_init_and_needs_no_host_node()
+    {
+        using var container = new TemporaryTree("container-root");
+        container.File("/dev/bus/usb/004/002", "not the device"); // a regular file stays: only the device itself is removed
+        var roots = new List<int>();
+        var lxc = new LxcContainerDevices(_tools.Path, containerRoot: pid => { roots.Add(pid); return container.Path; });
+        lxc.Remove("deskB", 4242, new ContainerNode("/dev/bus/usb/004/002", false, 189, 385), CancellationToken.None);
+        Assert.Equal(new[] { 4242 }, roots);
+        Assert.NotNull(container.Read("/dev/bus/usb/004/002"));
+    }
+
+    [Fact]
+    public void A_failing_lxc_cgroup_is_ContainerManagerFailed_and_the_node_is_left()
+    {
+        Script(LxcContainerDevices.CgroupTool, "echo 'lxc-cgroup: deskB: tools/lxc_cgroup.c: main: 148 Failed to assign' >&2; exit 1");
+        var error = Assert.Throws<VirtToolsException>(() => Lxc().Remove("deskB", 4242, new ContainerNode("/dev/sda", true, 8, 0), CancellationToken.None));
+        Assert.Equal(ContainerErrors.ManagerFailedId, error.ErrorId);
+        Assert.Contains("'lxc-cgroup -n deskB devices.deny b 8:0 rwm' failed: it exited with 1", error.Message);
     }
 
     [Fact]
