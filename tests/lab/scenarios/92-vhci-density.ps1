@@ -4,6 +4,8 @@
 # then keeps the link silent: usbip-host exports 16 devices at most (MAX_BUSID), so it cannot serve 240. Then half of
 # them leave (detaches in parallel runspaces) while as many new ones arrive, then all leave. One LAB-BENCH line per
 # phase (bench/RESULTS.md): time, placed, refused, ports given twice, leaked ports and records.
+# 240 concurrent attaches and as many detaches took 256-292 s on a loaded TCG guest, near the default 300 s:
+# lab-timeout: 600
 . "$PSScriptRoot/_Lab.ps1"
 Initialize-LabUsbIp
 $deadline = [TimeSpan]::FromSeconds(150) # bounds every phase; a quiet TCG guest needs seconds

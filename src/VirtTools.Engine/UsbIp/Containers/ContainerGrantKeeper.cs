@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using VirtTools.UsbIp.Vhci;
 
 namespace VirtTools.UsbIp.Containers;
@@ -6,7 +7,7 @@ namespace VirtTools.UsbIp.Containers;
 /// <param name="Added">Nodes that appeared after the attach (a disk behind a slow SCSI scan) and were given.</param>
 /// <param name="TakenBack">Nodes taken back: the device's, when it went away on its own, or a child that went away.</param>
 /// <param name="ContainerGone">The container stopped or started again: its nodes and cgroup went with it, the entry is dropped.</param>
-public sealed record ContainerGrantChange(int Port, string Container, string BusId, IReadOnlyList<ContainerNode> Added,
+public sealed record ContainerGrantChange(int Port, string Container, UsbBusId BusId, IReadOnlyList<ContainerNode> Added,
     IReadOnlyList<ContainerNode> TakenBack, bool ContainerGone)
 {
     /// <summary>Whether the port's device is gone and everything it had given was taken back.</summary>

@@ -130,7 +130,7 @@ public sealed class ContainerUsbAttacher
             if (nodes is not null && (last is null || !nodes.SequenceEqual(last))) (last, stableSince) = (nodes, waited.Elapsed);
             // The device's own node comes first: without it the device is not through enumeration yet.
             var complete = last is { Count: > 0 } && waited.Elapsed - stableSince >= _quietPeriod
-                && !(last.All(n => !n.IsBlock) && UsbDeviceNodes.AwaitsDisk(_attacher.Root, localBusId!));
+                && !(last.All(n => !n.IsBlock) && UsbDeviceNodes.AwaitsDisk(_attacher.Root, localBusId!.Value));
             if (complete || waited.Elapsed >= _enumerationTimeout)
                 return last is { Count: > 0 } ? last
                     : throw ContainerErrors.DeviceNotEnumerated(busId.ToString(), localBusId?.ToString() ?? "(no bus id yet)", _enumerationTimeout, container);

@@ -42,7 +42,7 @@ public static partial class UsbDeviceNodes
     /// Whether an interface of the device is bound to usb-storage: it brings a disk, which the SCSI scan adds after
     /// the USB node (usb-storage's delay_use, then the scan), so nodes without a disk are not complete yet.
     /// </summary>
-    public static bool AwaitsDisk(SystemRoot root, string localBusId)
+    public static bool AwaitsDisk(SystemRoot root, UsbBusId localBusId)
     {
         var device = root.Directory("/sys/bus/usb/devices/" + localBusId);
         if (!device.Exists) return false;

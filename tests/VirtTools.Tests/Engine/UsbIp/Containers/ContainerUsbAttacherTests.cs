@@ -275,7 +275,7 @@ public sealed class ContainerUsbAttacherTests : IDisposable
         Assert.Equal(new[] { "info deskB", "del deskB /dev/sda", "del deskB /dev/bus/usb/011/002" }, _lxc.Calls);
         Assert.Empty(_lxc.Held("deskB"));
         Assert.True(change.DeviceGone);
-        Assert.Equal((0, "deskB", "1-1"), (change.Port, change.Container, change.BusId));
+        Assert.Equal((0, "deskB", "1-1"), (change.Port, change.Container, change.BusId.ToString()));
         Assert.Null(Entry("port0@deskB"));
         Assert.Empty(Keeper().Keep());
     }
@@ -368,7 +368,7 @@ public sealed class ContainerUsbAttacherTests : IDisposable
         // The SCSI scan, late: well after the 50 ms quiet period, well within the 20 s enumeration bound.
         var scan = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => UsbDeviceNodesTests.Node(_kernel.Tree, storage + "/host0/block/sda", "sda", 8, 0, "block"), TaskScheduler.Default);
 
-        var port = await Attacher().ConnectAsync("192.0.2.10", 3240, "1-1", "deskB", false, Timeout);
+        var port = await Attacher().ConnectAsync("192.0.2.10", 3240, UsbBusId.Parse("1-1"), "deskB", false, Timeout);
         await scan;
 
         Assert.Equal(new[] { "/dev/bus/usb/011/002", "/dev/sda" }, port.ContainerNodes);
