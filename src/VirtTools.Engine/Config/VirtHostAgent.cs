@@ -1,5 +1,6 @@
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Client;
 using VirtTools.UsbIp.Containers;
 using VirtTools.UsbIp.Vhci;
@@ -115,7 +116,7 @@ public sealed class VirtHostAgent
 
     private static string Describe(ContainerGrantChange change)
     {
-        static string Paths(IEnumerable<ContainerNode> nodes) => string.Join(' ', nodes.Select(n => n.Path));
+        static string Paths(IEnumerable<DeviceNode> nodes) => string.Join(' ', nodes.Select(n => n.Path));
         var device = $"port {change.Port} ({change.BusId}) of {change.Container}";
         if (change.ContainerGone) return $"forgotten: {device}: the container stopped, its nodes went with it";
         if (change.DeviceGone) return $"taken back: {device}: the device went away; {Paths(change.TakenBack)} removed and denied";

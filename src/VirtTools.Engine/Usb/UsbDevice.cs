@@ -1,6 +1,3 @@
-using VirtTools.UsbIp;
-using VirtTools.UsbIp.Host;
-
 namespace VirtTools.Usb;
 
 /// <summary>
@@ -100,7 +97,7 @@ public sealed class UsbDevice
     public string[] Nodes { get; init; } = Array.Empty<string>();
 
     /// <summary>Bound to usbip-host: shared over USB/IP and unusable locally.</summary>
-    public bool IsExported => Driver == UsbIpHostReader.DriverName;
+    public bool IsExported => Driver == UsbDeviceDrivers.UsbIpHost;
 
     /// <summary>usbip-host's usbip_status while exported: Available until a client imports it, then InUse.</summary>
     public UsbIpStatus? UsbIpStatus { get; init; }

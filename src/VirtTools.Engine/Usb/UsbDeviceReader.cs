@@ -1,9 +1,6 @@
 using System.Globalization;
 using VirtTools.Ids;
 using VirtTools.Sysfs;
-using VirtTools.UsbIp;
-using VirtTools.UsbIp.Containers;
-using VirtTools.UsbIp.Host;
 
 namespace VirtTools.Usb;
 
@@ -95,7 +92,7 @@ public sealed class UsbDeviceReader
             IsHub = isHub,
             PortCount = isHub ? dir.Int("maxchild") : null,
             Nodes = isHub ? Array.Empty<string>() : ChildNodesOf(busId),
-            UsbIpStatus = driver == UsbIpHostReader.DriverName ? UsbIpHostReader.ReadStatus(dir) : null,
+            UsbIpStatus = driver == UsbDeviceDrivers.UsbIpHost ? UsbDeviceDrivers.ReadUsbIpStatus(dir) : null,
             VhciController = VhciControllerOf(sysfsPath),
             SysfsPath = sysfsPath,
             Root = Root.Path,
@@ -130,15 +127,15 @@ public sealed class UsbDeviceReader
     private static bool? PortClaimedOf(SysfsDirectory device, UsbBusId busId, string? driver)
     {
         if (busId.IsRootHub) return null;
-        if (driver == UsbIpHostReader.DriverName) return true;
+        if (driver == UsbDeviceDrivers.UsbIpHost) return true;
         bool unconfigured = device.Has("bConfigurationValue") && string.IsNullOrEmpty(device.String("bConfigurationValue"));
-        return driver == UsbIpExporter.GenericDriver && unconfigured && device.Int("bNumConfigurations") > 0 && device.Int("authorized") != 0
+        return driver == UsbDeviceDrivers.Generic && unconfigured && device.Int("bNumConfigurations") > 0 && device.Int("authorized") != 0
             ? true : null;
     }
 
     /// <summary>The nodes below the device, less its own usbfs node (the first one found, when it has one).</summary>
     private string[] ChildNodesOf(UsbBusId busId) =>
-        (UsbDeviceNodes.Find(Root, busId) ?? Array.Empty<ContainerNode>())
+        (UsbDeviceNodes.Find(Root, busId) ?? Array.Empty<DeviceNode>())
             .Select(node => node.Path).Where(path => !path.StartsWith(UsbfsPrefix, StringComparison.Ordinal)).ToArray();
 
     /// <summary>"vhci_hcd.3" when the device's real place is below /sys/devices/platform/vhci_hcd.3.</summary>

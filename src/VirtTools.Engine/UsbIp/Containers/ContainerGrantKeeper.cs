@@ -7,8 +7,8 @@ namespace VirtTools.UsbIp.Containers;
 /// <param name="Added">Nodes that appeared after the attach (a disk behind a slow SCSI scan) and were given.</param>
 /// <param name="TakenBack">Nodes taken back: the device's, when it went away on its own, or a child that went away.</param>
 /// <param name="ContainerGone">The container stopped or started again: its nodes and cgroup went with it, the entry is dropped.</param>
-public sealed record ContainerGrantChange(int Port, string Container, UsbBusId BusId, IReadOnlyList<ContainerNode> Added,
-    IReadOnlyList<ContainerNode> TakenBack, bool ContainerGone)
+public sealed record ContainerGrantChange(int Port, string Container, UsbBusId BusId, IReadOnlyList<DeviceNode> Added,
+    IReadOnlyList<DeviceNode> TakenBack, bool ContainerGone)
 {
     /// <summary>Whether the port's device is gone and everything it had given was taken back.</summary>
     public bool DeviceGone { get; init; }
@@ -67,7 +67,7 @@ public sealed class ContainerGrantKeeper
     private ContainerGrantChange? Sweep(ContainerGrantEntry entry, int? owner, UsbIpPort? port, CancellationToken cancellation)
     {
         var (grant, record) = (entry.Grant, entry.Record);
-        var none = Array.Empty<ContainerNode>();
+        var none = Array.Empty<DeviceNode>();
         if (owner != grant.ProcessId)
         {
             ContainerGrantLedger.Delete(_attacher.Root, entry.Port, grant.Name);

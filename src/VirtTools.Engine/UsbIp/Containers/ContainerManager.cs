@@ -1,4 +1,5 @@
 using VirtTools.Sysfs;
+using VirtTools.Usb;
 
 namespace VirtTools.UsbIp.Containers;
 
@@ -15,8 +16,8 @@ public static class ContainerManager
     {
         public int? FindRunning(string container, CancellationToken cancellation) => throw ContainerErrors.LiveSystemOnly(root.Path, container);
 
-        public void Add(string container, ContainerNode node, CancellationToken cancellation) => throw ContainerErrors.LiveSystemOnly(root.Path, container);
+        public void Add(string container, DeviceNode node, CancellationToken cancellation) => throw ContainerErrors.LiveSystemOnly(root.Path, container);
 
-        public void Remove(string container, int processId, ContainerNode node, CancellationToken cancellation) => throw ContainerErrors.LiveSystemOnly(root.Path, container);
+        public void Remove(string container, int processId, DeviceNode node, CancellationToken cancellation) => throw ContainerErrors.LiveSystemOnly(root.Path, container);
     }
 }

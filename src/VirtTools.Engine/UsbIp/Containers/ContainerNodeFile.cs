@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using VirtTools.State;
+using VirtTools.Usb;
 
 namespace VirtTools.UsbIp.Containers;
 
@@ -28,9 +29,9 @@ public static partial class ContainerNodeFile
     /// there is nothing there, or something else. Throws IOException or UnauthorizedAccessException when the path
     /// cannot be looked at or the node cannot be removed.
     /// </summary>
-    public static bool Remove(string containerRoot, ContainerNode node)
+    public static bool Remove(string containerRoot, DeviceNode node)
     {
-        if (!ContainerNode.IsDevicePath(node.Path)) throw new ArgumentException($"'{node.Path}' is not a device path.", nameof(node));
+        if (!DeviceNode.IsDevicePath(node.Path)) throw new ArgumentException($"'{node.Path}' is not a device path.", nameof(node));
         var folder = Path.GetDirectoryName(node.Path)!;
         var name = Path.GetFileName(node.Path);
         int root = Libc.Open(containerRoot, Libc.ORdOnly | Libc.ODirectory | Libc.OCloexec, 0);
@@ -66,7 +67,7 @@ public static partial class ContainerNodeFile
 
     private const int ENotDir = 20, EXDev = 18;
 
-    private static unsafe bool IsThatDevice(int folder, string name, ContainerNode node, string shown)
+    private static unsafe bool IsThatDevice(int folder, string name, DeviceNode node, string shown)
     {
         var buffer = stackalloc byte[256]; // struct statx
         if (Statx(folder, name, AtSymlinkNoFollow, StatxType, buffer) != 0)

@@ -50,10 +50,10 @@ public sealed class ContainerUsbAttacher
         // be the new device's (sd numbers are handed out again), and its rule must not outlive the old one.
         new ContainerGrantKeeper(_attacher, _containers).Keep(container, cancellation);
         var placement = dedicatedController ? VhciPlacement.OwnController(container) : VhciPlacement.Any;
-        var grant = new ContainerGrant(container, owner, Array.Empty<ContainerNode>(), dedicatedController);
+        var grant = new ContainerGrant(container, owner, Array.Empty<DeviceNode>(), dedicatedController);
         var port = await _attacher.ConnectAsync(computerName, tcpPort, busId, timeout, cancellation, placement, grant).ConfigureAwait(false);
 
-        var added = new List<ContainerNode>();
+        var added = new List<DeviceNode>();
         try
         {
             var nodes = await WaitForNodesAsync(port, busId, container, cancellation).ConfigureAwait(false);
@@ -117,10 +117,10 @@ public sealed class ContainerUsbAttacher
     /// (usb-storage bound, the SCSI scan still running: seconds on a loaded machine) is waited for up to the
     /// enumeration timeout; what appears later still is given by the next sweep (<see cref="ContainerGrantKeeper"/>).
     /// </summary>
-    private async Task<IReadOnlyList<ContainerNode>> WaitForNodesAsync(UsbIpPort port, UsbBusId busId, string container, CancellationToken cancellation)
+    private async Task<IReadOnlyList<DeviceNode>> WaitForNodesAsync(UsbIpPort port, UsbBusId busId, string container, CancellationToken cancellation)
     {
         var waited = Stopwatch.StartNew();
-        IReadOnlyList<ContainerNode>? last = null;
+        IReadOnlyList<DeviceNode>? last = null;
         var stableSince = TimeSpan.Zero;
         UsbBusId? localBusId = port.LocalBusId;
         while (true)
@@ -139,7 +139,7 @@ public sealed class ContainerUsbAttacher
     }
 
     /// <summary>Takes back the nodes added and detaches the port; the first failure of that, or null when all was undone.</summary>
-    private Exception? Undo(UsbIpPort port, string container, int owner, IReadOnlyList<ContainerNode> added)
+    private Exception? Undo(UsbIpPort port, string container, int owner, IReadOnlyList<DeviceNode> added)
     {
         Exception? first = null;
         foreach (var node in added.Reverse())

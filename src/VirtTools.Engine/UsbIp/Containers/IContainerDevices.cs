@@ -1,3 +1,5 @@
+using VirtTools.Usb;
+
 namespace VirtTools.UsbIp.Containers;
 
 /// <summary>
@@ -11,12 +13,12 @@ public interface IContainerDevices
     int? FindRunning(string container, CancellationToken cancellation);
 
     /// <summary>Creates the node in the container and allows its number. The node must exist on the host.</summary>
-    void Add(string container, ContainerNode node, CancellationToken cancellation);
+    void Add(string container, DeviceNode node, CancellationToken cancellation);
 
     /// <summary>
     /// Denies the node's number again and removes the node from the container whose init is <paramref name="processId"/>.
     /// Needs nothing on the host: the device may be gone already (unplugged on the server, its link ended).
     /// </summary>
-    void Remove(string container, int processId, ContainerNode node, CancellationToken cancellation);
+    void Remove(string container, int processId, DeviceNode node, CancellationToken cancellation);
 }
 

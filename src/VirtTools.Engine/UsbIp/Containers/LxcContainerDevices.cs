@@ -1,4 +1,5 @@
 using System.Globalization;
+using VirtTools.Usb;
 
 namespace VirtTools.UsbIp.Containers;
 
@@ -49,10 +50,10 @@ public sealed class LxcContainerDevices : IContainerDevices
             && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0 ? pid : null;
     }
 
-    public void Add(string container, ContainerNode node, CancellationToken cancellation) =>
+    public void Add(string container, DeviceNode node, CancellationToken cancellation) =>
         RunOrFail(DeviceTool, new[] { "-n", container, "add", node.Path }, container, cancellation);
 
-    public void Remove(string container, int processId, ContainerNode node, CancellationToken cancellation)
+    public void Remove(string container, int processId, DeviceNode node, CancellationToken cancellation)
     {
         // Denied first, as lxc-device del does: a node left behind by a failure below opens nothing.
         RunOrFail(CgroupTool, new[] { "-n", container, "devices.deny", node.Rule + " rwm" }, container, cancellation);

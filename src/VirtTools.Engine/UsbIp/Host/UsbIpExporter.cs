@@ -20,7 +20,7 @@ namespace VirtTools.UsbIp.Host;
 public sealed class UsbIpExporter
 {
     /// <summary>The generic USB device driver: what a device is on before export, and what then probes its interface drivers.</summary>
-    public const string GenericDriver = "usb";
+    public const string GenericDriver = UsbDeviceDrivers.Generic;
     public const string DriversProbePath = "/sys/bus/usb/drivers_probe";
     public const string MatchBusIdPath = UsbIpHostReader.DriverPath + "/" + UsbIpHostReader.MatchBusIdFile;
     public const string RebindPath = UsbIpHostReader.DriverPath + "/rebind";

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using VirtTools.Diagnostics;
 using VirtTools.State;
 using VirtTools.Sysfs;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Tls;
 

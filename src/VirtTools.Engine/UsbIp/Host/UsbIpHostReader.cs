@@ -9,10 +9,10 @@ namespace VirtTools.UsbIp.Host;
 /// </summary>
 public sealed class UsbIpHostReader
 {
-    public const string DriverName = "usbip-host";
+    public const string DriverName = UsbDeviceDrivers.UsbIpHost;
     public const string DriverPath = "/sys/bus/usb/drivers/" + DriverName;
     public const string MatchBusIdFile = "match_busid";
-    public const string StatusAttribute = "usbip_status";
+    public const string StatusAttribute = UsbDeviceDrivers.UsbIpStatusAttribute;
 
     private readonly UsbDeviceReader _devices;
 
@@ -49,10 +49,6 @@ public sealed class UsbIpHostReader
         bool bound = Driver.Has(busId.ToString()), matched = GetMatchBusIds().Contains(busId);
         return bound || matched ? Read(busId, bound, matched) : null;
     }
-
-    /// <summary>usbip_status of a device directory; null when absent or not a known state.</summary>
-    public static UsbIpStatus? ReadStatus(SysfsDirectory device) =>
-        device.Int(StatusAttribute) is int code && Enum.IsDefined(typeof(UsbIpStatus), code) ? (UsbIpStatus)code : null;
 
     private UsbIpExport Read(UsbBusId busId, bool bound, bool matched)
     {

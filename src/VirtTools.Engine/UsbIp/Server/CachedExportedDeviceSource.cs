@@ -67,7 +67,7 @@ public sealed class CachedExportedDeviceSource : IExportedDeviceSource, IDisposa
         if (reading.Watch is not null) return reading.AsRead;
         var result = new List<ExportedDevice>(reading.Devices.Count);
         foreach (var device in reading.Devices)
-            result.Add(device.Device with { Status = UsbIpHostReader.ReadStatus(device.Directory) });
+            result.Add(device.Device with { Status = UsbDeviceDrivers.ReadUsbIpStatus(device.Directory) });
         return result;
     }
 
@@ -109,7 +109,7 @@ public sealed class CachedExportedDeviceSource : IExportedDeviceSource, IDisposa
         if (watch is not null)
         {
             foreach (var device in devices) watch.Add(device.Directory.Path);
-            devices = devices.Select(d => d with { Device = d.Device with { Status = UsbIpHostReader.ReadStatus(d.Directory) } }).ToList();
+            devices = devices.Select(d => d with { Device = d.Device with { Status = UsbDeviceDrivers.ReadUsbIpStatus(d.Directory) } }).ToList();
             if (watch.Changed())
             {
                 // Incomplete, or written meanwhile: this reading is checked per request instead (the bound list).

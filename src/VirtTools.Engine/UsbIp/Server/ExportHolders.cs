@@ -1,6 +1,7 @@
 using System.Net;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Host;
 using VirtTools.UsbIp.Tls;
 
@@ -48,7 +49,7 @@ internal sealed class ExportHolders
     {
         lock (_held)
             foreach (var busId in _held.ToArray())
-                if (UsbIpHostReader.ReadStatus(_root.Directory("/sys/bus/usb/devices/" + busId)) != UsbIpStatus.InUse) Released(busId);
+                if (UsbDeviceDrivers.ReadUsbIpStatus(_root.Directory("/sys/bus/usb/devices/" + busId)) != UsbIpStatus.InUse) Released(busId);
     }
 
     /// <summary>The server stops: the records it wrote say nothing true any more.</summary>

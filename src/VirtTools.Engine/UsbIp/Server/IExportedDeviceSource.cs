@@ -1,3 +1,4 @@
+using VirtTools.Usb;
 using VirtTools.UsbIp.Protocol;
 
 namespace VirtTools.UsbIp.Server;

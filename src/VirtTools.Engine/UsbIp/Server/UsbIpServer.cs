@@ -1,9 +1,10 @@
-using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Net;
 using System.Security.Authentication;
 using VirtTools.Diagnostics;
 using VirtTools.Sysfs;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.UsbIp.Tls;
 

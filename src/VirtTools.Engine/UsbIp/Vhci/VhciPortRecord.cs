@@ -50,11 +50,11 @@ public sealed record VhciPortRecord(string Host, int? TcpPort, UsbBusId BusId, C
         if (container.Length is not (3 or 4) || container[0] != "container" || ContainerNameText.FindProblem(container[1]) is not null
             || !int.TryParse(container[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0
             || container.Length == 4 && container[3] != "dedicated") return null;
-        var nodes = new List<ContainerNode>();
+        var nodes = new List<DeviceNode>();
         foreach (var line in lines.Skip(2))
         {
             var node = Fields(line);
-            if (node.Length == 0 || node[0] != "node" || ContainerNode.Parse(node[1..]) is not { } parsed) return null;
+            if (node.Length == 0 || node[0] != "node" || DeviceNode.Parse(node[1..]) is not { } parsed) return null;
             nodes.Add(parsed);
         }
         return record with { Container = new ContainerGrant(container[1], pid, nodes, DedicatedController: container.Length == 4) };

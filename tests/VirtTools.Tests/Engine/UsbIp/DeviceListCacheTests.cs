@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
-using VirtTools.UsbIp;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Server;
+using VirtTools.UsbIp;
 using Xunit;
 
 namespace VirtTools.Tests.Engine.UsbIp;

@@ -5,9 +5,10 @@ using VirtTools.Diagnostics;
 using VirtTools.State;
 using VirtTools.Sysfs;
 using VirtTools.Tests.Support;
-using VirtTools.UsbIp;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Host;
 using VirtTools.UsbIp.Tls;
+using VirtTools.UsbIp;
 using Xunit;
 
 namespace VirtTools.Tests.Engine.UsbIp;

@@ -2,9 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using VirtTools.Sysfs;
 using VirtTools.Tests.Support;
-using VirtTools.UsbIp;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Server;
 using VirtTools.UsbIp.Tls;
+using VirtTools.UsbIp;
 
 namespace VirtTools.Tests.Engine.UsbIp;
 

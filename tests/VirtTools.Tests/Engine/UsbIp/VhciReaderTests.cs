@@ -90,8 +90,8 @@ public sealed class VhciReaderTests
     {
         var record = new VhciPortRecord("127.0.0.1", 3240, UsbBusId.Parse("2-3"), new VirtTools.UsbIp.Containers.ContainerGrant("desk042", 4242, new[]
         {
-            new VirtTools.UsbIp.Containers.ContainerNode("/dev/bus/usb/004/002", false, 189, 385),
-            new VirtTools.UsbIp.Containers.ContainerNode("/dev/sda", true, 8, 0),
+            new VirtTools.Usb.DeviceNode("/dev/bus/usb/004/002", false, 189, 385),
+            new VirtTools.Usb.DeviceNode("/dev/sda", true, 8, 0),
         }));
         var text = record.ToFileText();
         Assert.StartsWith("127.0.0.1 3240 2-3\n", text);

@@ -1,4 +1,5 @@
 using VirtTools.Diagnostics;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Containers;
 
 namespace VirtTools.Tests.Engine.UsbIp.Containers;
@@ -10,7 +11,7 @@ namespace VirtTools.Tests.Engine.UsbIp.Containers;
 internal sealed class ContainerDevicesDouble : IContainerDevices
 {
     private readonly Dictionary<string, int> _running = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<ContainerNode>> _held = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<DeviceNode>> _held = new(StringComparer.Ordinal);
 
     public List<string> Calls { get; } = new();
 
@@ -20,7 +21,7 @@ internal sealed class ContainerDevicesDouble : IContainerDevices
     public ContainerDevicesDouble Run(string container, int processId)
     {
         _running[container] = processId;
-        _held.TryAdd(container, new List<ContainerNode>());
+        _held.TryAdd(container, new List<DeviceNode>());
         return this;
     }
 
@@ -40,14 +41,14 @@ internal sealed class ContainerDevicesDouble : IContainerDevices
         return _running.TryGetValue(container, out var pid) ? pid : null;
     }
 
-    public void Add(string container, ContainerNode node, CancellationToken cancellation)
+    public void Add(string container, DeviceNode node, CancellationToken cancellation)
     {
         Calls.Add($"add {container} {node.Path}");
         FailIfAsked(container, node);
         _held[container].Add(node);
     }
 
-    public void Remove(string container, int processId, ContainerNode node, CancellationToken cancellation)
+    public void Remove(string container, int processId, DeviceNode node, CancellationToken cancellation)
     {
         Calls.Add($"del {container} {node.Path}");
         if (_running.GetValueOrDefault(container) != processId) throw new InvalidOperationException($"{container} was asked back a node as process {processId}, not its init.");
@@ -55,7 +56,7 @@ internal sealed class ContainerDevicesDouble : IContainerDevices
         _held[container].Remove(node);
     }
 
-    private void FailIfAsked(string container, ContainerNode node)
+    private void FailIfAsked(string container, DeviceNode node)
     {
         if (FailOn != node.Path) return;
         FailOn = null;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using VirtTools.Tests.Support;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Containers;
 using Xunit;
 
@@ -11,7 +12,7 @@ namespace VirtTools.Tests.Engine.UsbIp.Containers;
 /// </summary>
 public sealed class ContainerNodeFileTests : IDisposable
 {
-    private static readonly ContainerNode Usb = new("/dev/bus/usb/004/002", false, 189, 385);
+    private static readonly DeviceNode Usb = new("/dev/bus/usb/004/002", false, 189, 385);
 
     private readonly TemporaryTree _container = new("container-root");
 
@@ -33,7 +34,7 @@ public sealed class ContainerNodeFileTests : IDisposable
         MakeNode(_container.Resolve(Usb.Path), character: true, 189, 386);
         MakeNode(_container.Resolve("/dev/sda"), character: true, 8, 0);
         Assert.False(ContainerNodeFile.Remove(_container.Path, Usb));
-        Assert.False(ContainerNodeFile.Remove(_container.Path, new ContainerNode("/dev/sda", true, 8, 0)));
+        Assert.False(ContainerNodeFile.Remove(_container.Path, new DeviceNode("/dev/sda", true, 8, 0)));
         Assert.True(Exists(Usb.Path) && Exists("/dev/sda"));
     }
 
@@ -58,8 +59,8 @@ public sealed class ContainerNodeFileTests : IDisposable
         _container.File("/dev/sda", "a file").Directory("/dev/bus/usb/004");
         File.CreateSymbolicLink(_container.Resolve(Usb.Path), "/dev/null");
         Assert.False(ContainerNodeFile.Remove(_container.Path, Usb));
-        Assert.False(ContainerNodeFile.Remove(_container.Path, new ContainerNode("/dev/sda", true, 8, 0)));
-        Assert.False(ContainerNodeFile.Remove(_container.Path, new ContainerNode("/dev/hidraw3", false, 243, 3)));
+        Assert.False(ContainerNodeFile.Remove(_container.Path, new DeviceNode("/dev/sda", true, 8, 0)));
+        Assert.False(ContainerNodeFile.Remove(_container.Path, new DeviceNode("/dev/hidraw3", false, 243, 3)));
         Assert.True(Exists(Usb.Path) && Exists("/dev/sda"));
     }
 

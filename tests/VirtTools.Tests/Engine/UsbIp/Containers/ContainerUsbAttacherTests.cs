@@ -392,9 +392,9 @@ public sealed class ContainerUsbAttacherTests : IDisposable
     {
         public int? FindRunning(string container, CancellationToken cancellation) => inner.FindRunning(container, cancellation);
 
-        public void Add(string container, ContainerNode node, CancellationToken cancellation) => inner.Add(container, node, cancellation);
+        public void Add(string container, DeviceNode node, CancellationToken cancellation) => inner.Add(container, node, cancellation);
 
-        public void Remove(string container, int processId, ContainerNode node, CancellationToken cancellation)
+        public void Remove(string container, int processId, DeviceNode node, CancellationToken cancellation)
         {
             if (node.Path == path) throw ContainerErrors.ManagerFailed("lxc-cgroup devices.deny", "sticky", container);
             inner.Remove(container, processId, node, cancellation);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using VirtTools.Diagnostics;
 using VirtTools.Tests.Support;
+using VirtTools.Usb;
 using VirtTools.UsbIp.Containers;
 using Xunit;
 
@@ -62,7 +63,7 @@ public sealed class LxcContainerDevicesTests : IDisposable
     [Fact]
     public void Add_runs_lxc_device_and_remove_runs_lxc_cgroup_deny_with_the_name_and_rule_as_separate_arguments()
     {
-        var node = new ContainerNode("/dev/bus/usb/004/002", false, 189, 385);
+        var node = new DeviceNode("/dev/bus/usb/004/002", false, 189, 385);
         using var container = new TemporaryTree("container-root");
         var lxc = new LxcContainerDevices(_tools.Path, containerRoot: _ => container.Path);
         lxc.Add("deskB", node, CancellationToken.None);
@@ -77,7 +78,7 @@ public sealed class LxcContainerDevicesTests : IDisposable
         container.File("/dev/bus/usb/004/002", "not the device"); // a regular file stays: only the device itself is removed
         var roots = new List<int>();
         var lxc = new LxcContainerDevices(_tools.Path, containerRoot: pid => { roots.Add(pid); return container.Path; });
-        lxc.Remove("deskB", 4242, new ContainerNode("/dev/bus/usb/004/002", false, 189, 385), CancellationToken.None);
+        lxc.Remove("deskB", 4242, new DeviceNode("/dev/bus/usb/004/002", false, 189, 385), CancellationToken.None);
         Assert.Equal(new[] { 4242 }, roots);
         Assert.NotNull(container.Read("/dev/bus/usb/004/002"));
     }
@@ -86,7 +87,7 @@ public sealed class LxcContainerDevicesTests : IDisposable
     public void A_failing_lxc_cgroup_is_ContainerManagerFailed_and_the_node_is_left()
     {
         Script(LxcContainerDevices.CgroupTool, "echo 'lxc-cgroup: deskB: tools/lxc_cgroup.c: main: 148 Failed to assign' >&2; exit 1");
-        var error = Assert.Throws<VirtToolsException>(() => Lxc().Remove("deskB", 4242, new ContainerNode("/dev/sda", true, 8, 0), CancellationToken.None));
+        var error = Assert.Throws<VirtToolsException>(() => Lxc().Remove("deskB", 4242, new DeviceNode("/dev/sda", true, 8, 0), CancellationToken.None));
         Assert.Equal(ContainerErrors.ManagerFailedId, error.ErrorId);
         Assert.Contains("'lxc-cgroup -n deskB devices.deny b 8:0 rwm' failed: it exited with 1", error.Message);
     }
@@ -94,7 +95,7 @@ public sealed class LxcContainerDevicesTests : IDisposable
     [Fact]
     public void A_failing_lxc_device_is_ContainerManagerFailed_with_its_command_exit_code_and_stderr()
     {
-        var error = Assert.Throws<VirtToolsException>(() => Lxc().Add("deskB", new ContainerNode("/dev/sdz", true, 8, 400), CancellationToken.None));
+        var error = Assert.Throws<VirtToolsException>(() => Lxc().Add("deskB", new DeviceNode("/dev/sdz", true, 8, 400), CancellationToken.None));
         Assert.Equal((ContainerErrors.ManagerFailedId, (object?)"deskB"), (error.ErrorId, error.Target));
         Assert.Contains("'lxc-device -n deskB add /dev/sdz' failed: it exited with 1: lxc-device: deskB: tools/lxc_device.c: main: 153 Failed to add /dev/sdz to deskB", error.Message);
     }
@@ -104,7 +105,7 @@ public sealed class LxcContainerDevicesTests : IDisposable
     {
         var waited = Stopwatch.StartNew();
         var error = Assert.Throws<VirtToolsException>(() =>
-            Lxc(TimeSpan.FromMilliseconds(500)).Add("deskB", new ContainerNode("/dev/slow", false, 1, 1), CancellationToken.None));
+            Lxc(TimeSpan.FromMilliseconds(500)).Add("deskB", new DeviceNode("/dev/slow", false, 1, 1), CancellationToken.None));
         Assert.Equal(ContainerErrors.ManagerFailedId, error.ErrorId);
         Assert.Contains("did not finish within 0.5 seconds and was stopped", error.Message);
         Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the 60 s sleep was not cut short"); // generous: a loaded CI machine

@@ -16,8 +16,8 @@ public sealed class UsbDeviceNodesTests
         var nodes = UsbDeviceNodes.Find(new SystemRoot(tree.Path), UsbBusId.Parse("4-1"));
         Assert.Equal(new[]
         {
-            new ContainerNode("/dev/bus/usb/004/002", IsBlock: false, 189, 385),
-            new ContainerNode("/dev/sda", IsBlock: true, 8, 0),
+            new DeviceNode("/dev/bus/usb/004/002", IsBlock: false, 189, 385),
+            new DeviceNode("/dev/sda", IsBlock: true, 8, 0),
         }, nodes);
     }
 

@@ -1,4 +1,4 @@
-namespace VirtTools.UsbIp;
+namespace VirtTools.Usb;
 
 /// <summary>usbip-host's <c>usbip_status</c> for an exported device (the kernel's SDEV_ST_*).</summary>
 public enum UsbIpStatus

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using VirtTools.Sysfs;
 using VirtTools.Usb;
 
-namespace VirtTools.UsbIp.Containers;
+namespace VirtTools.Usb;
 
 /// <summary>
 /// The device nodes a USB device brings, read from sysfs: its own /dev/bus/usb/BBB/DDD and, below it, the nodes of
@@ -17,17 +17,20 @@ public static partial class UsbDeviceNodes
     public const int MaxDepth = 16;
     public const int MaxDirectories = 4096;
 
+    /// <summary>More nodes than one USB device brings (a hub is never imported): a listing stops there.</summary>
+    public const int MaxNodes = 64;
+
     /// <summary>The nodes of the device with this local bus id, the device's own first; null when sysfs has no such device.</summary>
-    public static IReadOnlyList<ContainerNode>? Find(SystemRoot root, UsbBusId localBusId)
+    public static IReadOnlyList<DeviceNode>? Find(SystemRoot root, UsbBusId localBusId)
     {
         var device = root.Directory("/sys/bus/usb/devices/" + localBusId);
         if (!device.Exists) return null;
         var top = new DirectoryInfo(device.Resolved().Path);
-        var nodes = new List<ContainerNode>();
+        var nodes = new List<DeviceNode>();
         var pending = new Queue<(DirectoryInfo Directory, int Depth)>();
         pending.Enqueue((top, 0));
         var seen = 0;
-        while (pending.Count > 0 && seen++ < MaxDirectories && nodes.Count < ContainerGrant.MaxNodes)
+        while (pending.Count > 0 && seen++ < MaxDirectories && nodes.Count < MaxNodes)
         {
             var (directory, depth) = pending.Dequeue();
             if (Node(directory, isTop: directory == top) is { } node) nodes.Add(node);
@@ -60,7 +63,7 @@ public static partial class UsbDeviceNodes
     private const string StorageDriver = "usb-storage";
 
     /// <summary>The node a sysfs device directory stands for; null when it has none, or none of the kinds given to containers.</summary>
-    private static ContainerNode? Node(DirectoryInfo directory, bool isTop)
+    private static DeviceNode? Node(DirectoryInfo directory, bool isTop)
     {
         var uevent = SysfsText.ReadFile(directory.FullName + "/uevent");
         if (uevent is null) return null;
@@ -74,9 +77,9 @@ public static partial class UsbDeviceNodes
         }
         if (name is null || major is null || minor is null) return null;
         var pattern = isTop ? UsbDevicePattern() : ChildPattern();
-        if (!pattern.IsMatch(name) || !ContainerNode.IsDevicePath("/dev/" + name)) return null;
+        if (!pattern.IsMatch(name) || !DeviceNode.IsDevicePath("/dev/" + name)) return null;
         var isBlock = new SysfsDirectory(directory.FullName).LinkName("subsystem") == "block";
-        return new ContainerNode("/dev/" + name, isBlock, major.Value, minor.Value);
+        return new DeviceNode("/dev/" + name, isBlock, major.Value, minor.Value);
     }
 
     /// <summary>The real subdirectories, in name order; symlinked ones are links to elsewhere in sysfs and are skipped.</summary>
