@@ -2,9 +2,10 @@
 # for sharing, so the stick (on usb-storage at the start) is exported by itself. `Remove-UsbIpExport` then goes
 # through that server: the port is claimed again between usbip-host's unbind and the reprobe, so the stick stays on
 # the server unconfigured, with no usb-storage binding and no sd disk, while the claim is held. Stop-UsbIpServer
-# releases the port and hands the stick back to usb-storage. Asserted from sysfs, /proc and the kernel log.
+# releases the port and hands the stick back to usb-storage. Asserted from sysfs, /proc and the kernel log. Before the
+# stop, an Export-UsbIpDevice that bypasses the server is a forced bind failure whose error quotes the kernel's line.
 . "$PSScriptRoot/_Lab.ps1"
-Assert-LabCommand 'Start-UsbIpServer', 'Stop-UsbIpServer', 'Remove-UsbIpExport', 'Get-UsbDevice'
+Assert-LabCommand 'Start-UsbIpServer', 'Stop-UsbIpServer', 'Remove-UsbIpExport', 'Get-UsbDevice', 'Export-UsbIpDevice'
 $busId = $script:LabSharedBusId
 $sysfs = "/sys/bus/usb/devices/$busId"
 $hubNode = '/dev/bus/usb/002/001' # usb2, the xHCI's USB 3 root hub the stick hangs off
@@ -45,6 +46,20 @@ try {
     Assert-Lab ((Get-UsbDevice -BusId $busId).PortClaimed -eq $true) "Get-UsbDevice: PortClaimed is true for $busId"
     [Threading.Thread]::Sleep(2000) # two keeper rounds: it must not export the device again
     Assert-LabEqual 'usb' (Get-LabLinkName "$sysfs/driver") "kernel: $busId is not exported again while it stays plugged in"
+
+    # A forced bind failure: Export-UsbIpDevice does not go through the server, so usbip-host's probe cannot claim the
+    # port this process holds and fails. The error quotes the line the kernel logged about the device meanwhile.
+    $logBefore = (Get-LabKernelLog).Count
+    $failure = $null
+    try { $null = Export-UsbIpDevice -BusId $busId -Confirm:$false -ErrorAction Stop } catch { $failure = $_ }
+    Assert-Lab ($null -ne $failure) "Export-UsbIpDevice: binding usbip-host to $busId fails while the port is claimed"
+    Assert-LabEqual 'UsbIpBindFailed' "$($failure.FullyQualifiedErrorId)".Split(',')[0] 'the error is UsbIpBindFailed'
+    $said = "$($failure.Exception.Message)"
+    Write-LabLine "  error: $said"
+    $new = @(Get-LabKernelLog | Select-Object -Skip $logBefore | Where-Object { $_ -match [regex]::Escape($busId) } | ForEach-Object { $_ -replace '^\[\s*[0-9.]+\]\s*', '' })
+    Assert-Lab ($said -match 'The kernel said: ') 'the error quotes the kernel'
+    Assert-Lab (@($new | Where-Object { $said.Contains($_) }).Count -ge 1) "the quoted line is one dmesg shows about $busId for this bind ($($new -join ' | '))"
+    Assert-LabEqual 'usb' (Get-LabLinkName "$sysfs/driver") "kernel: after the failed bind $busId is back on the generic driver"
 
     $server | Stop-UsbIpServer -Confirm:$false
     $server = $null
