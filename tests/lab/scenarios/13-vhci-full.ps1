@@ -7,6 +7,7 @@
 Assert-LabCommand 'Get-UsbIpCapacity', 'Export-UsbIpDevice', 'Start-UsbIpServer', 'Stop-UsbIpServer', 'Get-UsbIpDevice',
     'Connect-UsbIpDevice', 'Get-UsbIpPort', 'Remove-UsbIpExport'
 Initialize-LabUsbIp
+$recordsBefore = @(Get-LabVhciRecord)
 $vhci0 = '/sys/devices/platform/vhci_hcd.0'
 $keyboard = '1-1'
 
@@ -89,7 +90,7 @@ finally {
 Assert-Lab (Wait-Lab { @(Get-LabVhciRow | Where-Object { $_[2] -ne '004' }).Count -eq 0 } 60) 'kernel: every port is free again (004)'
 Assert-Lab (Wait-Lab { @(Get-LabImportedUsbDevice).Count -eq 0 } 60) 'kernel: no USB device left on a vhci_hcd bus (the half-enumerated ones removed)'
 Assert-LabEqual $nports @(Get-UsbIpPort -Free).Count 'Get-UsbIpPort -Free counts every port'
-$records = if ([IO.Directory]::Exists('/run/vhci_hcd')) { @([IO.Directory]::GetFiles('/run/vhci_hcd')).Count } else { 0 }
-Assert-LabEqual 0 $records 'no attach record left in /run/vhci_hcd'
+$added = @(Get-LabVhciRecord | Where-Object { $recordsBefore -notcontains $_ })
+Assert-LabEqual 0 $added.Count "no attach record left in /run/vhci_hcd by this scenario ($($added -join ', '))"
 Assert-Lab (Wait-Lab { (Get-LabLinkName "/sys/bus/usb/devices/$keyboard/$keyboard`:1.0/driver") -eq 'usbhid' } 15) 'kernel: the keyboard is back on usbhid'
 Complete-LabScenario

@@ -36,6 +36,7 @@ $serve = {
 }
 
 $before = Get-LabUnsupportedSpeedLines
+$recordsBefore = @(Get-LabVhciRecord)
 $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
 $listener.Start()
 $server = [powershell]::Create().AddScript($serve).AddArgument($listener)
@@ -57,7 +58,8 @@ try {
     $quoted = $new | Where-Object { $said.Contains(($_ -replace '^\[\s*[0-9.]+\]\s*', '')) }
     Assert-Lab (@($quoted).Count -ge 1) 'the quoted line is the one dmesg shows for this attach'
     Assert-LabEqual 0 @(Get-UsbIpPort -InUse).Count 'no vhci port is left in use'
-    Assert-LabEqual 0 @([IO.Directory]::Exists('/run/vhci_hcd') ? [IO.Directory]::GetFiles('/run/vhci_hcd', 'port*') : @()).Count 'no /run/vhci_hcd record is left'
+    $added = @(Get-LabVhciRecord | Where-Object { $recordsBefore -notcontains $_ })
+    Assert-LabEqual 0 $added.Count "no /run/vhci_hcd record is left by the refused attach ($($added -join ', '))"
 }
 finally {
     $listener.Stop()

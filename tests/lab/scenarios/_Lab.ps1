@@ -135,6 +135,13 @@ function Get-LabVhciPortStatus([int] $Port) {
     return $null
 }
 
+# The attach records in /run/vhci_hcd (usbip's and ours). A port the kernel freed by itself (its peer died) keeps its
+# record until the next attach to that port, as with usbip's own tools, so a scenario checks only what it added.
+function Get-LabVhciRecord {
+    if (-not [IO.Directory]::Exists('/run/vhci_hcd')) { return @() }
+    return @([IO.Directory]::GetFiles('/run/vhci_hcd', 'port*') | ForEach-Object { [IO.Path]::GetFileName($_) })
+}
+
 # Loads the USB/IP drivers (the kernel's modules, as an admin would before using USB/IP).
 function Initialize-LabUsbIp {
     $null = Invoke-LabTool modprobe usbip-host
