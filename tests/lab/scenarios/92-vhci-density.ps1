@@ -24,8 +24,11 @@ $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
 $listener.Start(1024)
 $tcpPort = $listener.LocalEndpoint.Port
 $held = [Collections.Generic.List[object]]::new()
-# Desktop N imports bus id 9-N; the first $freeHigh are high-speed devices (USB_SPEED_HIGH 3), the rest SuperSpeed (5).
+# Desktop N imports a device on bus 9 behind hubs of 15 ports (9-1.1 ... 9-1.15, 9-2.1 ...: a port number is at most 255);
+# the first $freeHigh are high-speed devices (USB_SPEED_HIGH 3), the rest SuperSpeed (5).
 $speedOf = @{}
+$numberOf = @{}
+function Get-LabDesktopBusId([int] $Number) { "9-$([math]::Floor(($Number - 1) / 15) + 1).$((($Number - 1) % 15) + 1)" }
 
 # OP_REP_IMPORT (USB/IP 1.1.1, status 0) and the 312-byte device record, big-endian, as usbipd sends them.
 function New-LabImportReply([string] $BusId, [int] $Number, [int] $Speed) {
@@ -61,7 +64,8 @@ function Invoke-LabServe([int] $Count, [object[]] $Tasks, [Diagnostics.Stopwatch
         while ($got -lt 40) { $n = $stream.Read($request, $got, 40 - $got); if ($n -le 0) { break }; $got += $n }
         if ($got -lt 40) { continue }
         $busId = [Text.Encoding]::ASCII.GetString($request, 8, 32).TrimEnd([char]0)
-        $number = [int]($busId -split '-')[1]
+        $number = $numberOf[$busId]
+        if ($null -eq $number) { continue }
         $reply = New-LabImportReply $busId $number $speedOf[$number]
         $stream.Write($reply, 0, $reply.Length)
         $served++
@@ -73,7 +77,9 @@ function Invoke-LabArrive([int] $From, [int] $Count, [int[]] $Speed) {
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $tasks = for ($i = 0; $i -lt $Count; $i++) {
         $speedOf[$From + $i] = $Speed[$i]
-        $attacher.ConnectAsync('127.0.0.1', $tcpPort, "9-$($From + $i)", $deadline, [Threading.CancellationToken]::None, $null, $null)
+        $busId = Get-LabDesktopBusId ($From + $i)
+        $numberOf[$busId] = $From + $i
+        $attacher.ConnectAsync('127.0.0.1', $tcpPort, [VirtTools.Usb.UsbBusId]::Parse($busId), $deadline, [Threading.CancellationToken]::None, $null, $null)
     }
     Invoke-LabServe $Count $tasks $clock
     while (@($tasks | Where-Object { -not $_.IsCompleted }).Count -gt 0 -and $clock.Elapsed -lt $deadline) { [Threading.Thread]::Sleep(20) }
