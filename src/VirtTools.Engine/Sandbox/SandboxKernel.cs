@@ -174,9 +174,9 @@ public sealed class SandboxKernel : IKernelWriter
     {
         var kmsg = Resolve(Diagnostics.KernelLog.DevicePath);
         if (!File.Exists(kmsg)) return;
-        Interlocked.Increment(ref _logSequence);
+        var sequence = Interlocked.Increment(ref _logSequence);
         File.AppendAllText(Inside(kmsg), string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"3,{_logSequence},{Environment.TickCount64 * 1000},-;{message}\n"));
+            $"3,{sequence},{Environment.TickCount64 * 1000},-;{message}\n"));
     }
 
     private long _logSequence = 1_000_000;
