@@ -60,7 +60,7 @@ public static class AcsIsolation
     private static (PciReadinessResult, string) JudgeBridge(SystemRoot root, string bridgePath)
     {
         var configPath = bridgePath + "/config";
-        var config = PciConfigSpace.Read(root.Resolve(configPath));
+        var config = PciConfigSpace.ReadWithExtendedCapabilities(root.Resolve(configPath));
         if (config is null) return (PciReadinessResult.Unknown, $"{configPath}: missing");
         switch (config.FindExtendedCapability(AcsCapabilityId))
         {

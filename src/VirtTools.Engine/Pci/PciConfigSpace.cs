@@ -31,13 +31,23 @@ public sealed class PciConfigSpace
     /// <summary>How many bytes could actually be read (64 without root).</summary>
     public int ReadableLength => _bytes.Length;
 
-    /// <summary>Reads the config file; null when it is missing or unreadable.</summary>
-    public static PciConfigSpace? Read(string path)
+    /// <summary>
+    /// Reads the header and the capability list (the first 256 bytes), all that a listing of functions uses; null when
+    /// the file is missing or unreadable. Not the whole 4 KiB of a PCI Express function: the kernel reads config space
+    /// one locked dword at a time (a trap to the hypervisor for each on a VM), so the extended space is most of the
+    /// cost of reading a function.
+    /// </summary>
+    public static PciConfigSpace? Read(string path) => Read(path, ConventionalSize);
+
+    /// <summary>Reads the whole file, the extended capabilities (0x100 and up) included; null when missing or unreadable.</summary>
+    public static PciConfigSpace? ReadWithExtendedCapabilities(string path) => Read(path, ExtendedSize);
+
+    private static PciConfigSpace? Read(string path, int length)
     {
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
-            var buffer = new byte[ExtendedSize];
+            var buffer = new byte[length];
             int total = 0, n;
             while (total < buffer.Length && (n = stream.Read(buffer, total, buffer.Length - total)) > 0) total += n;
             return new PciConfigSpace(buffer[..total], new FileInfo(path).Length);
