@@ -44,6 +44,26 @@ public sealed class AgentDaemonTests : IDisposable
     }
 
     [Fact]
+    public async Task Agent_logs_a_failing_item_once_per_backoff_not_on_every_pass()
+    {
+        // No KSM on this host, and a plain tree where usbip-host never takes the device: both items fail on every try.
+        Directory.Delete(_fixture.Resolve("/sys/kernel/mm/ksm"), recursive: true);
+        File.WriteAllText(_profile, "ksm: { pagesToScan: 1000 }\nusbip:\n  exports:\n    - match: { busId: \"1-2\" }\n");
+        using var running = RunningAgent.Start(_profile, _fixture.Path);
+        await running.WaitUntilReady();
+
+        // A pass every 0.2 s: by the third failure (after 1 + 2 s of backoff) some fifteen passes have run.
+        Assert.True(WaitFor(() => running.Log().Contains("(next try in 4 s)", StringComparison.Ordinal)), running.Log());
+        var lines = running.Log().Split('\n');
+        Assert.Equal(new[] { "1 s", "2 s", "4 s" }, lines.Where(line => line.StartsWith("virttools agent: rolled back: Export 1-2 ", StringComparison.Ordinal))
+            .Select(line => line[(line.LastIndexOf("(next try in ", StringComparison.Ordinal) + 13)..].TrimEnd(')', '\r')));
+        // KSM is a start-up item: tried once per (re)load of the profile, so logged once.
+        Assert.Single(lines, line => line.StartsWith("virttools agent: failed: ksm.pagesToScan: ", StringComparison.Ordinal));
+
+        await running.StopWithSigterm();
+    }
+
+    [Fact]
     public async Task Agent_whose_pass_hangs_exits_3_after_its_stop_grace_and_says_why()
     {
         // A FIFO with no writer where the pass reads pages_to_scan: open(2) blocks, out of reach of any token.
