@@ -173,12 +173,18 @@ Describe 'usbip.deadPeerTimeout' {
         ((Get-Content -Raw $exported) + "`n") -replace '(?m)^usbip:\r?\n', "usbip:`n  deadPeerTimeout: 30`n" | Set-Content $timed
     }
 
-    It 'reads the timeout, and gives it to each attachment' {
-        $profile = Get-VirtHostConfig -Root $root -Path $timed
-        $profile.UsbIp.DeadPeerTimeout | Should -Be 30
-        $profile.UsbIp.DeadPeer.UserTimeout | Should -Be ([timespan]::FromSeconds(30))
-        $profile.UsbIp.Attachments | Should -Not -BeNullOrEmpty
-        $profile.UsbIp.Attachments | ForEach-Object { $_.DeadPeer.UserTimeout | Should -Be ([timespan]::FromSeconds(30)) }
+    It 'reads the timeout' {
+        $read = Get-VirtHostConfig -Root $root -Path $timed
+        $read.UsbIp.DeadPeerTimeout | Should -Be 30
+        $read.UsbIp.DeadPeer.UserTimeout | Should -Be ([timespan]::FromSeconds(30))
+    }
+
+    It 'gives it to each attachment' {
+        $attaching = "$TestDrive/dead-peer-attachments.yaml"
+        Set-Content $attaching "usbip:`n  deadPeerTimeout: 30`n  attachments:`n    - { computerName: usbhost.example, match: { busId: `"1-2`" } }`n    - { computerName: usbhost.example, match: { busId: `"1-3`" } }"
+        $attachments = (Get-VirtHostConfig -Path $attaching).UsbIp.Attachments
+        $attachments.Count | Should -Be 2
+        $attachments | ForEach-Object { $_.DeadPeer.UserTimeout | Should -Be ([timespan]::FromSeconds(30)) }
     }
 
     It 'leaves the profile in sync with the host, and a -WhatIf sync changes nothing for it' {
