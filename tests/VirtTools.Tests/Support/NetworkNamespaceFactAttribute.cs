@@ -4,8 +4,9 @@ using Xunit;
 namespace VirtTools.Tests.Support;
 
 /// <summary>
-/// A test that runs in a network namespace of its own (`unshare -n`, which needs root, with `ip` and `sysctl`): skipped,
-/// with the reason, on a machine where that is not permitted. Its traffic never leaves that namespace.
+/// A test that runs in a network namespace of its own (`unshare -n`, which needs root, with `ip` and `sysctl`, IPv6 in
+/// the kernel and a writable /proc/sys): skipped, with the reason, on a machine where that is not permitted. Its traffic
+/// never leaves that namespace.
 /// </summary>
 public sealed class NetworkNamespaceFactAttribute : FactAttribute
 {
@@ -16,13 +17,13 @@ public sealed class NetworkNamespaceFactAttribute : FactAttribute
         if (WhyNot.Value is { } reason) Skip = reason;
     }
 
-    /// <summary>Null when `unshare -n` can make a namespace and bring its lo up; otherwise why not.</summary>
+    /// <summary>Null when `unshare -n` can make a namespace, bring its lo up and turn its IPv6 off; otherwise why not.</summary>
     private static string? Probe()
     {
         try
         {
             var start = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var argument in new[] { "-n", "sh", "-c", "ip link set lo up && sysctl -n net.ipv6.conf.all.disable_ipv6" })
+            foreach (var argument in new[] { "-n", "sh", "-c", "ip link set lo up && sysctl -q -w net.ipv6.conf.all.disable_ipv6=1" })
                 start.ArgumentList.Add(argument);
             using var probe = Process.Start(start)!;
             var said = probe.StandardError.ReadToEndAsync();
