@@ -50,3 +50,11 @@ function Get-TreeState([string] $Path) {
     $lines.Sort([StringComparer]::Ordinal)
     , $lines.ToArray()
 }
+
+# What -WhatIf tells the user goes to the host, not to a stream: a transcript is how a script sees it.
+function Get-WhatIfText([scriptblock] $Command) {
+    $log = Join-Path ([IO.Path]::GetTempPath()) "virttools-whatif-$([guid]::NewGuid()).txt"
+    Start-Transcript -Path $log -UseMinimalHeader | Out-Null
+    try { & $Command } finally { Stop-Transcript | Out-Null }
+    try { Get-Content -Raw $log } finally { Remove-Item $log }
+}

@@ -163,3 +163,44 @@ Describe 'usbip.server.claimPorts' {
         $failure.Exception.Message | Should -Match "claim-root-hub\.yaml:3:18: claimed port 'usb1' is not a device bus id"
     }
 }
+
+Describe 'usbip.deadPeerTimeout' {
+    BeforeAll {
+        $exported = "$TestDrive/dead-peer-base.yaml"
+        Export-VirtHostConfig -Root $root -Path $exported
+        # The exported profile, whose attachment and server now free what a vanished peer held after 30 s.
+        $timed = "$TestDrive/dead-peer.yaml"
+        ((Get-Content -Raw $exported) + "`n") -replace '(?m)^usbip:\r?\n', "usbip:`n  deadPeerTimeout: 30`n" | Set-Content $timed
+    }
+
+    It 'reads the timeout' {
+        $read = Get-VirtHostConfig -Root $root -Path $timed
+        $read.UsbIp.DeadPeerTimeout | Should -Be 30
+        $read.UsbIp.DeadPeer.UserTimeout | Should -Be ([timespan]::FromSeconds(30))
+    }
+
+    It 'gives it to each attachment' {
+        $attaching = "$TestDrive/dead-peer-attachments.yaml"
+        Set-Content $attaching "usbip:`n  deadPeerTimeout: 30`n  attachments:`n    - { computerName: usbhost.example, match: { busId: `"1-2`" } }`n    - { computerName: usbhost.example, match: { busId: `"1-3`" } }"
+        $attachments = (Get-VirtHostConfig -Path $attaching).UsbIp.Attachments
+        $attachments.Count | Should -Be 2
+        $attachments | ForEach-Object { $_.DeadPeer.UserTimeout | Should -Be ([timespan]::FromSeconds(30)) }
+    }
+
+    It 'leaves the profile in sync with the host, and a -WhatIf sync changes nothing for it' {
+        Test-VirtHostConfig -Root $root -Path $timed | Where-Object { -not $_.InSync } | Should -BeNullOrEmpty
+        Sync-VirtHostConfig -Root $root -Path $timed -WhatIf | Where-Object { $_.Outcome -ne 'Unchanged' } | Should -BeNullOrEmpty
+    }
+
+    It 'is left out of a profile that does not set it' {
+        (Get-VirtHostConfig -Root $root -Path $exported).UsbIp.DeadPeerTimeout | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a timeout out of range, with its position' {
+        $bad = "$TestDrive/dead-peer-short.yaml"
+        Set-Content $bad "usbip:`n  deadPeerTimeout: 4"
+        $failure = { Get-VirtHostConfig -Path $bad -ErrorAction Stop } | Should -Throw -PassThru
+        $failure.FullyQualifiedErrorId | Should -BeLike 'VirtHostConfigInvalid,*'
+        $failure.Exception.Message | Should -Match 'dead-peer-short\.yaml:2:20: usbip\.deadPeerTimeout \(seconds\) is 4; it must be between 5 and 43200'
+    }
+}

@@ -24,13 +24,6 @@ BeforeAll {
         [System.Management.Automation.PSSerializer]::Deserialize($xml)
     }
     function Format-AsTable { param([Parameter(ValueFromPipeline)] $InputObject) end { $input | Format-Table | Out-String -Width 200 } }
-    # What -WhatIf tells the user goes to the host, not to a stream: a transcript is how a script sees it.
-    function Get-WhatIfText([scriptblock] $Command) {
-        $log = Join-Path ([IO.Path]::GetTempPath()) "virttools-whatif-$([guid]::NewGuid()).txt"
-        Start-Transcript -Path $log -UseMinimalHeader | Out-Null
-        try { & $Command } finally { Stop-Transcript | Out-Null }
-        try { Get-Content -Raw $log } finally { Remove-Item $log }
-    }
 }
 
 AfterAll {

@@ -95,6 +95,37 @@ Describe 'Start-UsbIpServer refusals' {
     }
 }
 
+Describe '-DeadPeerTimeout of Start-UsbIpServer and Connect-UsbIpDevice' {
+    It 'says under -WhatIf how soon a vanished peer frees what it held' {
+        Get-WhatIfText { Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -DeadPeerTimeout 30 -WhatIf } |
+            Should -Match "a vanished client's device freed after 30 s"
+        Get-WhatIfText { Connect-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -BusId 2-3 -DeadPeerTimeout 45 -WhatIf } |
+            Should -Match 'the port freed 45 s after the server vanishes'
+    }
+
+    It 'defaults to 60 s, as --dead-peer-timeout does' {
+        Get-WhatIfText { Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -WhatIf } | Should -Match 'freed after 60 s'
+    }
+
+    It 'starts a server that serves with it' {
+        $server = Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0 -DeadPeerTimeout 5
+        try {
+            $server.IsRunning | Should -BeTrue
+            { Get-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -TcpPort $server.TcpPort -ErrorAction Stop } | Should -Not -Throw
+        }
+        finally {
+            $server | Stop-UsbIpServer
+        }
+    }
+
+    It 'refuses <Value> s, outside 5 to 43200, when binding' -ForEach @(@{ Value = 4 }, @{ Value = 43201 }) {
+        { Start-UsbIpServer -Root $root -TcpPort 0 -DeadPeerTimeout $Value -WhatIf } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,VirtTools.Commands.UsbIp.StartUsbIpServerCommand'
+        { Connect-UsbIpDevice -Root $root -ComputerName 127.0.0.1 -BusId 2-3 -DeadPeerTimeout $Value -WhatIf } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,VirtTools.Commands.UsbIp.ConnectUsbIpDeviceCommand'
+    }
+}
+
 Describe 'Stop-UsbIpServer' {
     It 'stops a server piped in, whose port then refuses clients' {
         $server = Start-UsbIpServer -Root $root -Address 127.0.0.1 -TcpPort 0

@@ -22,14 +22,14 @@ public sealed class UsbIpAttachmentApplier : IUsbIpAttachmentApplier
 {
     public TimeSpan Timeout { get; init; } = UsbIpClient.DefaultTimeout;
 
-    /// <summary>How soon a vanished server's port is freed, so the agent can notice and re-attach.</summary>
+    /// <summary>How soon a vanished server's port is freed, so the agent can notice and re-attach; a rule's own (the profile's usbip.deadPeerTimeout) comes first.</summary>
     public UsbIpDeadPeerPolicy DeadPeer { get; init; } = UsbIpDeadPeerPolicy.Default;
 
     public void Attach(SystemRoot root, UsbIpAttachmentRule rule, CancellationToken cancellation) =>
         ApplierBoundary.Run($"Attaching {rule.Match} from {UsbIpClient.Describe(rule.ComputerName, rule.TcpPort)}", rule.ComputerName, cancellation, () =>
         {
             var busId = rule.Match.BusId ?? FindOnServer(rule, cancellation);
-            var attacher = new VhciAttacher(root, UsbIpClient.ImporterWith(rule.Tls), DeadPeer);
+            var attacher = new VhciAttacher(root, UsbIpClient.ImporterWith(rule.Tls), rule.DeadPeer ?? DeadPeer);
             if (rule.Container is { } container)
                 new ContainerUsbAttacher(attacher, ContainerManager.For(root))
                     .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, container, rule.DedicatedController, Timeout, cancellation).GetAwaiter().GetResult();

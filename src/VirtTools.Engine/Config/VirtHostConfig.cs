@@ -1,6 +1,7 @@
 using VirtTools.Ksm;
 using VirtTools.Pci;
 using VirtTools.Usb;
+using VirtTools.UsbIp;
 using VirtTools.UsbIp.Tls;
 
 namespace VirtTools.Config;
@@ -24,6 +25,15 @@ public sealed class VirtHostConfig
 /// <summary>The usbip: section.</summary>
 public sealed class UsbIpProfile
 {
+    /// <summary>
+    /// usbip.deadPeerTimeout: seconds after which a peer that vanished without a word frees what it held, for the
+    /// server's exports and the attachments alike; null: the agent's --dead-peer-timeout (default 60).
+    /// </summary>
+    public int? DeadPeerTimeout { get; init; }
+
+    /// <summary><see cref="DeadPeerTimeout"/> as the policy set on the sockets; null when the profile leaves it out.</summary>
+    public UsbIpDeadPeerPolicy? DeadPeer => DeadPeerTimeout is int seconds ? UsbIpDeadPeerPolicy.Within(TimeSpan.FromSeconds(seconds)) : null;
+
     public UsbIpServerProfile? Server { get; init; }
 
     public IReadOnlyList<UsbIpExportRule> Exports { get; init; } = Array.Empty<UsbIpExportRule>();
@@ -101,6 +111,9 @@ public sealed class UsbIpAttachmentRule
     public required UsbDeviceMatch Match { get; init; }
 
     public bool Reconnect { get; init; }
+
+    /// <summary>The profile's usbip.deadPeerTimeout, for the socket handed to vhci_hcd; null: the applier's own.</summary>
+    public UsbIpDeadPeerPolicy? DeadPeer { get; init; }
 
     /// <summary>The LXC container the device is given to (Connect-UsbIpDevice -Container); null for the host itself.</summary>
     public string? Container { get; init; }

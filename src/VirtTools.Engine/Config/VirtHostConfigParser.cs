@@ -1,6 +1,7 @@
 using System.Globalization;
 using VirtTools.Ksm;
 using VirtTools.Pci;
+using VirtTools.UsbIp;
 using VirtTools.UsbIp.Containers;
 using VirtTools.UsbIp.Protocol;
 using VirtTools.Usb;
@@ -66,12 +67,15 @@ public static class VirtHostConfigParser
         {
             var map = Mapping(node, "usbip");
             if (map is null) return null;
-            Keys(map, "usbip", "server", "exports", "attachments");
+            Keys(map, "usbip", "deadPeerTimeout", "server", "exports", "attachments");
+            var deadPeer = Int(map, "deadPeerTimeout", "usbip.deadPeerTimeout (seconds)", UsbIpDeadPeerPolicy.MinimumSeconds, UsbIpDeadPeerPolicy.MaximumSeconds);
+            var deadPeerPolicy = new UsbIpProfile { DeadPeerTimeout = deadPeer }.DeadPeer; // each attachment carries it to its socket
             return new UsbIpProfile
             {
+                DeadPeerTimeout = deadPeer,
                 Server = Child(map, "server") is { } s ? Server(s) : null,
                 Exports = Items(map, "exports", "usbip.exports").Select(Export).OfType<UsbIpExportRule>().ToList(),
-                Attachments = Items(map, "attachments", "usbip.attachments").Select(Attachment).OfType<UsbIpAttachmentRule>().ToList(),
+                Attachments = Items(map, "attachments", "usbip.attachments").Select(node => Attachment(node, deadPeerPolicy)).OfType<UsbIpAttachmentRule>().ToList(),
             };
         }
 
@@ -178,7 +182,7 @@ public static class VirtHostConfigParser
             return match is null ? null : new UsbIpExportRule { Match = match, Location = Where(map) };
         }
 
-        private UsbIpAttachmentRule? Attachment(YamlMappingNode map)
+        private UsbIpAttachmentRule? Attachment(YamlMappingNode map, UsbIpDeadPeerPolicy? deadPeer)
         {
             Keys(map, "an attachment", "computerName", "tcpPort", "match", "reconnect", "tls", "container", "dedicatedController");
             var computer = Scalar(map, "computerName", "an attachment");
@@ -196,6 +200,7 @@ public static class VirtHostConfigParser
                 : new UsbIpAttachmentRule
                 {
                     ComputerName = computer, TcpPort = port, Match = match, Reconnect = reconnect, Container = container, DedicatedController = dedicated, Location = Where(map),
+                    DeadPeer = deadPeer,
                     Tls = Child(map, "tls") is { } tls ? AttachmentTls(tls) : null,
                 };
         }

@@ -50,6 +50,7 @@ public static class VirtHostConfigWriter
     private static YamlMappingNode UsbIp(UsbIpProfile usbIp)
     {
         var map = new YamlMappingNode();
+        if (usbIp.DeadPeerTimeout is int deadPeer) map.Add("deadPeerTimeout", Number(deadPeer));
         if (usbIp.Server is { } server)
         {
             var section = new YamlMappingNode

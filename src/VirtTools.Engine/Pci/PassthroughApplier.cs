@@ -7,7 +7,7 @@ namespace VirtTools.Pci;
 /// <summary>
 /// Carries out a <see cref="PassthroughPlan"/> as libvirt does it: every move's writes, each bind verified by reading
 /// the driver link back (drivers_probe "succeeds" when nothing binds), and on any failure every function moved so far
-/// put back on its original driver; then the record and modprobe.d files.
+/// put back on its original driver; then the record and modprobe.d files, whose failure puts every function back too.
 /// </summary>
 public sealed class PassthroughApplier
 {
@@ -32,7 +32,8 @@ public sealed class PassthroughApplier
     /// <summary>
     /// Does a plan: every move (verifying the driver link), then the record and modprobe.d files. When a move fails,
     /// every function moved so far goes back to its original driver with its original driver_override, and the error
-    /// says what failed and how the rollback went.
+    /// says what failed and how the rollback went; when the files cannot be written, every function goes back the
+    /// same way (<see cref="PciErrors.RecordNotWrittenId"/>, naming the record file).
     /// </summary>
     public void Apply(PassthroughPlan plan, Action<string, int>? progress = null, CancellationToken cancellation = default)
     {
@@ -69,7 +70,16 @@ public sealed class PassthroughApplier
             }
         }
 
-        _store.Commit(plan.RecordsAfter, plan.RemovedRecords, plan.ModprobeFiles.Keys.Select(ModprobePersistence.StubDriverOf).ToList());
+        try
+        {
+            _store.Commit(plan.RecordsAfter, plan.RemovedRecords, plan.ModprobeFiles.Keys.Select(ModprobePersistence.StubDriverOf).ToList());
+        }
+        catch (Exception e)
+        {
+            // A move no record remembers could not be given back from another shell: the change is all or nothing.
+            throw PciErrors.RecordNotWritten(PassthroughStateStore.SystemPath, e,
+                plan.Moves.Count == 0 ? "No function had been moved." : RollBack(plan.Moves));
+        }
     }
 
     /// <summary>The driver link alone, polled while a bind settles: the rest of the function does not change.</summary>

@@ -17,6 +17,7 @@ public static class PciErrors
     public const string DriverNotLoadedId = "DriverNotLoaded";
     public const string DeviceInUseId = "PciDeviceInUse";
     public const string BindFailedId = "BindFailed";
+    public const string RecordNotWrittenId = "PassthroughRecordNotWritten";
     public const string IommuGroupNotViableId = "IommuGroupNotViable";
     public const string IommuNotEnabledId = "IommuNotEnabled";
     public const string InterlockMountedFilesystemId = "PassthroughInterlockMountedFilesystem";
@@ -62,6 +63,16 @@ public static class PciErrors
     public static VirtToolsException PassthroughRecordInvalid(string address, string problem) => new(PassthroughRecordInvalidId,
         FailureKind.InvalidArgument, $"Refusing to record {State.RecordField.Printable(address)} for passthrough: {problem}.",
         "Nothing was written. Such a name cannot go into a sysfs path or a modprobe.d line safely; check the device and its driver.", address);
+
+    /// <summary>
+    /// The record (or the modprobe.d file made from the records) could not be written after the functions moved: the
+    /// moves were undone, since a function on a stub driver that no record remembers cannot be given back from another shell.
+    /// </summary>
+    public static VirtToolsException RecordNotWritten(string recordFile, Exception cause, string rollback) => new(RecordNotWrittenId,
+        cause is UnauthorizedAccessException || (cause as VirtToolsException)?.Kind == FailureKind.PermissionDenied ? FailureKind.PermissionDenied : FailureKind.OperationFailed,
+        $"Recording the change in {recordFile} failed: {cause.Message} {rollback}",
+        $"Make {recordFile} (and /etc/modprobe.d for -Persist) writable again: check that each folder is a folder, not a file or a link, and that the disk is not full or read-only; then try again.",
+        recordFile, cause);
 
     /// <summary>Said once when /sys/kernel/iommu_groups is empty: every group question has the same answer.</summary>
     public static readonly string IommuOffWarning =

@@ -62,7 +62,8 @@ public sealed class JsonRecordStore<TRecord> where TRecord : class
     /// <summary>
     /// Changes the records under the lock: reads them, lets <paramref name="change"/> edit them, checks and writes
     /// them (the last record gone deletes the file), then runs <paramref name="alsoUnderLock"/> with the new set, for
-    /// files generated from the records (modprobe.d) that must not interleave with another change either.
+    /// files generated from the records (modprobe.d) that must not interleave with another change either. When that
+    /// throws, the record file and those files are put back as they were before the exception leaves.
     /// </summary>
     public IReadOnlyDictionary<string, TRecord> Update(Action<Dictionary<string, TRecord>> change,
         Action<IReadOnlyDictionary<string, TRecord>>? alsoUnderLock = null)
@@ -73,17 +74,31 @@ public sealed class JsonRecordStore<TRecord> where TRecord : class
         {
             using var folder = StateFolder.Open(folderPath);
             using var held = RecordLock.Acquire(folder, name, LockTimeout);
-            var records = new Dictionary<string, TRecord>(Read(path, forChange: true), StringComparer.Ordinal);
+            var before = Read(path, forChange: true);
+            var records = new Dictionary<string, TRecord>(before, StringComparer.Ordinal);
             change(records);
             foreach (var record in records.Values)
                 if (_problem(record) is { } problem)
                     throw new VirtToolsException(_invalidErrorId, FailureKind.InvalidArgument,
                         $"Refusing to record {RecordField.Printable(_key(record) ?? "")} in {SystemPath}: {problem}.",
                         "Nothing was written. Such a name cannot go into a sysfs path or a config line safely.", _key(record));
-            var list = records.Values.OrderBy(r => _key(r), StringComparer.Ordinal).ToList();
-            if (list.Count == 0) AtomicFile.Delete(path);
-            else AtomicFile.WriteText(path, JsonSerializer.Serialize(list, Json) + "\n", AtomicFile.Public);
-            alsoUnderLock?.Invoke(records);
+            Write(path, records.Values);
+            try
+            {
+                alsoUnderLock?.Invoke(records);
+            }
+            catch
+            {
+                // The files made from the records failed: the records go back to what they were, and so do the files
+                // already remade, so they never disagree. Best effort: the failure the caller sees is the first one.
+                try
+                {
+                    Write(path, before.Values);
+                    alsoUnderLock?.Invoke(before);
+                }
+                catch (Exception e) when (e is VirtToolsException or IOException or UnauthorizedAccessException) { }
+                throw;
+            }
             return records;
         }
         catch (UnauthorizedAccessException e)
@@ -91,6 +106,14 @@ public sealed class JsonRecordStore<TRecord> where TRecord : class
             throw new VirtToolsException(Sysfs.SysfsErrors.PermissionDeniedId, FailureKind.PermissionDenied, $"Cannot change {SystemPath}: {e.Message}",
                 "Run as root (sudo).", SystemPath, e);
         }
+    }
+
+    /// <summary>Replaces the file with <paramref name="records"/>, sorted by key; no records deletes it.</summary>
+    private void Write(string path, IEnumerable<TRecord> records)
+    {
+        var list = records.OrderBy(r => _key(r), StringComparer.Ordinal).ToList();
+        if (list.Count == 0) AtomicFile.Delete(path);
+        else AtomicFile.WriteText(path, JsonSerializer.Serialize(list, Json) + "\n", AtomicFile.Public);
     }
 
     /// <summary>The file's place under the root, its folder resolved inside the root (the file name itself is never followed).</summary>

@@ -13,13 +13,16 @@ namespace VirtTools.UsbIp;
 public sealed record UsbIpDeadPeerPolicy
 {
     /// <summary>The shortest timeout accepted: below it a busy but live peer on a slow link would be cut.</summary>
-    public static readonly TimeSpan MinimumTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan MinimumTimeout = TimeSpan.FromSeconds(MinimumSeconds);
 
     /// <summary>The longest: half of it must fit TCP_KEEPIDLE, which Linux caps at 32,767 s.</summary>
-    public static readonly TimeSpan MaximumTimeout = TimeSpan.FromHours(12);
+    public static readonly TimeSpan MaximumTimeout = TimeSpan.FromSeconds(MaximumSeconds);
+
+    /// <summary>The range in whole seconds, as the options, cmdlet parameters and profile key that set it take it.</summary>
+    public const int MinimumSeconds = 5, MaximumSeconds = 12 * 60 * 60, DefaultSeconds = 60;
 
     /// <summary>A dead peer is noticed within a minute: long enough for a Wi-Fi roam or a switch reboot, short enough for a human waiting.</summary>
-    public static UsbIpDeadPeerPolicy Default { get; } = Within(TimeSpan.FromSeconds(60));
+    public static UsbIpDeadPeerPolicy Default { get; } = Within(TimeSpan.FromSeconds(DefaultSeconds));
 
     /// <summary>Silence before the first keepalive probe (TCP_KEEPIDLE).</summary>
     public TimeSpan Idle { get; init; }

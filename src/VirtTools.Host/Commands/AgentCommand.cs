@@ -34,7 +34,7 @@ internal static class AgentCommand
           --interval S      seconds between passes (default 2)
           --dead-peer-timeout S
                             free an export or a vhci port whose peer vanished without a word after S seconds
-                            (5 to 43200; default 60)
+                            (5 to 43200; default 60; the profile's usbip.deadPeerTimeout comes first)
         SIGHUP reloads the profile (a bad one is logged and the old one kept);
         SIGTERM or SIGINT stops: exit 0, or 3 when a pass would not stop within 10 s.
 
@@ -104,7 +104,7 @@ internal static class AgentCommand
 
         void Apply(VirtHostConfig profile)
         {
-            server.Serve(profile.UsbIp?.Server);
+            server.Serve(profile.UsbIp?.Server, profile.UsbIp?.DeadPeer);
             agent.Load(profile);
         }
 
@@ -196,10 +196,13 @@ internal static class AgentCommand
         private ClaimedPortKeeper? _keeper;
         private string? _settings;
 
-        public void Serve(UsbIpServerProfile? profile)
+        /// <param name="profile">usbip.server; null serves nothing.</param>
+        /// <param name="profileDeadPeer">usbip.deadPeerTimeout, which comes before --dead-peer-timeout; null when the profile leaves it out.</param>
+        public void Serve(UsbIpServerProfile? profile, UsbIpDeadPeerPolicy? profileDeadPeer)
         {
+            var handoffDeadPeer = profileDeadPeer ?? deadPeer;
             var settings = profile is null ? null
-                : $"{string.Join(",", profile.Address)} {profile.TcpPort} {string.Join(",", profile.Allow)} {profile.Tls} {string.Join(";", profile.Grants)}";
+                : $"{string.Join(",", profile.Address)} {profile.TcpPort} {string.Join(",", profile.Allow)} {profile.Tls} {string.Join(";", profile.Grants)} {handoffDeadPeer}";
             if (settings == _settings)
             {
                 _keeper?.Reserve(profile?.ClaimPorts ?? Array.Empty<UsbBusId>());
@@ -210,7 +213,7 @@ internal static class AgentCommand
             if (profile is null) return;
             try
             {
-                _server = UsbIpServer.Start(CachedExportedDeviceSource.For(root, line => log("usbipd: " + line)), new SysfsSocketHandoff(root, deadPeer), new UsbIpServerOptions
+                _server = UsbIpServer.Start(CachedExportedDeviceSource.For(root, line => log("usbipd: " + line)), new SysfsSocketHandoff(root, handoffDeadPeer), new UsbIpServerOptions
                 {
                     Addresses = profile.Address.Select(IPAddress.Parse).ToList(),
                     TcpPort = profile.TcpPort,

@@ -73,6 +73,43 @@ public sealed class PciPassthroughTests : IDisposable
         Assert.Equal("xhci_hcd", _kernel.Pci.DriverOf("0000:00:01.0"));
     }
 
+    [Fact]
+    public void A_record_that_cannot_be_written_after_the_move_puts_the_function_back_and_names_the_record_file()
+    {
+        // A file where the record's folder should be: the move succeeds, then creating /var/lib/virttools fails.
+        Directory.CreateDirectory(_kernel.Tree.Resolve("/var/lib"));
+        File.WriteAllText(_kernel.Tree.Resolve("/var/lib/virttools"), "not a folder\n");
+
+        var result = _ps.Run("param($root) Set-PciPassthrough -Root $root 00:01.0 -Confirm:$false", Root);
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith(PciErrors.RecordNotWrittenId + ",", error.FullyQualifiedErrorId);
+        var failure = Assert.IsType<VirtTools.Diagnostics.VirtToolsException>(error.Exception);
+        Assert.Equal(PassthroughStateStore.SystemPath, failure.Target);
+        Assert.StartsWith($"Recording the change in {PassthroughStateStore.SystemPath} failed: ", failure.Message);
+        Assert.Contains("Rolled back: 0000:00:01.0 is back on xhci_hcd with driver_override cleared.", failure.Message);
+        Assert.Empty(result.Output);
+        Assert.Contains(_kernel.Writes, w => w.SystemPath == "/sys/bus/pci/drivers_probe" && w.Text.Trim() == "0000:00:01.0"); // it had moved
+        Assert.Equal("xhci_hcd", _kernel.Pci.DriverOf("0000:00:01.0"));
+        Assert.Null(_kernel.Pci.DriverOverrideOf("0000:00:01.0"));
+    }
+
+    [Fact]
+    public void A_modprobe_file_that_cannot_be_written_puts_the_function_and_its_record_back()
+    {
+        // A file where /etc/modprobe.d should be: the record is written, then the -Persist line cannot be.
+        Directory.CreateDirectory(_kernel.Tree.Resolve("/etc"));
+        File.WriteAllText(_kernel.Tree.Resolve("/etc/modprobe.d"), "not a folder\n");
+
+        var result = _ps.Run("param($root) Set-PciPassthrough -Root $root 00:01.0 -Persist -Confirm:$false", Root);
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith(PciErrors.RecordNotWrittenId + ",", error.FullyQualifiedErrorId);
+        Assert.Contains("0000:00:01.0 is back on xhci_hcd", error.Exception.Message);
+        Assert.Equal("xhci_hcd", _kernel.Pci.DriverOf("0000:00:01.0"));
+        Assert.Null(_kernel.Tree.Read(PassthroughStateStore.SystemPath)); // there was no record before
+    }
+
     public void Dispose()
     {
         _ps.Dispose();

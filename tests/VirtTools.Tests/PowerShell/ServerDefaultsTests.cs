@@ -44,6 +44,47 @@ public sealed class ServerDefaultsTests : IDisposable
         Assert.Equal(0, await daemon.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
+    [NetworkNamespaceFact]
+    public void Usbipd_with_no_address_falls_back_to_IPv4_loopback_where_IPv6_is_off_and_serves_its_list()
+    {
+        using var tree = CapturedFixture.CreateCopy();
+        tree.File("/sys/bus/usb/devices/2-3/usbip_status", "1"); // the capture's 2-3 was imported; here it is free to list
+        using var work = new TemporaryTree("netns");
+        // In a namespace of its own: lo up, IPv6 off, the daemon with no --address, then our client lists from inside.
+        const string Script =
+            """
+            set -u
+            ip link set lo up || exit 10
+            sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 || exit 11
+            echo "ipv6 off on lo: $(cat /proc/sys/net/ipv6/conf/lo/disable_ipv6)"
+            "$VT" usbipd --root "$ROOT" > "$WORK/out" 2> "$WORK/err" &
+            daemon=$!
+            for i in $(seq 300); do grep -q "listening on port" "$WORK/out" && break; kill -0 $daemon 2>/dev/null || break; sleep 0.1; done
+            timeout 60 "$VT" -c '"listed: " + ((Get-UsbIpDevice -ComputerName 127.0.0.1).BusId -join ",")'
+            kill -TERM $daemon
+            wait $daemon
+            echo "daemon exit: $?"
+            """;
+        var start = new System.Diagnostics.ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "-n", "sh", "-c", Script }) start.ArgumentList.Add(argument);
+        start.Environment["VT"] = Path.Combine(RepositoryPaths.Root, "out", "virttools");
+        start.Environment["ROOT"] = tree.Path;
+        start.Environment["WORK"] = work.Path;
+        using var shell = System.Diagnostics.Process.Start(start)!;
+        var errors = shell.StandardError.ReadToEndAsync();
+        var output = shell.StandardOutput.ReadToEndAsync();
+        if (!shell.WaitForExit(120_000)) shell.Kill(entireProcessTree: true);
+        var log = work.Read("/err") ?? "";
+        var said = $"{output.Result}\n{errors.Result}\n{log}";
+
+        Assert.Equal(0, shell.ExitCode);
+        Assert.Contains("ipv6 off on lo: 1", said);
+        Assert.Contains("listed: 2-3", said);
+        Assert.Contains("daemon exit: 0", said);
+        Assert.Contains("listening on 127.0.0.1:3240", log);
+        Assert.DoesNotContain("::1]:", log);
+    }
+
     /// <summary>A writer the daemon's threads may share, and a way to read what it holds so far.</summary>
     private static (TextWriter Writer, Func<string> Text) Shared()
     {

@@ -38,6 +38,14 @@ public sealed class ConnectUsbIpDeviceCommand : UsbIpClientCmdlet
     [Parameter(ParameterSetName = ContainerSet)]
     public SwitchParameter DedicatedController { get; set; }
 
+    /// <summary>
+    /// Seconds after which a server that vanished without a word frees the vhci port (TCP keepalive and
+    /// TCP_USER_TIMEOUT on the socket handed to vhci_hcd), as --dead-peer-timeout and usbip.deadPeerTimeout.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(UsbIpDeadPeerPolicy.MinimumSeconds, UsbIpDeadPeerPolicy.MaximumSeconds)]
+    public int DeadPeerTimeout { get; set; } = UsbIpDeadPeerPolicy.DefaultSeconds;
+
     private const string HostSet = "Host";
     private const string ContainerSet = "Container";
 
@@ -45,11 +53,12 @@ public sealed class ConnectUsbIpDeviceCommand : UsbIpClientCmdlet
     {
         var into = ParameterSetName == ContainerSet ? $" for container {Container}" : "";
         // Under -WhatIf nothing is sent: an import request alone makes the server hand its device over.
-        if (!ShouldProcess($"{BusId} on {UsbIpClient.Describe(ComputerName, TcpPort)}{into}", "Import and attach to a free vhci_hcd port")) return;
+        if (!ShouldProcess($"{BusId} on {UsbIpClient.Describe(ComputerName, TcpPort)}{into}, the port freed {DeadPeerTimeout} s after the server vanishes",
+                "Import and attach to a free vhci_hcd port")) return;
         try
         {
             var tls = Tls;
-            var attacher = new VhciAttacher(SystemRoot, UsbIpClient.ImporterWith(tls));
+            var attacher = new VhciAttacher(SystemRoot, UsbIpClient.ImporterWith(tls), UsbIpDeadPeerPolicy.Within(TimeSpan.FromSeconds(DeadPeerTimeout)));
             var port = ParameterSetName == ContainerSet
                 ? new ContainerUsbAttacher(attacher, ContainerManager.For(SystemRoot))
                     .ConnectAsync(ComputerName, TcpPort, BusId, Container, DedicatedController, Timeout, Cancellation).GetAwaiter().GetResult()

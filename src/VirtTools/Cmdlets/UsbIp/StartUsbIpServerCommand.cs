@@ -62,6 +62,14 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
     [ValidateCount(1, ProfileLimits.MaxClaimPorts)]
     public UsbBusId[]? ClaimPort { get; set; }
 
+    /// <summary>
+    /// Seconds after which a client that vanished without a word frees its device (usbip_status back to 1), as
+    /// virttools usbipd --dead-peer-timeout and the profile's usbip.deadPeerTimeout.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(UsbIpDeadPeerPolicy.MinimumSeconds, UsbIpDeadPeerPolicy.MaximumSeconds)]
+    public int DeadPeerTimeout { get; set; } = UsbIpDeadPeerPolicy.DefaultSeconds;
+
     protected override void BeginProcessing() => RequireRoot();
 
     protected override void EndProcessing()
@@ -76,13 +84,14 @@ public sealed class StartUsbIpServerCommand : VirtToolsCmdlet
             var where = addresses.Count == 0 ? "loopback (127.0.0.1, ::1)" : string.Join(", ", addresses);
             var protocols = tls is null ? "" : tls.Require ? ", TLS only" : ", USB/IP and TLS";
             var claims = claimPorts.Count == 0 ? "" : $", claiming the ports of {string.Join(", ", claimPorts)}";
-            if (!ShouldProcess($"TCP port {TcpPort} on {where}, for {string.Join(", ", allowed.Entries)}{protocols}{claims}", "Start USB/IP server")) return;
+            if (!ShouldProcess($"TCP port {TcpPort} on {where}, for {string.Join(", ", allowed.Entries)}{protocols}{claims}, a vanished client's device freed after {DeadPeerTimeout} s",
+                    "Start USB/IP server")) return;
             var root = SystemRoot;
             var keeper = claimPorts.Count == 0 ? null : StartKeeper(root, claimPorts);
             UsbIpServer server;
             try
             {
-                server = UsbIpServer.Start(CachedExportedDeviceSource.For(root), new SysfsSocketHandoff(root), new UsbIpServerOptions
+                server = UsbIpServer.Start(CachedExportedDeviceSource.For(root), new SysfsSocketHandoff(root, UsbIpDeadPeerPolicy.Within(TimeSpan.FromSeconds(DeadPeerTimeout))), new UsbIpServerOptions
                 {
                     Addresses = addresses,
                     TcpPort = TcpPort,

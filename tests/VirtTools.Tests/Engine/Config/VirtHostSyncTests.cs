@@ -116,6 +116,41 @@ public sealed class VirtHostSyncTests : IDisposable
     }
 
     [Fact]
+    public void A_write_that_throws_what_no_engine_promises_fails_its_item_and_the_others_still_apply()
+    {
+        // A file where the export's record folder should be: creating /run/virttools throws a plain IOException
+        // from the file system, not a VirtToolsException, after usbip-host took the device.
+        Directory.CreateDirectory(_kernel.Tree.Resolve("/run"));
+        File.WriteAllText(_kernel.Tree.Resolve("/run/virttools"), "not a folder\n");
+
+        var after = SyncAll();
+
+        var export = after.Single(d => d.Area == VirtHostArea.UsbIpExport && d.Item == "busId 1-2");
+        Assert.Equal((SyncOutcome.Failed, ConfigErrors.UnexpectedFailureId), (export.Outcome, export.Error?.ErrorId));
+        Assert.IsAssignableFrom<IOException>(export.Error?.InnerException);
+        Assert.StartsWith("Exporting 1-2 failed unexpectedly: IOException: ", export.Message, StringComparison.Ordinal);
+        Assert.Equal(new[] { "ksm.pagesToScan", "0000:00:1f.2", "127.0.0.1:3240 busId 2-3" },
+            after.Where(d => d.Outcome == SyncOutcome.Applied).Select(d => d.Item));
+    }
+
+    [Fact]
+    public void A_passthrough_record_that_cannot_be_written_rolls_the_item_back_and_the_others_still_apply()
+    {
+        Directory.CreateDirectory(_kernel.Tree.Resolve("/var/lib"));
+        File.WriteAllText(_kernel.Tree.Resolve("/var/lib/virttools"), "not a folder\n");
+
+        var after = SyncAll();
+
+        var pci = after.Single(d => d.Item == "0000:00:1f.2");
+        Assert.Equal((SyncOutcome.RolledBack, false, VirtTools.Pci.PciErrors.RecordNotWrittenId), (pci.Outcome, pci.InSync, pci.Error?.ErrorId));
+        Assert.Contains("Rolled back: 0000:00:1f.2 is back on no driver", pci.Message, StringComparison.Ordinal);
+        Assert.Null(_kernel.Pci.DriverOf("0000:00:1f.2"));
+        Assert.Null(_kernel.Pci.DriverOverrideOf("0000:00:1f.2"));
+        Assert.Equal(new[] { "ksm.pagesToScan", "busId 1-2", "127.0.0.1:3240 busId 2-3" },
+            after.Where(d => d.Outcome == SyncOutcome.Applied).Select(d => d.Item));
+    }
+
+    [Fact]
     public void An_ambiguous_export_match_stops_the_sync_before_anything_is_written()
     {
         var profile = VirtHostConfigParser.Parse("ksm: { pagesToScan: 300 }\nusbip:\n  exports:\n    - match: { vendorId: \"0627\" }\n", "host.yaml", _kernel.RootPath);
