@@ -450,7 +450,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         Interlocked.Increment(ref _relays);
         try
         {
-            var end = await UsbIpRelay.RunAsync(session.Stream, relayEnd, _stopping.Token).ConfigureAwait(false);
+            var end = await UsbIpRelay.RunAsync(session.Stream, socket, relayEnd, _stopping.Token).ConfigureAwait(false);
             _log.Write($"{session.Client}: relay ended, {end.Reason} ({end.ToKernel:N0} bytes to usbip-host, {end.ToNetwork:N0} to the client).");
         }
         catch (Exception e)
