@@ -3,8 +3,8 @@
 # the server side, through the relays on both sides (the kernel holds one end of a socket pair on each). Refused, with
 # nothing bound: stock `usbip attach` (plain), a client without a certificate, one signed by another CA, one without a
 # grant. Certificates are made here with .NET, which needs the guest's libssl.so.3/libcrypto.so.3 (initramfs.sh).
-# The relay's cost: the whole stick read with O_DIRECT through a plain import first, then through the TLS one
-# (LAB-BENCH line, bench/RESULTS.md). 10-tls-agent does the same attach through a client agent's profile.
+# The relay's cost: the whole stick read with O_DIRECT three times through a plain import first, then through the TLS
+# one, the fastest of each (LAB-BENCH line, bench/RESULTS.md). 10-tls-agent does the same attach through a client agent's profile.
 . "$PSScriptRoot/_Lab.ps1"
 Assert-LabCommand 'Export-UsbIpDevice', 'Get-UsbIpDevice', 'Connect-UsbIpDevice', 'Disconnect-UsbIpDevice', 'Remove-UsbIpExport'
 $busId = $script:LabSharedBusId
@@ -34,6 +34,19 @@ function Measure-LabDiskRead([string] $Device) {
     Write-LabLine "  `$ dd if=$Device bs=1M iflag=direct | sha256sum -> exit $LASTEXITCODE in $([Math]::Round($seconds, 1)) s: $output"
     if ($LASTEXITCODE -ne 0 -or $size -le 0 -or $output.Count -eq 0) { return $null }
     return [pscustomobject]@{ Hash = (-split $output[0])[0].ToUpperInvariant(); MiBPerSecond = $size / 1MB / $seconds }
+}
+
+# The whole stick read three times: the guest's 2 emulated CPUs share the host with other work, so one read can be
+# slowed several times over; the fastest is the figure, and every read must hash as the server's own.
+function Measure-LabDiskReads([string] $Device, [string] $Case, [string] $Expected) {
+    $reads = @(foreach ($n in 1..3) { Measure-LabDiskRead $Device })
+    $good = @($reads | Where-Object { $null -ne $_ -and $_.Hash -eq $Expected })
+    Assert-LabEqual 3 $good.Count "$Case : the whole block device reads back the same bytes (sha256), three reads out of three"
+    if ($good.Count -eq 0) { return $null }
+    $best = 0.0
+    foreach ($read in $good) { $best = [Math]::Max($best, $read.MiBPerSecond) }
+    Write-LabLine ("  $Case : the whole stick read with O_DIRECT at {0} MiB/s (best {1:0.00})" -f (($good | ForEach-Object { '{0:0.00}' -f $_.MiBPerSecond }) -join ', '), $best)
+    return $best
 }
 
 # Where the relay's time could go, said before it is measured: the guest CPU's crypto flags, and each TLS 1.3 cipher's
@@ -83,9 +96,7 @@ try {
     $port = Connect-UsbIpDevice -ComputerName 127.0.0.1 -BusId $busId -TimeoutSec 60 -Confirm:$false
     $plainDisk = if ((Wait-Lab { $null -ne (Find-LabDisk '/vhci_hcd\.') } 30)) { Find-LabDisk '/vhci_hcd\.' }
     Assert-Lab ($null -ne $plainDisk) "plain: the stick imported without TLS has a block device ($plainDisk)"
-    $plain = if ($plainDisk) { Measure-LabDiskRead $plainDisk }
-    Assert-Lab ($null -ne $plain) ('plain: the whole stick read with O_DIRECT at {0:0.00} MiB/s' -f $plain.MiBPerSecond)
-    Assert-LabEqual $serverHash $plain.Hash 'plain: the whole block device reads back the same bytes (sha256)'
+    $plain = if ($plainDisk) { Measure-LabDiskReads $plainDisk 'plain' $serverHash }
     if ($port) { Disconnect-UsbIpDevice -Port $port.Port -Confirm:$false; $port = $null }
     Assert-Lab (Wait-Lab { (Read-LabFile "$sysfs/usbip_status") -eq '1' } 30) "plain: detached, $busId is available again"
     $daemon.Kill(); $null = $daemon.WaitForExit(5000); $daemon = $null
@@ -121,11 +132,9 @@ try {
     $clientDisk = Find-LabDisk '/vhci_hcd\.'
     Assert-Lab $found "kernel: the imported stick has a block device ($clientDisk)"
     if ($clientDisk) {
-        $overTls = Measure-LabDiskRead $clientDisk
-        Assert-LabEqual $serverHash $overTls.Hash 'the whole block device reads back the same bytes over TLS (sha256)'
-        Assert-Lab ($null -ne $overTls) ('TLS: the whole stick read with O_DIRECT at {0:0.00} MiB/s' -f $overTls.MiBPerSecond)
+        $overTls = Measure-LabDiskReads $clientDisk 'TLS' $serverHash
         if ($plain -and $overTls) {
-            Write-LabLine ('LAB-BENCH tls-relay plain_mib_s={0:0.00} tls_mib_s={1:0.00} ratio={2:0.00}' -f $plain.MiBPerSecond, $overTls.MiBPerSecond, ($overTls.MiBPerSecond / $plain.MiBPerSecond))
+            Write-LabLine ('LAB-BENCH tls-relay plain_mib_s={0:0.00} tls_mib_s={1:0.00} ratio={2:0.00}' -f $plain, $overTls, ($overTls / $plain))
         }
     }
 

@@ -389,6 +389,9 @@ public sealed class UsbIpServer : IAsyncDisposable
     {
         /// <summary>Who the client is in a log line that already starts with its address.</summary>
         public string Who => Presented ?? "a client with no certificate";
+
+        /// <summary>What protects a relayed import (e.g. "Tls13, TLS_CHACHA20_POLY1305_SHA256"): the relay's cost depends on it.</summary>
+        public string Cipher => Stream is SslStream tls ? $"{tls.SslProtocol}, {tls.NegotiatedCipherSuite}" : "no TLS";
     }
 
     /// <summary>
@@ -498,7 +501,7 @@ public sealed class UsbIpServer : IAsyncDisposable
                 Interlocked.Increment(ref _imports);
                 _holders?.HandedOver(busId, client, session.Identity);
                 _log.Write($"{session.Client}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); " +
-                    (session.Relayed ? "usbip-host now runs it through the TLS relay." : "the connection now belongs to usbip-host."));
+                    (session.Relayed ? $"usbip-host now runs it through the TLS relay ({session.Cipher})." : "the connection now belongs to usbip-host."));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
             {
