@@ -42,6 +42,7 @@ public sealed class UsbIpRelay
     public static Task<UsbIpRelayEnd> RunAsync(Stream network, Socket connection, Socket local, CancellationToken stop)
     {
         var relay = new UsbIpRelay(network, connection, local);
+        _ = BlockingDescriptor.TryRestore(connection);
         // Before the pumps: a stop already asked for shuts the sockets, and the pumps start into their EOF.
         relay._stopping = stop.UnsafeRegister(static state => ((UsbIpRelay)state!).End("stopped"), relay);
         relay.Start(relay.PumpToKernel, "usbip relay to kernel");

@@ -123,6 +123,23 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     }
 
     /// <summary>
+    /// The TLS handshake left the connection non-blocking (.NET does after asynchronous I/O); the relay's pump reads it
+    /// blocking, so the kernel wakes it directly, and the other tests show a shutdown still ends such a read.
+    /// </summary>
+    [Fact]
+    public async Task The_relay_reads_its_connection_blocking()
+    {
+        await using var link = await TlsLink.OpenAsync(certificates);
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        Assert.NotEqual(0, fcntl((int)link.NearSocket.SafeHandle.DangerousGetHandle(), GetFlags, 0) & NonBlocking);
+        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, CancellationToken.None);
+        Assert.Equal(0, fcntl((int)link.NearSocket.SafeHandle.DangerousGetHandle(), GetFlags, 0) & NonBlocking);
+        kernel.Shutdown(SocketShutdown.Both);
+        Assert.Equal("the kernel closed its end", (await relay.WaitAsync(Timeout)).Reason);
+    }
+
+    /// <summary>
     /// A whole TLS import without a kernel: the server hands usbip-host's stand-in its end of a pair, the client hands
     /// vhci_hcd's stand-in its own, and URB-sized bytes cross between the two; when the client side closes, the
     /// server's relay ends and its stand-in for usbip-host reads EOF (the kernel would give the device back).
@@ -203,6 +220,10 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     private static Socket Duplicate(int fd) => new(new SafeSocketHandle(dup(fd), ownsHandle: true));
 
     [DllImport("libc", SetLastError = true)] private static extern int dup(int fd);
+
+    [DllImport("libc", SetLastError = true)] private static extern int fcntl(int fd, int command, int argument);
+
+    private const int GetFlags = 3, NonBlocking = 0x800; // F_GETFL, O_NONBLOCK
 
     /// <summary>Stands in for usbip-host: keeps its own reference to the local end it is given (as sockfd_lookup takes the file).</summary>
     private sealed class DuplicatingHandoff : IUsbIpSocketHandoff
