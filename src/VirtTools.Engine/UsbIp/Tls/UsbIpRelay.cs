@@ -5,7 +5,16 @@ using System.Security.Authentication;
 namespace VirtTools.UsbIp.Tls;
 
 /// <summary>How a relay ended: the bytes it moved each way, and which side ended it and why.</summary>
-public sealed record UsbIpRelayEnd(long ToKernel, long ToNetwork, string Reason);
+public sealed record UsbIpRelayEnd(long ToKernel, long ToNetwork, string Reason)
+{
+    /// <summary>
+    /// The reads that brought <see cref="ToKernel"/> and <see cref="ToNetwork"/>, each forwarded as one write: bytes per
+    /// read say whether the relay carried whole transfers or paid its per-message cost on small pieces.
+    /// </summary>
+    public long ReadsToKernel { get; init; }
+
+    public long ReadsToNetwork { get; init; }
+}
 
 /// <summary>
 /// Moves a relayed import's URB traffic between the TLS stream and the local socket whose other end the kernel holds
@@ -28,7 +37,7 @@ public sealed class UsbIpRelay
     private readonly Socket _local;
     private readonly TaskCompletionSource<UsbIpRelayEnd> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _reason;
-    private long _toKernel, _toNetwork;
+    private long _toKernel, _toNetwork, _readsToKernel, _readsToNetwork;
     private int _pumping = 2;
     private CancellationTokenRegistration _stopping;
 
@@ -68,6 +77,7 @@ public sealed class UsbIpRelay
                 if (n == 0) { End("the network peer closed the connection"); return; }
                 Send(buffer.AsSpan(0, n));
                 _toKernel += n;
+                _readsToKernel++;
             }
         }
         catch (Exception e) when (IsEnding(e)) { End($"the network side failed ({e.GetType().Name}: {e.Message})"); }
@@ -85,6 +95,7 @@ public sealed class UsbIpRelay
                 if (n == 0) { End("the kernel closed its end"); return; }
                 _network.Write(buffer, 0, n);
                 _toNetwork += n;
+                _readsToNetwork++;
             }
         }
         catch (Exception e) when (IsEnding(e)) { End($"the kernel's side failed ({e.GetType().Name}: {e.Message})"); }
@@ -136,6 +147,7 @@ public sealed class UsbIpRelay
         _local.Dispose();
         try { _network.Dispose(); } catch (Exception e) when (IsEnding(e)) { }
         _connection.Dispose();
-        _ended.SetResult(new UsbIpRelayEnd(_toKernel, _toNetwork, _reason!)); // both pumps are out: their counts are final
+        // Both pumps are out: their counts are final.
+        _ended.SetResult(new UsbIpRelayEnd(_toKernel, _toNetwork, _reason!) { ReadsToKernel = _readsToKernel, ReadsToNetwork = _readsToNetwork });
     }
 }

@@ -107,6 +107,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         kernel.Shutdown(SocketShutdown.Both);
         var end = await relay.WaitAsync(Timeout);
         Assert.Equal((31L * Rounds, 13L * Rounds), (end.ToKernel, end.ToNetwork));
+        Assert.Equal(((long)Rounds, (long)Rounds), (end.ReadsToKernel, end.ReadsToNetwork)); // one read, one write per message
     }
 
     [Fact]
@@ -116,7 +117,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
         var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, new CancellationToken(canceled: true));
-        Assert.Equal(new UsbIpRelayEnd(0, 0, "stopped"), await relay.WaitAsync(Timeout));
+        Assert.Equal(new UsbIpRelayEnd(0, 0, "stopped"), await relay.WaitAsync(Timeout)); // no read, so no counts either
         using var waiting = new CancellationTokenSource(Timeout);
         Assert.Equal(0, await kernel.ReceiveAsync(new byte[16], SocketFlags.None, waiting.Token));
         Assert.Equal(0, await ReadOrEndAsync(link.Far, waiting.Token));
