@@ -387,11 +387,15 @@ public sealed class UsbIpServer : IAsyncDisposable
     /// <summary>One connection's protocol: plain USB/IP on the socket, or TLS over it when the first byte is a ClientHello.</summary>
     private sealed record Session(Stream Stream, string Client, bool Relayed, UsbIpClientIdentity? Identity = null, string? Presented = null)
     {
+        /// <summary>
+        /// What protects a relayed import (e.g. "Tls13, TLS_CHACHA20_POLY1305_SHA256"), for the import's log line: the
+        /// relay's cost depends on it. Read once the handshake is done, so nothing between the hand-off and the relay
+        /// can throw.
+        /// </summary>
+        public string Cipher { get; } = Stream is SslStream tls ? $"{tls.SslProtocol}, {tls.NegotiatedCipherSuite}" : "no TLS";
+
         /// <summary>Who the client is in a log line that already starts with its address.</summary>
         public string Who => Presented ?? "a client with no certificate";
-
-        /// <summary>What protects a relayed import (e.g. "Tls13, TLS_CHACHA20_POLY1305_SHA256"): the relay's cost depends on it.</summary>
-        public string Cipher => Stream is SslStream tls ? $"{tls.SslProtocol}, {tls.NegotiatedCipherSuite}" : "no TLS";
     }
 
     /// <summary>
