@@ -36,10 +36,36 @@ function Measure-LabDiskRead([string] $Device) {
     return [pscustomobject]@{ Hash = (-split $output[0])[0].ToUpperInvariant(); MiBPerSecond = $size / 1MB / $seconds }
 }
 
+# CPU seconds a process has used (utime + stime; /proc/<pid>/stat counts in USER_HZ, 100 on Debian's kernels).
+function Get-LabProcessCpuSeconds([int] $ProcessId) {
+    $stat = Read-LabFile "/proc/$ProcessId/stat"
+    if (-not $stat) { return 0.0 }
+    $fields = -split $stat.Substring($stat.LastIndexOf(')') + 2)
+    return ([double]$fields[11] + [double]$fields[12]) / 100
+}
+
+# CPU seconds the whole guest has been busy, all CPUs together (/proc/stat: all but idle and iowait).
+function Get-LabGuestBusySeconds {
+    $cpu = -split (((Read-LabFile '/proc/stat') -split "`n")[0])
+    $busy = 0.0
+    foreach ($i in 1, 2, 3, 6, 7, 8) { $busy += [double]$cpu[$i] }
+    return $busy / 100
+}
+
 # The whole stick read three times: the guest's 2 emulated CPUs share the host with other work, so one read can be
 # slowed several times over; the fastest is the figure, and every read must hash as the server's own.
-function Measure-LabDiskReads([string] $Device, [string] $Case, [string] $Expected) {
-    $reads = @(foreach ($n in 1..3) { Measure-LabDiskRead $Device })
+# Each read also says where the time went (LAB-DIAG): the guest's busy CPU seconds (of 2 per second: 2 vCPUs) and
+# those of the two processes that relay a TLS import (the server and this one), idle on a plain import.
+function Measure-LabDiskReads([string] $Device, [string] $Case, [string] $Expected, [int] $ServerId) {
+    $reads = @(foreach ($n in 1..3) {
+        $before = (Get-LabGuestBusySeconds), (Get-LabProcessCpuSeconds $ServerId), (Get-LabProcessCpuSeconds $PID)
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        Measure-LabDiskRead $Device
+        $wall = $clock.Elapsed.TotalSeconds
+        $after = (Get-LabGuestBusySeconds), (Get-LabProcessCpuSeconds $ServerId), (Get-LabProcessCpuSeconds $PID)
+        Write-LabLine ('LAB-DIAG tls-relay read={0} wall_s={1:0.0} guest_busy_cpu_s={2:0.0} server_cpu_s={3:0.0} client_cpu_s={4:0.0}' -f
+            $Case, $wall, ($after[0] - $before[0]), ($after[1] - $before[1]), ($after[2] - $before[2]))
+    })
     $good = @($reads | Where-Object { $null -ne $_ -and $_.Hash -eq $Expected })
     Assert-LabEqual 3 $good.Count "$Case : the whole block device reads back the same bytes (sha256), three reads out of three"
     if ($good.Count -eq 0) { return $null }
@@ -96,7 +122,7 @@ try {
     $port = Connect-UsbIpDevice -ComputerName 127.0.0.1 -BusId $busId -TimeoutSec 60 -Confirm:$false
     $plainDisk = if ((Wait-Lab { $null -ne (Find-LabDisk '/vhci_hcd\.') } 30)) { Find-LabDisk '/vhci_hcd\.' }
     Assert-Lab ($null -ne $plainDisk) "plain: the stick imported without TLS has a block device ($plainDisk)"
-    $plain = if ($plainDisk) { Measure-LabDiskReads $plainDisk 'plain' $serverHash }
+    $plain = if ($plainDisk) { Measure-LabDiskReads $plainDisk 'plain' $serverHash $daemon.Id }
     if ($port) { Disconnect-UsbIpDevice -Port $port.Port -Confirm:$false; $port = $null }
     Assert-Lab (Wait-Lab { (Read-LabFile "$sysfs/usbip_status") -eq '1' } 30) "plain: detached, $busId is available again"
     $daemon.Kill(); $null = $daemon.WaitForExit(5000); $daemon = $null
@@ -132,7 +158,7 @@ try {
     $clientDisk = Find-LabDisk '/vhci_hcd\.'
     Assert-Lab $found "kernel: the imported stick has a block device ($clientDisk)"
     if ($clientDisk) {
-        $overTls = Measure-LabDiskReads $clientDisk 'TLS' $serverHash
+        $overTls = Measure-LabDiskReads $clientDisk 'TLS' $serverHash $daemon.Id
         if ($plain -and $overTls) {
             Write-LabLine ('LAB-BENCH tls-relay plain_mib_s={0:0.00} tls_mib_s={1:0.00} ratio={2:0.00}' -f $plain, $overTls, ($overTls / $plain))
         }
