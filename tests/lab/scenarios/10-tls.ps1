@@ -44,6 +44,26 @@ function Get-LabProcessCpuSeconds([int] $ProcessId) {
     return ([double]$fields[11] + [double]$fields[12]) / 100
 }
 
+# CPU seconds per thread name in a process (its threads' utime + stime, summed by name; names are cut at 15 bytes).
+function Get-LabThreadCpuSeconds([int] $ProcessId) {
+    $byName = @{}
+    foreach ($task in [IO.Directory]::GetDirectories("/proc/$ProcessId/task")) {
+        $stat = Read-LabFile "$task/stat"
+        if (-not $stat) { continue }
+        $name = $stat.Substring($stat.IndexOf('(') + 1, $stat.LastIndexOf(')') - $stat.IndexOf('(') - 1)
+        $fields = -split $stat.Substring($stat.LastIndexOf(')') + 2)
+        $byName[$name] = [double]$byName[$name] + ([double]$fields[11] + [double]$fields[12]) / 100
+    }
+    return $byName
+}
+
+# Which threads of a process used the CPU between two Get-LabThreadCpuSeconds, the busiest first (LAB-DIAG).
+function Write-LabThreadCpu([string] $Label, [hashtable] $Before, [hashtable] $After) {
+    $used = foreach ($name in $After.Keys) { [pscustomobject]@{ Name = $name; Seconds = $After[$name] - [double]$Before[$name] } }
+    $top = @($used | Where-Object { $_.Seconds -gt 0 } | Sort-Object -Property Seconds -Descending | Select-Object -First 6)
+    Write-LabLine ("LAB-DIAG tls-relay threads={0} {1}" -f $Label, (($top | ForEach-Object { '"{0}"={1:0.0}s' -f $_.Name, $_.Seconds }) -join ' '))
+}
+
 # CPU seconds the whole guest has been busy, all CPUs together (/proc/stat: all but idle and iowait).
 function Get-LabGuestBusySeconds {
     $cpu = -split (((Read-LabFile '/proc/stat') -split "`n")[0])
@@ -57,6 +77,7 @@ function Get-LabGuestBusySeconds {
 # Each read also says where the time went (LAB-DIAG): the guest's busy CPU seconds (of 2 per second: 2 vCPUs) and
 # those of the two processes that relay a TLS import (the server and this one), idle on a plain import.
 function Measure-LabDiskReads([string] $Device, [string] $Case, [string] $Expected, [int] $ServerId) {
+    $threads = (Get-LabThreadCpuSeconds $ServerId), (Get-LabThreadCpuSeconds $PID)
     $reads = @(foreach ($n in 1..3) {
         $before = (Get-LabGuestBusySeconds), (Get-LabProcessCpuSeconds $ServerId), (Get-LabProcessCpuSeconds $PID)
         $clock = [Diagnostics.Stopwatch]::StartNew()
@@ -66,6 +87,8 @@ function Measure-LabDiskReads([string] $Device, [string] $Case, [string] $Expect
         Write-LabLine ('LAB-DIAG tls-relay read={0} wall_s={1:0.0} guest_busy_cpu_s={2:0.0} server_cpu_s={3:0.0} client_cpu_s={4:0.0}' -f
             $Case, $wall, ($after[0] - $before[0]), ($after[1] - $before[1]), ($after[2] - $before[2]))
     })
+    Write-LabThreadCpu "$Case-server" $threads[0] (Get-LabThreadCpuSeconds $ServerId)
+    Write-LabThreadCpu "$Case-client" $threads[1] (Get-LabThreadCpuSeconds $PID)
     $good = @($reads | Where-Object { $null -ne $_ -and $_.Hash -eq $Expected })
     Assert-LabEqual 3 $good.Count "$Case : the whole block device reads back the same bytes (sha256), three reads out of three"
     if ($good.Count -eq 0) { return $null }
