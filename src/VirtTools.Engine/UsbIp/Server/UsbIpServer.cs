@@ -387,6 +387,13 @@ public sealed class UsbIpServer : IAsyncDisposable
     /// <summary>One connection's protocol: plain USB/IP on the socket, or TLS over it when the first byte is a ClientHello.</summary>
     private sealed record Session(Stream Stream, string Client, bool Relayed, UsbIpClientIdentity? Identity = null, string? Presented = null)
     {
+        /// <summary>
+        /// What protects a relayed import (e.g. "Tls13, TLS_CHACHA20_POLY1305_SHA256"), for the import's log line: the
+        /// relay's cost depends on it. Read once the handshake is done, so nothing between the hand-off and the relay
+        /// can throw.
+        /// </summary>
+        public string Cipher { get; } = Stream is SslStream tls ? $"{tls.SslProtocol}, {tls.NegotiatedCipherSuite}" : "no TLS";
+
         /// <summary>Who the client is in a log line that already starts with its address.</summary>
         public string Who => Presented ?? "a client with no certificate";
     }
@@ -450,8 +457,8 @@ public sealed class UsbIpServer : IAsyncDisposable
         Interlocked.Increment(ref _relays);
         try
         {
-            var end = await UsbIpRelay.RunAsync(session.Stream, relayEnd, _stopping.Token).ConfigureAwait(false);
-            _log.Write($"{session.Client}: relay ended, {end.Reason} ({end.ToKernel:N0} bytes to usbip-host, {end.ToNetwork:N0} to the client).");
+            var end = await UsbIpRelay.RunAsync(session.Stream, socket, relayEnd, _stopping.Token).ConfigureAwait(false);
+            _log.Write($"{session.Client}: relay ended, {end.Reason} ({end.ToKernel:N0} bytes to usbip-host in {end.ReadsToKernel:N0} reads, {end.ToNetwork:N0} to the client in {end.ReadsToNetwork:N0}).");
         }
         catch (Exception e)
         {
@@ -498,7 +505,7 @@ public sealed class UsbIpServer : IAsyncDisposable
                 Interlocked.Increment(ref _imports);
                 _holders?.HandedOver(busId, client, session.Identity);
                 _log.Write($"{session.Client}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); " +
-                    (session.Relayed ? "usbip-host now runs it through the TLS relay." : "the connection now belongs to usbip-host."));
+                    (session.Relayed ? $"usbip-host now runs it through the TLS relay ({session.Cipher})." : "the connection now belongs to usbip-host."));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
             {

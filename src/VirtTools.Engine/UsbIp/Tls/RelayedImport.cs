@@ -39,7 +39,7 @@ internal sealed class RelayedImport : IUsbIpImport
     public void Attached()
     {
         _relaying = true;
-        UsbIpClientRelays.Start(_tls, _relayEnd, _description);
+        UsbIpClientRelays.Start(_tls, _network, _relayEnd, _description);
     }
 
     public void Dispose()

@@ -37,6 +37,7 @@ internal sealed class UsbIpTlsClientCredentials
     {
         TargetHost = computerName,
         EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        CipherSuitesPolicy = UsbIpTlsCipherSuites.Policy,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         // With its chain (the certificates after it in its file), for a server that trusts only the root CA.
         ClientCertificateContext = _certificate,

@@ -36,6 +36,7 @@ internal sealed class UsbIpTlsServerCredentials
     {
         ServerCertificateContext = _certificate,
         EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        CipherSuitesPolicy = UsbIpTlsCipherSuites.Policy,
         ClientCertificateRequired = _clientCa is not null,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         RemoteCertificateValidationCallback = _clientCa is null ? null : (_, certificate, chain, _) =>

@@ -25,7 +25,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         await using var link = await TlsLink.OpenAsync(certificates);
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
-        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
+        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, CancellationToken.None);
 
         var toKernel = Pattern(3 * UsbIpRelay.BufferSize + 17, seed: 1);
         var toPeer = Pattern(2 * UsbIpRelay.BufferSize + 5, seed: 2);
@@ -47,7 +47,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         await using var link = await TlsLink.OpenAsync(certificates);
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
-        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
+        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, CancellationToken.None);
         await link.Far.DisposeAsync();
         var end = await relay.WaitAsync(Timeout);
         Assert.StartsWith("the network", end.Reason, StringComparison.Ordinal);
@@ -60,7 +60,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     {
         await using var link = await TlsLink.OpenAsync(certificates);
         var (kernel, relayEnd) = LocalSocketPair.Create();
-        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
+        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, CancellationToken.None);
         kernel.Dispose();
         await relay.WaitAsync(Timeout);
         using var waiting = new CancellationTokenSource(Timeout);
@@ -74,12 +74,70 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
         using var stop = new CancellationTokenSource();
-        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, stop.Token);
+        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, stop.Token);
         stop.Cancel();
         Assert.Equal("stopped", (await relay.WaitAsync(Timeout)).Reason);
         using var waiting = new CancellationTokenSource(Timeout);
         Assert.Equal(0, await kernel.ReceiveAsync(new byte[16], SocketFlags.None, waiting.Token));
         Assert.Equal(0, await ReadOrEndAsync(link.Far, waiting.Token));
+    }
+
+    /// <summary>
+    /// A storage read as the kernel makes it: a small command, then the answer, and the next command only once the
+    /// answer is in. Each message is forwarded as soon as it arrives, however small (no pump waits to fill its buffer).
+    /// </summary>
+    [Fact]
+    public async Task Small_dependent_messages_cross_one_at_a_time_in_both_directions()
+    {
+        await using var link = await TlsLink.OpenAsync(certificates);
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, CancellationToken.None);
+        var atKernel = new NetworkStream(kernel, ownsSocket: false);
+        const int Rounds = 200;
+        for (var round = 0; round < Rounds; round++)
+        {
+            var command = Pattern(31, seed: round); // a bulk-only CBW
+            await link.Far.WriteAsync(command);
+            Assert.Equal(command, await ReadExactlyAsync(atKernel, command.Length));
+            var status = Pattern(13, seed: -round); // its CSW
+            await kernel.SendAsync(status, SocketFlags.None);
+            Assert.Equal(status, await ReadExactlyAsync(link.Far, status.Length));
+        }
+        kernel.Shutdown(SocketShutdown.Both);
+        var end = await relay.WaitAsync(Timeout);
+        Assert.Equal((31L * Rounds, 13L * Rounds), (end.ToKernel, end.ToNetwork));
+        Assert.Equal(((long)Rounds, (long)Rounds), (end.ReadsToKernel, end.ReadsToNetwork)); // one read, one write per message
+    }
+
+    [Fact]
+    public async Task A_relay_stopped_before_it_starts_ends_both_sides_at_once()
+    {
+        await using var link = await TlsLink.OpenAsync(certificates);
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, new CancellationToken(canceled: true));
+        Assert.Equal(new UsbIpRelayEnd(0, 0, "stopped"), await relay.WaitAsync(Timeout)); // no read, so no counts either
+        using var waiting = new CancellationTokenSource(Timeout);
+        Assert.Equal(0, await kernel.ReceiveAsync(new byte[16], SocketFlags.None, waiting.Token));
+        Assert.Equal(0, await ReadOrEndAsync(link.Far, waiting.Token));
+    }
+
+    /// <summary>
+    /// The TLS handshake left the connection non-blocking (.NET does after asynchronous I/O); the relay's pump reads it
+    /// blocking, so the kernel wakes it directly, and the other tests show a shutdown still ends such a read.
+    /// </summary>
+    [Fact]
+    public async Task The_relay_reads_its_connection_blocking()
+    {
+        await using var link = await TlsLink.OpenAsync(certificates);
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        Assert.NotEqual(0, fcntl((int)link.NearSocket.SafeHandle.DangerousGetHandle(), GetFlags, 0) & NonBlocking);
+        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, CancellationToken.None);
+        Assert.Equal(0, fcntl((int)link.NearSocket.SafeHandle.DangerousGetHandle(), GetFlags, 0) & NonBlocking);
+        kernel.Shutdown(SocketShutdown.Both);
+        Assert.Equal("the kernel closed its end", (await relay.WaitAsync(Timeout)).Reason);
     }
 
     /// <summary>
@@ -164,6 +222,10 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
 
     [DllImport("libc", SetLastError = true)] private static extern int dup(int fd);
 
+    [DllImport("libc", SetLastError = true)] private static extern int fcntl(int fd, int command, int argument);
+
+    private const int GetFlags = 3, NonBlocking = 0x800; // F_GETFL, O_NONBLOCK
+
     /// <summary>Stands in for usbip-host: keeps its own reference to the local end it is given (as sockfd_lookup takes the file).</summary>
     private sealed class DuplicatingHandoff : IUsbIpSocketHandoff
     {
@@ -175,9 +237,12 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     /// <summary>A loopback TCP connection with TLS on it: <see cref="Near"/> is the relay's side, <see cref="Far"/> the peer's.</summary>
     private sealed class TlsLink : IAsyncDisposable
     {
-        private TlsLink(SslStream near, SslStream far) => (Near, Far) = (near, far);
+        private TlsLink(SslStream near, Socket nearSocket, SslStream far) => (Near, NearSocket, Far) = (near, nearSocket, far);
 
         public SslStream Near { get; }
+
+        /// <summary>The TCP socket under <see cref="Near"/>, which the relay shuts down when either side ends.</summary>
+        public Socket NearSocket { get; }
 
         public SslStream Far { get; }
 
@@ -195,7 +260,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
             await Task.WhenAll(
                 near.AuthenticateAsServerAsync(certificate),
                 far.AuthenticateAsClientAsync("localhost"));
-            return new TlsLink(near, far);
+            return new TlsLink(near, accepted.Client, far);
         }
 
         public async ValueTask DisposeAsync()
