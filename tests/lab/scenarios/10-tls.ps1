@@ -3,8 +3,11 @@
 # the server side, through the relays on both sides (the kernel holds one end of a socket pair on each). Refused, with
 # nothing bound: stock `usbip attach` (plain), a client without a certificate, one signed by another CA, one without a
 # grant. Certificates are made here with .NET, which needs the guest's libssl.so.3/libcrypto.so.3 (initramfs.sh).
-# The relay's cost: the whole stick read with O_DIRECT three times through a plain import first, then through the TLS
-# one, the fastest of each (LAB-BENCH line, bench/RESULTS.md). 10-tls-agent does the same attach through a client agent's profile.
+# The relay's cost: the whole stick read with O_DIRECT through a plain import first, then through the TLS one; each
+# read once to warm up, then, once the server and this process have gone idle, three times, the fastest of each
+# (LAB-BENCH line, bench/RESULTS.md). 10-tls-agent does the same attach through a client agent's profile.
+# Both settling waits (up to 120 s each, seconds on a quiet machine) come on top of the reads:
+# lab-timeout: 600
 . "$PSScriptRoot/_Lab.ps1"
 Assert-LabCommand 'Export-UsbIpDevice', 'Get-UsbIpDevice', 'Connect-UsbIpDevice', 'Disconnect-UsbIpDevice', 'Remove-UsbIpExport'
 $busId = $script:LabSharedBusId
@@ -72,11 +75,27 @@ function Get-LabGuestBusySeconds {
     return $busy / 100
 }
 
+# Waits (at most 120 s) until the server and this process have been idle for 2 s together: a freshly started .NET
+# process compiles its hot methods again, optimised, on a background thread for its first minute or more under TCG
+# (5-11 CPU seconds each), which would compete with what is measured; a running daemon is past that. LAB-DIAG says
+# how long it took.
+function Wait-LabProcessesSettled([int] $ServerId) {
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $settled = Wait-Lab {
+        $before = (Get-LabProcessCpuSeconds $ServerId) + (Get-LabProcessCpuSeconds $PID)
+        [Threading.Thread]::Sleep(2000)
+        ((Get-LabProcessCpuSeconds $ServerId) + (Get-LabProcessCpuSeconds $PID) - $before) -le 0.1
+    } 120
+    Write-LabLine ('LAB-DIAG tls-relay settled={0} after_s={1:0.0}' -f $settled, $clock.Elapsed.TotalSeconds)
+}
+
 # The whole stick read three times: the guest's 2 emulated CPUs share the host with other work, so one read can be
 # slowed several times over; the fastest is the figure, and every read must hash as the server's own.
 # Each read also says where the time went (LAB-DIAG): the guest's busy CPU seconds (of 2 per second: 2 vCPUs) and
 # those of the two processes that relay a TLS import (the server and this one), idle on a plain import.
 function Measure-LabDiskReads([string] $Device, [string] $Case, [string] $Expected, [int] $ServerId) {
+    $null = Measure-LabDiskRead $Device # the relay's own code compiled before it is measured
+    Wait-LabProcessesSettled $ServerId
     $threads = (Get-LabThreadCpuSeconds $ServerId), (Get-LabThreadCpuSeconds $PID)
     $reads = @(foreach ($n in 1..3) {
         $before = (Get-LabGuestBusySeconds), (Get-LabProcessCpuSeconds $ServerId), (Get-LabProcessCpuSeconds $PID)

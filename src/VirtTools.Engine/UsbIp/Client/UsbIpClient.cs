@@ -27,7 +27,7 @@ public static class UsbIpClient
         {
             var credentials = LoadCredentials(tls);
             using var connection = await ConnectAsync(computerName, tcpPort, deadline).ConfigureAwait(false);
-            await using var socket = await OpenAsync(connection, computerName, tcpPort, credentials, deadline).ConfigureAwait(false);
+            await using var socket = (await OpenAsync(connection, computerName, tcpPort, credentials, deadline).ConfigureAwait(false)).Stream;
             var request = new byte[UsbIpProtocol.OpCommonSize];
             UsbIpManagementCodec.WriteDeviceListRequest(request);
             await socket.WriteAsync(request, deadline).ConfigureAwait(false);
@@ -84,7 +84,7 @@ public static class UsbIpClient
             Stream? socket = null;
             try
             {
-                socket = await OpenAsync(connection, computerName, tcpPort, credentials, deadline).ConfigureAwait(false);
+                (socket, var relayed) = await OpenAsync(connection, computerName, tcpPort, credentials, deadline).ConfigureAwait(false);
                 await socket.WriteAsync(request, deadline).ConfigureAwait(false);
                 var reply = new byte[UsbIpManagementCodec.ImportReplySize];
                 var header = reply.AsMemory(0, UsbIpProtocol.OpCommonSize);
@@ -100,8 +100,8 @@ public static class UsbIpClient
                 if (device.BusId != busId) // checked above: a bus id, safe to show as it is
                     throw new UsbIpProtocolException(UsbIpProtocolException.Unexpected,
                         $"The import of {busId} was answered with device {device.BusId}.");
-                return credentials is null ? new UsbIpSocketImport(connection, device)
-                    : new RelayedImport(connection, socket, device, $"{Describe(computerName, tcpPort)} {busId}");
+                return relayed is null ? new UsbIpSocketImport(connection, device)
+                    : new RelayedImport(relayed, device, $"{Describe(computerName, tcpPort)} {busId}");
             }
             catch
             {
@@ -143,10 +143,17 @@ public static class UsbIpClient
     /// <summary>Read before connecting, so a certificate file that cannot be used fails before anything reaches the network.</summary>
     private static UsbIpTlsClientCredentials? LoadCredentials(UsbIpTlsClientSettings? tls) => tls is null ? null : UsbIpTlsClientCredentials.Load(tls);
 
-    /// <summary>The stream the protocol runs on: the socket itself (whose owner stays the caller), or TLS over it.</summary>
-    private static async Task<Stream> OpenAsync(Socket socket, string computerName, int tcpPort, UsbIpTlsClientCredentials? credentials, CancellationToken deadline) =>
-        credentials is null ? new NetworkStream(socket, ownsSocket: false)
-            : await UsbIpTlsConnector.AuthenticateAsync(socket, computerName, Describe(computerName, tcpPort), credentials, deadline).ConfigureAwait(false);
+    /// <summary>
+    /// The stream the protocol runs on: the socket itself (whose owner stays the caller), or TLS over it, with the
+    /// connection a relay takes over if the request is an import.
+    /// </summary>
+    private static async Task<(Stream Stream, RelayConnection? Relayed)> OpenAsync(Socket socket, string computerName, int tcpPort,
+        UsbIpTlsClientCredentials? credentials, CancellationToken deadline)
+    {
+        if (credentials is null) return (new NetworkStream(socket, ownsSocket: false), null);
+        var relayed = await UsbIpTlsConnector.AuthenticateAsync(socket, computerName, Describe(computerName, tcpPort), credentials, deadline).ConfigureAwait(false);
+        return (relayed.Tls, relayed);
+    }
 
     /// <summary>The real importer: TCP to the server, as <see cref="ImportAsync"/>.</summary>
     public static IUsbIpImporter Importer { get; } = new TcpImporter(null);

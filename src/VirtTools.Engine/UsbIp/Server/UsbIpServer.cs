@@ -385,7 +385,7 @@ public sealed class UsbIpServer : IAsyncDisposable
     }
 
     /// <summary>One connection's protocol: plain USB/IP on the socket, or TLS over it when the first byte is a ClientHello.</summary>
-    private sealed record Session(Stream Stream, string Client, bool Relayed, UsbIpClientIdentity? Identity = null, string? Presented = null)
+    private sealed record Session(Stream Stream, string Client, RelayConnection? Relayed = null, UsbIpClientIdentity? Identity = null, string? Presented = null)
     {
         /// <summary>
         /// What protects a relayed import (e.g. "Tls13, TLS_CHACHA20_POLY1305_SHA256"), for the import's log line: the
@@ -421,14 +421,15 @@ public sealed class UsbIpServer : IAsyncDisposable
             _log.Peer(peer, PeerEvent.TlsRefused, "plain USB/IP refused: this server requires TLS (--require-tls); connection closed.");
             return null;
         }
-        return new Session(new NetworkStream(socket, ownsSocket: false), peer.ToString(), Relayed: false);
+        return new Session(new NetworkStream(socket, ownsSocket: false), peer.ToString());
     }
 
     /// <summary>The TLS handshake, under the request's deadline; a client it refuses (or a garbled handshake) is logged, with why.</summary>
     private async Task<Session?> AcceptTlsAsync(Socket socket, IPAddress peer, CancellationToken cancellation)
     {
         string? refusal = null;
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var connection = new RelayConnection(socket, ownsSocket: false);
+        var tls = connection.Tls;
         try
         {
             await tls.AuthenticateAsServerAsync(_tls!.OptionsFor(reason => refusal = reason), cancellation).ConfigureAwait(false);
@@ -446,9 +447,9 @@ public sealed class UsbIpServer : IAsyncDisposable
             throw;
         }
         // The subject is the client CA's word (only then is a certificate asked for), escaped all the same.
-        if (tls.RemoteCertificate is not { } certificate) return new Session(tls, peer.ToString(), Relayed: true);
+        if (tls.RemoteCertificate is not { } certificate) return new Session(tls, peer.ToString(), connection);
         var presented = UsbIpPeerText.Escape(CertificateChecks.Identity(certificate), MaxCertificateText);
-        return new Session(tls, $"{peer} ({presented})", Relayed: true, CertificateChecks.IdentityOf(certificate), presented);
+        return new Session(tls, $"{peer} ({presented})", connection, CertificateChecks.IdentityOf(certificate), presented);
     }
 
     /// <summary>Relays a TLS import until its client or usbip-host closes, or the server stops; then its connection is closed.</summary>
@@ -457,7 +458,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         Interlocked.Increment(ref _relays);
         try
         {
-            var end = await UsbIpRelay.RunAsync(session.Stream, socket, relayEnd, _stopping.Token).ConfigureAwait(false);
+            var end = await UsbIpRelay.RunAsync(session.Relayed!, relayEnd, _stopping.Token).ConfigureAwait(false);
             _log.Write($"{session.Client}: relay ended, {end.Reason} ({end.ToKernel:N0} bytes to usbip-host in {end.ReadsToKernel:N0} reads, {end.ToNetwork:N0} to the client in {end.ReadsToNetwork:N0}).");
         }
         catch (Exception e)
@@ -500,12 +501,12 @@ public sealed class UsbIpServer : IAsyncDisposable
                 PrepareForKernel(socket);
                 // Taken before the hand-off: the client's port is the fact the kernel will not keep.
                 var client = (IPEndPoint)socket.RemoteEndPoint!;
-                if (session.Relayed) relayEnd = HandOverRelayed(busId, socket);
+                if (session.Relayed is not null) relayEnd = HandOverRelayed(busId, socket);
                 else _handoff.HandOver(busId, socket);
                 Interlocked.Increment(ref _imports);
                 _holders?.HandedOver(busId, client, session.Identity);
                 _log.Write($"{session.Client}: imported {busId} ({device!.Record.VendorId:x4}:{device.Record.ProductId:x4}); " +
-                    (session.Relayed ? $"usbip-host now runs it through the TLS relay ({session.Cipher})." : "the connection now belongs to usbip-host."));
+                    (session.Relayed is not null ? $"usbip-host now runs it through the TLS relay ({session.Cipher})." : "the connection now belongs to usbip-host."));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
             {

@@ -12,17 +12,15 @@ namespace VirtTools.UsbIp.Tls;
 /// </summary>
 internal sealed class RelayedImport : IUsbIpImport
 {
-    private readonly Socket _network;
-    private readonly Stream _tls;
+    private readonly RelayConnection _network;
     private readonly Socket _kernelEnd;
     private readonly Socket _relayEnd;
     private readonly string _description;
     private bool _relaying;
 
-    public RelayedImport(Socket network, Stream tls, UsbIpDeviceRecord device, string description)
+    public RelayedImport(RelayConnection network, UsbIpDeviceRecord device, string description)
     {
         _network = network;
-        _tls = tls;
         (_kernelEnd, _relayEnd) = LocalSocketPair.Create();
         Device = device;
         _description = description;
@@ -34,12 +32,12 @@ internal sealed class RelayedImport : IUsbIpImport
     public int SocketFd => (int)_kernelEnd.SafeHandle.DangerousGetHandle();
 
     /// <summary>On the TCP connection the relay reads: the local socket has no peer to lose.</summary>
-    public void PrepareForKernel(UsbIpDeadPeerPolicy deadPeer) => deadPeer.ApplyTo(_network);
+    public void PrepareForKernel(UsbIpDeadPeerPolicy deadPeer) => deadPeer.ApplyTo(_network.Socket);
 
     public void Attached()
     {
         _relaying = true;
-        UsbIpClientRelays.Start(_tls, _network, _relayEnd, _description);
+        UsbIpClientRelays.Start(_network, _relayEnd, _description);
     }
 
     public void Dispose()
@@ -48,7 +46,6 @@ internal sealed class RelayedImport : IUsbIpImport
         _kernelEnd.Dispose();
         if (_relaying) return;
         _relayEnd.Dispose();
-        _tls.Dispose();
-        _network.Dispose();
+        _network.Tls.Dispose(); // the connection and its socket with it
     }
 }

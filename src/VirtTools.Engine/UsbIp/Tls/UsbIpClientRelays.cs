@@ -11,11 +11,11 @@ public static class UsbIpClientRelays
     /// <summary>Called with each relay's end and what it carried ("server:port busid"); the agent logs it.</summary>
     public static event Action<string, UsbIpRelayEnd>? Ended;
 
-    internal static void Start(Stream tls, Socket connection, Socket relayEnd, string description) => _ = RunAsync(tls, connection, relayEnd, description);
+    internal static void Start(RelayConnection connection, Socket relayEnd, string description) => _ = RunAsync(connection, relayEnd, description);
 
-    private static async Task RunAsync(Stream tls, Socket connection, Socket relayEnd, string description)
+    private static async Task RunAsync(RelayConnection connection, Socket relayEnd, string description)
     {
-        var end = await UsbIpRelay.RunAsync(tls, connection, relayEnd, CancellationToken.None).ConfigureAwait(false);
+        var end = await UsbIpRelay.RunAsync(connection, relayEnd, CancellationToken.None).ConfigureAwait(false);
         Ended?.Invoke(description, end);
     }
 }

@@ -7,16 +7,20 @@ namespace VirtTools.UsbIp.Tls;
 /// <summary>The client's TLS handshake on a connected socket, its failures said as this client's errors.</summary>
 internal static class UsbIpTlsConnector
 {
-    /// <summary>The TLS stream over <paramref name="socket"/> (which it then owns); nothing USB/IP is sent before the server is trusted.</summary>
-    public static async Task<SslStream> AuthenticateAsync(Socket socket, string computerName, string server, UsbIpTlsClientCredentials credentials,
+    /// <summary>
+    /// <paramref name="socket"/> (which it then owns) with TLS on it, in <see cref="RelayConnection.Tls"/>; nothing
+    /// USB/IP is sent before the server is trusted.
+    /// </summary>
+    public static async Task<RelayConnection> AuthenticateAsync(Socket socket, string computerName, string server, UsbIpTlsClientCredentials credentials,
         CancellationToken cancellation)
     {
         string? distrust = null;
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        var connection = new RelayConnection(socket, ownsSocket: true);
+        var tls = connection.Tls;
         try
         {
             await tls.AuthenticateAsClientAsync(credentials.OptionsFor(computerName, reason => distrust = reason), cancellation).ConfigureAwait(false);
-            return tls;
+            return connection;
         }
         catch (Exception e) when (e is AuthenticationException or IOException)
         {

@@ -25,7 +25,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         await using var link = await TlsLink.OpenAsync(certificates);
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
-        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, CancellationToken.None);
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
 
         var toKernel = Pattern(3 * UsbIpRelay.BufferSize + 17, seed: 1);
         var toPeer = Pattern(2 * UsbIpRelay.BufferSize + 5, seed: 2);
@@ -47,7 +47,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         await using var link = await TlsLink.OpenAsync(certificates);
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
-        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, CancellationToken.None);
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
         await link.Far.DisposeAsync();
         var end = await relay.WaitAsync(Timeout);
         Assert.StartsWith("the network", end.Reason, StringComparison.Ordinal);
@@ -60,7 +60,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     {
         await using var link = await TlsLink.OpenAsync(certificates);
         var (kernel, relayEnd) = LocalSocketPair.Create();
-        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, CancellationToken.None);
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
         kernel.Dispose();
         await relay.WaitAsync(Timeout);
         using var waiting = new CancellationTokenSource(Timeout);
@@ -74,7 +74,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
         using var stop = new CancellationTokenSource();
-        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, stop.Token);
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, stop.Token);
         stop.Cancel();
         Assert.Equal("stopped", (await relay.WaitAsync(Timeout)).Reason);
         using var waiting = new CancellationTokenSource(Timeout);
@@ -92,7 +92,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         await using var link = await TlsLink.OpenAsync(certificates);
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
-        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, CancellationToken.None);
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
         var atKernel = new NetworkStream(kernel, ownsSocket: false);
         const int Rounds = 200;
         for (var round = 0; round < Rounds; round++)
@@ -116,7 +116,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         await using var link = await TlsLink.OpenAsync(certificates);
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
-        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, new CancellationToken(canceled: true));
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, new CancellationToken(canceled: true));
         Assert.Equal(new UsbIpRelayEnd(0, 0, "stopped"), await relay.WaitAsync(Timeout)); // no read, so no counts either
         using var waiting = new CancellationTokenSource(Timeout);
         Assert.Equal(0, await kernel.ReceiveAsync(new byte[16], SocketFlags.None, waiting.Token));
@@ -134,10 +134,70 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
         Assert.NotEqual(0, fcntl((int)link.NearSocket.SafeHandle.DangerousGetHandle(), GetFlags, 0) & NonBlocking);
-        var relay = UsbIpRelay.RunAsync(link.Near, link.NearSocket, relayEnd, CancellationToken.None);
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
         Assert.Equal(0, fcntl((int)link.NearSocket.SafeHandle.DangerousGetHandle(), GetFlags, 0) & NonBlocking);
         kernel.Shutdown(SocketShutdown.Both);
         Assert.Equal("the kernel closed its end", (await relay.WaitAsync(Timeout)).Reason);
+    }
+
+    /// <summary>
+    /// The handshake's asynchronous I/O put the connection in .NET's epoll set, where each arrival of data would wake
+    /// its epoll thread and a pool thread; the relay takes it out (the kernel's own list of an epoll set's descriptors,
+    /// /proc/self/fdinfo, says so), and the other tests show the relay still moves bytes and ends.
+    /// </summary>
+    [Fact]
+    public async Task The_relay_takes_its_connection_out_of_the_epoll_sets()
+    {
+        await using var link = await TlsLink.OpenAsync(certificates);
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        var fd = (int)link.NearSocket.SafeHandle.DangerousGetHandle();
+        Assert.Contains(fd, DescriptorsInEpollSets());
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
+        Assert.DoesNotContain(fd, DescriptorsInEpollSets());
+        var toKernel = Pattern(4096, seed: 5);
+        await link.Far.WriteAsync(toKernel);
+        Assert.Equal(toKernel, await ReadExactlyAsync(new NetworkStream(kernel, ownsSocket: false), toKernel.Length));
+        kernel.Shutdown(SocketShutdown.Both);
+        Assert.Equal("the kernel closed its end", (await relay.WaitAsync(Timeout)).Reason);
+    }
+
+    /// <summary>
+    /// Records that are all in when the relay wakes go to the kernel in one write (one wake-up of its receiving
+    /// thread), however many TLS records carried them.
+    /// </summary>
+    [Fact]
+    public async Task Records_already_in_reach_the_kernel_in_one_write()
+    {
+        await using var link = await TlsLink.OpenAsync(certificates);
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        var transfer = Pattern(3 * 16 * 1024 + 100, seed: 6); // four TLS records
+        await link.Far.WriteAsync(transfer);
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (link.NearSocket.Available < transfer.Length) { Assert.True(deadline.Elapsed < Timeout); await Task.Delay(10); }
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
+        Assert.Equal(transfer, await ReadExactlyAsync(new NetworkStream(kernel, ownsSocket: false), transfer.Length));
+        kernel.Shutdown(SocketShutdown.Both);
+        var end = await relay.WaitAsync(Timeout);
+        Assert.Equal((transfer.Length, 1L), (end.ToKernel, end.ReadsToKernel));
+    }
+
+    /// <summary>The descriptors in this process's epoll sets, from the kernel's "tfd:" lines of each set's fdinfo.</summary>
+    private static HashSet<int> DescriptorsInEpollSets()
+    {
+        var watched = new HashSet<int>();
+        foreach (var link in Directory.GetFiles("/proc/self/fd"))
+        {
+            string? target;
+            try { target = new FileInfo(link).LinkTarget; } catch (IOException) { continue; }
+            if (target != "anon_inode:[eventpoll]") continue;
+            string[] lines;
+            try { lines = File.ReadAllLines("/proc/self/fdinfo/" + Path.GetFileName(link)); } catch (IOException) { continue; }
+            foreach (var line in lines)
+                if (line.StartsWith("tfd:", StringComparison.Ordinal)) watched.Add(int.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]));
+        }
+        return watched;
     }
 
     /// <summary>
@@ -237,12 +297,13 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     /// <summary>A loopback TCP connection with TLS on it: <see cref="Near"/> is the relay's side, <see cref="Far"/> the peer's.</summary>
     private sealed class TlsLink : IAsyncDisposable
     {
-        private TlsLink(SslStream near, Socket nearSocket, SslStream far) => (Near, NearSocket, Far) = (near, nearSocket, far);
+        private TlsLink(RelayConnection near, SslStream far) => (Near, Far) = (near, far);
 
-        public SslStream Near { get; }
+        /// <summary>The relay's side: a connection with TLS on it, as the server and the client make them.</summary>
+        public RelayConnection Near { get; }
 
         /// <summary>The TCP socket under <see cref="Near"/>, which the relay shuts down when either side ends.</summary>
-        public Socket NearSocket { get; }
+        public Socket NearSocket => Near.Socket;
 
         public SslStream Far { get; }
 
@@ -255,17 +316,17 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
             var accepted = await listener.AcceptTcpClientAsync();
             await connected;
             using var certificate = X509Certificate2.CreateFromPemFile(certificates.ServerCertificatePath, certificates.ServerKeyPath);
-            var near = new SslStream(accepted.GetStream(), leaveInnerStreamOpen: false);
+            var near = new RelayConnection(accepted.Client, ownsSocket: true);
             var far = new SslStream(connecting.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
             await Task.WhenAll(
-                near.AuthenticateAsServerAsync(certificate),
+                near.Tls.AuthenticateAsServerAsync(certificate),
                 far.AuthenticateAsClientAsync("localhost"));
-            return new TlsLink(near, accepted.Client, far);
+            return new TlsLink(near, far);
         }
 
         public async ValueTask DisposeAsync()
         {
-            await Near.DisposeAsync();
+            await Near.Tls.DisposeAsync();
             await Far.DisposeAsync();
         }
     }

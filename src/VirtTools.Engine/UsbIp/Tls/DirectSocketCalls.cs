@@ -1,0 +1,92 @@
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+
+namespace VirtTools.UsbIp.Tls;
+
+/// <summary>
+/// The system calls a relay makes on its TCP connection itself, past .NET's socket engine (see <see cref="RelayConnection"/>).
+/// </summary>
+internal static partial class DirectSocketCalls
+{
+    private const int GetFlags = 3, SetFlags = 4, NonBlocking = 0x800; // F_GETFL, F_SETFL, O_NONBLOCK (x86-64 and arm64)
+    private const int EpollDelete = 2, Interrupted = 4, NoSignal = 0x4000; // EPOLL_CTL_DEL, EINTR, MSG_NOSIGNAL
+
+    /// <summary>
+    /// Clears O_NONBLOCK, which .NET sets for good once a socket did asynchronous I/O: a read then waits in the kernel,
+    /// and a shutdown still wakes it. False when fcntl failed.
+    /// </summary>
+    public static bool TryMakeBlocking(int fd)
+    {
+        var flags = Fcntl(fd, GetFlags, 0);
+        return flags >= 0 && ((flags & NonBlocking) == 0 || Fcntl(fd, SetFlags, flags & ~NonBlocking) == 0);
+    }
+
+    /// <summary>
+    /// Takes the descriptor out of every epoll set of this process: .NET's socket engine keeps each socket it did
+    /// asynchronous I/O on in its epoll set for the socket's life, so every arrival of data wakes its epoll thread,
+    /// which hands the event to a pool thread that finds nothing to do and spins looking for work. A descriptor that is
+    /// not in a set is left alone (ENOENT). Nothing else in the process may wait on the socket afterwards.
+    /// </summary>
+    public static void LeaveEpollSets(int fd)
+    {
+        IEnumerable<string> descriptors;
+        try { descriptors = Directory.EnumerateFiles("/proc/self/fd"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; } // no /proc: the sets keep it, which only costs wake-ups
+        foreach (var descriptor in descriptors)
+        {
+            string? target;
+            try { target = new FileInfo(descriptor).LinkTarget; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; } // closed meanwhile
+            if (target == "anon_inode:[eventpoll]"
+                && int.TryParse(Path.GetFileName(descriptor), out var epoll))
+                _ = EpollCtl(epoll, EpollDelete, fd, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>recv(2) on a blocking descriptor: the bytes read, 0 at the end of the stream.</summary>
+    public static unsafe int Receive(int fd, Span<byte> buffer)
+    {
+        fixed (byte* bytes = buffer)
+        {
+            while (true)
+            {
+                var n = Recv(fd, bytes, buffer.Length, 0);
+                if (n >= 0) return (int)n;
+                ThrowUnlessInterrupted("recv");
+            }
+        }
+    }
+
+    /// <summary>send(2) until every byte is taken (a blocking send may take part of them).</summary>
+    public static unsafe void SendAll(int fd, ReadOnlySpan<byte> bytes)
+    {
+        fixed (byte* start = bytes)
+        {
+            var sent = 0;
+            while (sent < bytes.Length)
+            {
+                var n = Send(fd, start + sent, bytes.Length - sent, NoSignal);
+                if (n >= 0) sent += (int)n;
+                else ThrowUnlessInterrupted("send");
+            }
+        }
+    }
+
+    private static void ThrowUnlessInterrupted(string call)
+    {
+        var error = Marshal.GetLastPInvokeError();
+        if (error != Interrupted) throw new IOException($"{call} on the relayed connection failed: {new Win32Exception(error).Message}", new Win32Exception(error));
+    }
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
+    private static partial int EpollCtl(int epoll, int operation, int fd, IntPtr events);
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    private static unsafe partial nint Recv(int fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    private static unsafe partial nint Send(int fd, byte* buffer, nint length, int flags);
+}

@@ -1,0 +1,158 @@
+using System.Buffers;
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace VirtTools.UsbIp.Tls;
+
+/// <summary>
+/// The TCP connection of a TLS session that may become a relayed import, and the <see cref="SslStream"/> over it
+/// (<see cref="Tls"/>). Until a relay takes it over, it is a plain <see cref="NetworkStream"/>: the handshake, the
+/// request and the reply are asynchronous and cancellable. <see cref="StartRelaying"/> makes the relay's reads and
+/// writes direct system calls on a blocking descriptor that no epoll set watches: through .NET's socket engine each
+/// arrival of data also woke its epoll thread and a pool thread, which in the TCG lab cost as much CPU as the relay's
+/// own work. While relaying, the records of one relayed write are held and leave in one send (<see cref="Hold"/>,
+/// <see cref="SendHeld"/>), so the peer's relay wakes once for them, not once per 16 KiB record.
+/// </summary>
+internal sealed class RelayConnection : Stream
+{
+    /// <summary>The most the records of one relayed write take: its plaintext plus each record's header, type and tag.</summary>
+    private const int HeldCapacity = UsbIpRelay.BufferSize + 1024;
+
+    private readonly NetworkStream _stream;
+    private readonly object _sending = new();
+    private byte[]? _held;
+    private int _heldLength;
+    private bool _holding;
+    private volatile bool _relaying;
+
+    public RelayConnection(Socket socket, bool ownsSocket)
+    {
+        Socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket);
+        Tls = new SslStream(this, leaveInnerStreamOpen: false);
+    }
+
+    public Socket Socket { get; }
+
+    /// <summary>The TLS session on this connection; disposing it disposes the connection.</summary>
+    public SslStream Tls { get; }
+
+    private int Descriptor => (int)Socket.SafeHandle.DangerousGetHandle();
+
+    /// <summary>Whether bytes are waiting in the kernel, so a read would not wait for the peer.</summary>
+    public bool HasUnreadBytes => Socket.Available > 0;
+
+    /// <summary>
+    /// From here on only the relay's two pumps use the connection, with blocking reads and writes. Should the descriptor
+    /// stay non-blocking (fcntl refused), reads and writes go through .NET as before.
+    /// </summary>
+    public void StartRelaying()
+    {
+        if (!DirectSocketCalls.TryMakeBlocking(Descriptor)) return;
+        DirectSocketCalls.LeaveEpollSets(Descriptor);
+        _held = ArrayPool<byte>.Shared.Rent(HeldCapacity);
+        _relaying = true;
+    }
+
+    /// <summary>Holds what TLS writes until <see cref="SendHeld"/>: the records of one relayed write go out together.</summary>
+    public void Hold()
+    {
+        lock (_sending) _holding = _relaying;
+    }
+
+    public void SendHeld()
+    {
+        lock (_sending)
+        {
+            _holding = false;
+            SendHeldLocked();
+        }
+    }
+
+    /// <summary>Shuts both directions down: a pump blocked reading either socket wakes to an end of stream.</summary>
+    public void Shutdown()
+    {
+        try { Socket.Shutdown(SocketShutdown.Both); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer) => _relaying ? DirectSocketCalls.Receive(Descriptor, buffer) : _stream.Read(buffer);
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        if (!_relaying)
+        {
+            _stream.Write(buffer);
+            return;
+        }
+        // A write from the reading pump (a TLS alert) while records are held joins them: the wire keeps TLS's order.
+        lock (_sending)
+        {
+            if (_held is null) throw new ObjectDisposedException(nameof(RelayConnection));
+            if (!_holding)
+            {
+                DirectSocketCalls.SendAll(Descriptor, buffer);
+                return;
+            }
+            if (_heldLength + buffer.Length > HeldCapacity) SendHeldLocked();
+            if (buffer.Length > HeldCapacity) DirectSocketCalls.SendAll(Descriptor, buffer);
+            else
+            {
+                buffer.CopyTo(_held.AsSpan(_heldLength));
+                _heldLength += buffer.Length;
+            }
+        }
+    }
+
+    private void SendHeldLocked()
+    {
+        if (_heldLength == 0 || _held is null) return;
+        var length = _heldLength;
+        _heldLength = 0;
+        DirectSocketCalls.SendAll(Descriptor, _held.AsSpan(0, length));
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellation) => _stream.ReadAsync(buffer, offset, count, cancellation);
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellation = default) => _stream.ReadAsync(buffer, cancellation);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellation) => _stream.WriteAsync(buffer, offset, count, cancellation);
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellation = default) => _stream.WriteAsync(buffer, cancellation);
+
+    public override void Flush() { }
+
+    public override Task FlushAsync(CancellationToken cancellation) => Task.CompletedTask;
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _stream.Dispose();
+            lock (_sending)
+            {
+                if (_held is { } held) ArrayPool<byte>.Shared.Return(held);
+                _held = null;
+                _relaying = false;
+            }
+        }
+        base.Dispose(disposing);
+    }
+}
