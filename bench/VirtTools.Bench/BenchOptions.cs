@@ -14,7 +14,7 @@ public sealed record BenchOptions(bool Quick, string? Filter, string ResultsPath
                 case "--quick": quick = true; break;
                 case "--filter" when i + 1 < args.Length: filter = args[++i]; break;
                 case "--out" when i + 1 < args.Length: output = args[++i]; break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--filter enumeration|server|codec|startup|profile|density|WORD] [--out FILE]");
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--filter enumeration|server|codec|startup|profile|density|relay|WORD] [--out FILE]");
             }
         }
         var work = Path.Combine(Path.GetTempPath(), "virttools-bench");

@@ -3,7 +3,7 @@ using VirtTools.Bench;
 using VirtTools.Bench.Enumeration;
 
 // One command runs every benchmark and prints one table of figures and ratios measured in the same run:
-//   dotnet run -c Release --project bench/VirtTools.Bench [-- --quick] [-- --filter enumeration|server|codec|startup|profile|density|Get-PciDevice]
+//   dotnet run -c Release --project bench/VirtTools.Bench [-- --quick] [-- --filter enumeration|server|codec|startup|profile|density|relay|Get-PciDevice]
 var options = BenchOptions.Parse(args);
 var report = new Report();
 var clock = Stopwatch.StartNew();
@@ -20,6 +20,7 @@ using (var shell = new BenchShell())
 if (options.Selects(CodecSuite.Name)) new CodecSuite(options, report).Run();
 if (options.Selects(ProfileSuite.Name)) new ProfileSuite(options, report).Run();
 if (options.Selects(DensitySuite.Name)) new DensitySuite(options, report).Run();
+if (options.Selects(RelaySuite.Name)) new RelaySuite(options, report).Run();
 
 Console.WriteLine();
 Console.WriteLine(report.Table());

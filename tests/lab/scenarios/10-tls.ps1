@@ -4,9 +4,10 @@
 # nothing bound: stock `usbip attach` (plain), a client without a certificate, one signed by another CA, one without a
 # grant. Certificates are made here with .NET, which needs the guest's libssl.so.3/libcrypto.so.3 (initramfs.sh).
 # The relay's cost: the whole stick read with O_DIRECT through a plain import first, then through the TLS one; each
-# read once to warm up, then, once the server and this process have gone idle, three times, the fastest of each
-# (LAB-BENCH line, bench/RESULTS.md). 10-tls-agent does the same attach through a client agent's profile.
-# Both settling waits (up to 120 s each, seconds on a quiet machine) come on top of the reads:
+# read once, hashed, to check it and warm up, then, once the server and this process have gone idle, three times to
+# /dev/null and three times through sha256sum, the fastest of each (LAB-BENCH line, bench/RESULTS.md).
+# 10-tls-agent does the same attach through a client agent's profile.
+# The waits for idle processes (up to 120 s each, a few seconds once compiled) come on top of the reads:
 # lab-timeout: 600
 . "$PSScriptRoot/_Lab.ps1"
 Assert-LabCommand 'Export-UsbIpDevice', 'Get-UsbIpDevice', 'Connect-UsbIpDevice', 'Disconnect-UsbIpDevice', 'Remove-UsbIpExport'
@@ -27,16 +28,13 @@ function Get-LabDiskHash([string] $Device) {
     try { return [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($stream)) } finally { $stream.Dispose() }
 }
 
-# One whole read of the device with O_DIRECT (1 MiB reads, so every byte crosses the link, not a cache), hashed on
-# the way: its sha256 (hex, upper case as .NET writes it) and MiB/s, or $null when the read failed.
-function Measure-LabDiskRead([string] $Device) {
-    $size = 512 * [long](Read-LabFile "/sys/class/block/$([IO.Path]::GetFileName($Device))/size")
-    $clock = [Diagnostics.Stopwatch]::StartNew()
+# One whole read of the device with O_DIRECT (1 MiB reads, so every byte crosses the link, not a cache) through
+# sha256sum: the hash (hex, upper case as .NET writes it), or $null when the read failed.
+function Get-LabDiskReadHash([string] $Device) {
     $output = @(& sh -c "set -o pipefail; dd if=$Device bs=1M iflag=direct 2>/dev/null | sha256sum")
-    $seconds = $clock.Elapsed.TotalSeconds
-    Write-LabLine "  `$ dd if=$Device bs=1M iflag=direct | sha256sum -> exit $LASTEXITCODE in $([Math]::Round($seconds, 1)) s: $output"
-    if ($LASTEXITCODE -ne 0 -or $size -le 0 -or $output.Count -eq 0) { return $null }
-    return [pscustomobject]@{ Hash = (-split $output[0])[0].ToUpperInvariant(); MiBPerSecond = $size / 1MB / $seconds }
+    Write-LabLine "  `$ dd if=$Device bs=1M iflag=direct | sha256sum -> exit ${LASTEXITCODE}: $output"
+    if ($LASTEXITCODE -ne 0 -or $output.Count -eq 0) { return $null }
+    return (-split $output[0])[0].ToUpperInvariant()
 }
 
 # CPU seconds a process has used (utime + stime; /proc/<pid>/stat counts in USER_HZ, 100 on Debian's kernels).
@@ -89,32 +87,47 @@ function Wait-LabProcessesSettled([int] $ServerId) {
     Write-LabLine ('LAB-DIAG tls-relay settled={0} after_s={1:0.0}' -f $settled, $clock.Elapsed.TotalSeconds)
 }
 
-# The whole stick read three times: the guest's 2 emulated CPUs share the host with other work, so one read can be
-# slowed several times over; the fastest is the figure, and every read must hash as the server's own.
-# Each read also says where the time went (LAB-DIAG): the guest's busy CPU seconds (of 2 per second: 2 vCPUs) and
-# those of the two processes that relay a TLS import (the server and this one), idle on a plain import.
-function Measure-LabDiskReads([string] $Device, [string] $Case, [string] $Expected, [int] $ServerId) {
-    $null = Measure-LabDiskRead $Device # the relay's own code compiled before it is measured
+# Three timed whole reads of the stick, to /dev/null or through sha256sum (each hash checked); the fastest is the figure
+# (the guest's 2 emulated CPUs share the host with other work, so one read can be slowed several times over). One shell
+# runs the three and times each by /proc/uptime, so no PowerShell runs (or compiles) in this process meanwhile. LAB-DIAG
+# says where the time went: the guest's busy CPU seconds (of 2 per second: 2 vCPUs) and those of the two processes
+# that relay a TLS import (the server and this one, idle on a plain import), over the three reads.
+function Measure-LabTimedReads([string] $Device, [string] $Case, [string] $Expected, [int] $ServerId, [switch] $Hash) {
+    $kind = if ($Hash) { 'hashed' } else { 'bare' }
+    $size = 512 * [long](Read-LabFile "/sys/class/block/$([IO.Path]::GetFileName($Device))/size")
+    $read = if ($Hash) { "dd if=$Device bs=1M iflag=direct 2>/dev/null | sha256sum" } else { "dd if=$Device of=/dev/null bs=1M iflag=direct 2>/dev/null && echo -" }
+    $script = "set -o pipefail; for n in 1 2 3; do a=`$(cut -d' ' -f1 /proc/uptime); out=`$($read); rc=`$?; b=`$(cut -d' ' -f1 /proc/uptime); echo `$a `$b `$rc `$out; done"
     Wait-LabProcessesSettled $ServerId
     $threads = (Get-LabThreadCpuSeconds $ServerId), (Get-LabThreadCpuSeconds $PID)
-    $reads = @(foreach ($n in 1..3) {
-        $before = (Get-LabGuestBusySeconds), (Get-LabProcessCpuSeconds $ServerId), (Get-LabProcessCpuSeconds $PID)
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        Measure-LabDiskRead $Device
-        $wall = $clock.Elapsed.TotalSeconds
-        $after = (Get-LabGuestBusySeconds), (Get-LabProcessCpuSeconds $ServerId), (Get-LabProcessCpuSeconds $PID)
-        Write-LabLine ('LAB-DIAG tls-relay read={0} wall_s={1:0.0} guest_busy_cpu_s={2:0.0} server_cpu_s={3:0.0} client_cpu_s={4:0.0}' -f
-            $Case, $wall, ($after[0] - $before[0]), ($after[1] - $before[1]), ($after[2] - $before[2]))
+    $before = (Get-LabGuestBusySeconds), (Get-LabProcessCpuSeconds $ServerId), (Get-LabProcessCpuSeconds $PID)
+    $lines = @(& sh -c $script)
+    $after = (Get-LabGuestBusySeconds), (Get-LabProcessCpuSeconds $ServerId), (Get-LabProcessCpuSeconds $PID)
+    Write-LabLine ('LAB-DIAG tls-relay reads={0} {1} guest_busy_cpu_s={2:0.0} server_cpu_s={3:0.0} client_cpu_s={4:0.0}' -f
+        $Case, $kind, ($after[0] - $before[0]), ($after[1] - $before[1]), ($after[2] - $before[2]))
+    Write-LabThreadCpu "$Case-$kind-server" $threads[0] (Get-LabThreadCpuSeconds $ServerId)
+    Write-LabThreadCpu "$Case-$kind-client" $threads[1] (Get-LabThreadCpuSeconds $PID)
+    $good = @(foreach ($line in $lines) {
+        Write-LabLine "  `$ $read -> $line (uptime before and after, exit code, output)"
+        $fields = -split $line
+        $seconds = [double]$fields[1] - [double]$fields[0]
+        if ($fields.Count -ge 4 -and $fields[2] -eq '0' -and $seconds -gt 0 -and (-not $Hash -or $fields[3].ToUpperInvariant() -eq $Expected)) { $size / 1MB / $seconds }
     })
-    Write-LabThreadCpu "$Case-server" $threads[0] (Get-LabThreadCpuSeconds $ServerId)
-    Write-LabThreadCpu "$Case-client" $threads[1] (Get-LabThreadCpuSeconds $PID)
-    $good = @($reads | Where-Object { $null -ne $_ -and $_.Hash -eq $Expected })
-    Assert-LabEqual 3 $good.Count "$Case : the whole block device reads back the same bytes (sha256), three reads out of three"
+    Assert-LabEqual 3 $good.Count ("$Case : three whole reads out of three{0}" -f $(if ($Hash) { ', each hashed as the server''s own read (sha256)' }))
     if ($good.Count -eq 0) { return $null }
-    $best = 0.0
-    foreach ($read in $good) { $best = [Math]::Max($best, $read.MiBPerSecond) }
-    Write-LabLine ("  $Case : the whole stick read with O_DIRECT at {0} MiB/s (best {1:0.00})" -f (($good | ForEach-Object { '{0:0.00}' -f $_.MiBPerSecond }) -join ', '), $best)
+    $best = ($good | Measure-Object -Maximum).Maximum
+    Write-LabLine ("  $Case : the whole stick read with O_DIRECT ($kind) at {0} MiB/s (best {1:0.00})" -f (($good | ForEach-Object { '{0:0.00}' -f $_ }) -join ', '), $best)
     return $best
+}
+
+# An import's figures: one hashed read first (the bytes checked, and the relay's code compiled before it is measured);
+# then, once the server and this process are idle, the fastest of three reads to /dev/null (the transport alone) and
+# the fastest of three through sha256sum (a reader that needs the CPU too, as a copy or a checksum does).
+function Measure-LabDiskReads([string] $Device, [string] $Case, [string] $Expected, [int] $ServerId) {
+    Assert-LabEqual $Expected (Get-LabDiskReadHash $Device) "$Case : the whole block device reads back the same bytes (sha256)"
+    return [pscustomobject]@{
+        Bare = Measure-LabTimedReads $Device $Case $Expected $ServerId
+        Hashed = Measure-LabTimedReads $Device $Case $Expected $ServerId -Hash
+    }
 }
 
 # Where the relay's time could go, said before it is measured: the guest CPU's crypto flags, and each TLS 1.3 cipher's
@@ -201,8 +214,9 @@ try {
     Assert-Lab $found "kernel: the imported stick has a block device ($clientDisk)"
     if ($clientDisk) {
         $overTls = Measure-LabDiskReads $clientDisk 'TLS' $serverHash $daemon.Id
-        if ($plain -and $overTls) {
-            Write-LabLine ('LAB-BENCH tls-relay plain_mib_s={0:0.00} tls_mib_s={1:0.00} ratio={2:0.00}' -f $plain, $overTls, ($overTls / $plain))
+        if ($plain.Bare -and $overTls.Bare -and $plain.Hashed -and $overTls.Hashed) {
+            Write-LabLine ('LAB-BENCH tls-relay plain_mib_s={0:0.00} tls_mib_s={1:0.00} ratio={2:0.00} hashed_plain_mib_s={3:0.00} hashed_tls_mib_s={4:0.00} hashed_ratio={5:0.00}' -f
+                $plain.Bare, $overTls.Bare, ($overTls.Bare / $plain.Bare), $plain.Hashed, $overTls.Hashed, ($overTls.Hashed / $plain.Hashed))
         }
     }
 
