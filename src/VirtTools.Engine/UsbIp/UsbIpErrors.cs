@@ -23,6 +23,7 @@ public static class UsbIpErrors
     public const string InvalidAllowedClientId = "UsbIpInvalidAllowedClient";
     public const string ExportRecordInvalidId = "UsbIpExportRecordInvalid";
     public const string ExportStateCorruptId = "UsbIpExportStateCorrupt";
+    public const string ExportRecordNotWrittenId = "UsbIpExportRecordNotWritten";
     public const string DeviceNotFoundId = "UsbIpDeviceNotFound";
     public const string DeviceNotAvailableId = "UsbIpDeviceNotAvailable";
     public const string DeviceBusyId = "UsbIpDeviceBusy";
@@ -58,6 +59,17 @@ public static class UsbIpErrors
     public static VirtToolsException MatchTableFull(UsbBusId busId, IReadOnlyList<UsbBusId> table, Exception cause) => new(MatchTableFullId, FailureKind.LimitExceeded,
         $"usbip-host's match_busid table is full: the kernel keeps at most {MatchTableSize} bus ids ({string.Join(" ", table)}), so '{busId}' cannot be added. The table lives in RAM and is emptied when usbip-host is unloaded.",
         "Stop exporting devices you no longer share with Remove-UsbIpExport. Entries of devices that are gone or no longer bound leave the table only through usbip-host's rebind (echo -n BUSID > /sys/bus/usb/drivers/usbip-host/rebind while the device is plugged in) or by reloading the module (modprobe -r usbip-host; modprobe usbip-host), which unexports everything.",
+        busId, cause);
+
+    /// <summary>
+    /// The export's record could not be saved after usbip-host took the device: the export was undone, since a device
+    /// no record remembers goes back to the generic driver, not to the one it came from, when another shell unexports it.
+    /// </summary>
+    public static VirtToolsException ExportRecordNotWritten(string recordFile, UsbBusId busId, Exception cause, string rollback) => new(ExportRecordNotWrittenId,
+        cause is UnauthorizedAccessException || (cause as VirtToolsException)?.Kind == FailureKind.PermissionDenied ? FailureKind.PermissionDenied : FailureKind.OperationFailed,
+        $"Recording the export of '{busId}' in {recordFile} failed: {cause.Message} {rollback}",
+        (cause as VirtToolsException)?.RecommendedAction
+            ?? $"Make {recordFile} writable again: check that its folder is a folder, not a file or a link, and that /run is not full or read-only; then export again.",
         busId, cause);
 
     public static VirtToolsException ExportInUse(UsbBusId busId) => new(ExportInUseId, FailureKind.ResourceBusy,

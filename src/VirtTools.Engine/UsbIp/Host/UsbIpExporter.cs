@@ -53,6 +53,8 @@ public sealed class UsbIpExporter
         if (device.IsHub) throw UsbIpErrors.HubNotExportable(busId);
         if (device.VhciController is { } controller) throw UsbIpErrors.BindLoop(busId, controller);
         if (!_host.IsDriverLoaded) throw UsbIpErrors.HostDriverMissing(busId);
+        // A record file that cannot be read would fail the export after the bind: say so before anything changes.
+        _records.Load();
 
         var writes = new List<AttributeWrite>();
         // An entry that is already there (a device exported before and replugged) is not ours to delete on rollback.
@@ -63,8 +65,9 @@ public sealed class UsbIpExporter
     }
 
     /// <summary>
-    /// Does an export plan, checks that usbip-host holds the device, and records where it came from. On any failure
-    /// every step done is undone (the device back on its driver, the match_busid entry gone) and the error says how.
+    /// Does an export plan, checks that usbip-host holds the device, and records where it came from. On any failure,
+    /// the record's included, every step done is undone (the device back on its driver, the match_busid entry gone)
+    /// and the error says how.
     /// </summary>
     /// <remarks>
     /// A caller that holds the device's hub port passes <paramref name="port"/>: usbip-host claims the port in its probe,
@@ -97,10 +100,19 @@ public sealed class UsbIpExporter
                 throw new VirtToolsException(UsbIpErrors.BindFailedId, FailureKind.DeviceError,
                     $"After the writes, '{plan.BusId}' is {(driver is null ? "bound to no driver" : "on " + driver)}, not usbip-host: the kernel accepted the bind but usbip-host did not take the device.{KernelLog.Quote(kernelLog, plan.BusId.ToString())} {RollBack(plan, done)}",
                     "See the kernel log (dmesg) for what usbip-host said about the device.", plan.BusId);
-            _records.Save(new UsbIpExportRecord
+            try
             {
-                BusId = plan.BusId.ToString(), OriginalDriver = plan.FromDriver, VendorId = plan.Device?.VendorId, ProductId = plan.Device?.ProductId,
-            });
+                _records.Save(new UsbIpExportRecord
+                {
+                    BusId = plan.BusId.ToString(), OriginalDriver = plan.FromDriver, VendorId = plan.Device?.VendorId, ProductId = plan.Device?.ProductId,
+                });
+            }
+            catch (Exception e)
+            {
+                // An export no record remembers would go back to the generic driver from another shell: all or nothing.
+                port?.Reclaim();
+                throw UsbIpErrors.ExportRecordNotWritten(_records.SystemPath, plan.BusId, e, RollBack(plan, done));
+            }
         }
         return _host.Find(plan.BusId) ?? throw UsbIpErrors.NoExport(plan.BusId.ToString(), _host.IsDriverLoaded);
     }

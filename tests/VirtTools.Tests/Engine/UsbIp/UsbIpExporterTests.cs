@@ -89,6 +89,32 @@ public sealed class UsbIpExporterTests : IDisposable
     }
 
     [Fact]
+    public void A_record_file_that_cannot_be_read_refuses_the_export_before_anything_changes()
+    {
+        _kernel.Tree.File(UsbIpExportRecord.SystemPath, "not json\n");
+        var failure = Refusal(() => _exporter.PlanExport(UsbBusId.Parse(Tablet)));
+        Assert.Equal((UsbIpErrors.ExportStateCorruptId, FailureKind.InvalidData), (failure.ErrorId, failure.Kind));
+        Assert.Contains("Fix or delete " + UsbIpExportRecord.SystemPath, failure.RecommendedAction);
+        Assert.Empty(_kernel.Writes);
+        Assert.Equal("usb", _kernel.Usb.DriverOf(Tablet));
+    }
+
+    [Fact]
+    public void When_the_record_cannot_be_saved_the_export_is_undone_and_the_device_is_back_on_its_driver()
+    {
+        var plan = _exporter.PlanExport(UsbBusId.Parse(Tablet));
+        // Between the plan and the save, the record's folder becomes a file: the save fails after the bind.
+        _kernel.Tree.File("/run/virttools", "");
+        var failure = Refusal(() => _exporter.Export(plan));
+        Assert.Equal((UsbIpErrors.ExportRecordNotWrittenId, (object?)Tablet), (failure.ErrorId, failure.Target?.ToString()));
+        Assert.Contains(UsbIpExportRecord.SystemPath, failure.Message);
+        Assert.Contains("Rolled back: 1-2 unbound from usbip-host, back on usb, removed from match_busid.", failure.Message);
+        Assert.Equal("usb", _kernel.Usb.DriverOf(Tablet));
+        Assert.Equal("usbhid", InterfaceDriverOf("1-2:1.0"));
+        Assert.Equal(new[] { "2-3" }, _kernel.Usb.MatchBusIds);
+    }
+
+    [Fact]
     public void A_refused_unbind_is_PermissionDenied_and_the_match_busid_entry_goes_again()
     {
         _kernel.FailWrite("/sys/bus/usb/drivers/usb/unbind", KernelErrno.EACCES);
