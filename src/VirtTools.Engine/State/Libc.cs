@@ -4,7 +4,7 @@ namespace VirtTools.State;
 
 /// <summary>
 /// The few Linux calls .NET does not expose: open(2) with O_NOFOLLOW, the *at(2) calls that keep every step of a
-/// write in one opened folder, fsync(2) on a folder, flock(2), and ioctl(2) for usbfs. Flag values differ between architectures
+/// write in one opened folder, fsync(2) on a folder, flock(2), ioctl(2) for usbfs and geteuid(2). Flag values differ between architectures
 /// (arm64 numbers O_DIRECTORY and O_NOFOLLOW differently from x86-64 and the generic ABI).
 /// </summary>
 internal static partial class Libc
@@ -19,6 +19,9 @@ internal static partial class Libc
     public static int ODirectory => Arm ? 0x4000 : 0x10000;
 
     public static int ONoFollow => Arm ? 0x8000 : 0x20000;
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint EffectiveUserId();
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, uint mode);

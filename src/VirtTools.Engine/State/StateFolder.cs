@@ -26,6 +26,12 @@ internal sealed class StateFolder : IDisposable
 
     private int Fd => (int)_handle.DangerousGetHandle();
 
+    /// <summary>
+    /// A short path to <paramref name="name"/> in this folder, through /proc/self/fd: a Unix socket's address holds at
+    /// most 108 bytes, which a folder deep under -Root exceeds; the kernel resolves this one through the open folder.
+    /// </summary>
+    public string ShortPath(string name) => $"/proc/self/fd/{Fd}/{name}";
+
     /// <summary>Opens <paramref name="path"/>, creating it (and its missing parents) with mode 0755 when it is not there.</summary>
     public static StateFolder Open(string path)
     {

@@ -39,6 +39,7 @@ public sealed class ClaimedPortKeeper : IDisposable
     private readonly SemaphoreSlim _wake = new(0, 1);
     private HashSet<UsbBusId> _reserved = new();
     private UeventListener? _listener;
+    private ClaimedPortControlListener? _control;
     private Task? _loop;
 
     public ClaimedPortKeeper(SystemRoot root, Action<string> log)
@@ -112,9 +113,12 @@ public sealed class ClaimedPortKeeper : IDisposable
     /// <summary>
     /// Runs <see cref="Reconcile"/> on each USB uevent and at least every <see cref="FallbackInterval"/>. Only the live
     /// root listens to uevents: another root's devices change when a test or sandbox says, not when this kernel's do.
+    /// Removals asked for by other processes (Remove-UsbIpExport in another shell) arrive through
+    /// <see cref="ClaimedPortControlListener"/>.
     /// </summary>
     public void Start()
     {
+        _control = ClaimedPortControlListener.TryStart(_root, this, _log);
         if (_root.IsLive) _listener = new UeventListener(NetlinkUeventChannel.Open, Wake, _log);
         _loop = Task.Run(async () =>
         {
@@ -241,6 +245,7 @@ public sealed class ClaimedPortKeeper : IDisposable
     {
         if (_stop.IsCancellationRequested) return;
         _stop.Cancel();
+        _control?.Dispose();
         try { _loop?.Wait(TimeSpan.FromSeconds(10)); }
         catch (AggregateException) { /* the loop ends on its own */ }
         _listener?.Dispose();

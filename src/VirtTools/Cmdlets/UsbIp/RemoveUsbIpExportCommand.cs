@@ -9,7 +9,8 @@ namespace VirtTools.Commands.UsbIp;
 /// <summary>
 /// Remove-UsbIpExport: stops sharing devices, as `usbip unbind` does, and gives them back to their host drivers.
 /// A device a client imported is only taken away after a confirmation, or with -Force. A device on a port that a
-/// server of this session claims (Start-UsbIpServer -ClaimPort) stays on that claimed port, unconfigured.
+/// server claims (Start-UsbIpServer -ClaimPort in this or another session, `virttools usbipd --claim-port`, the agent)
+/// is removed by that server's process, which holds the claim: it stays on that port, unconfigured.
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "UsbIpExport", SupportsShouldProcess = true)]
 [OutputType(typeof(UsbDevice))]
@@ -44,8 +45,9 @@ public sealed class RemoveUsbIpExportCommand : VirtToolsCmdlet
                 if (plan.IsInUse && !Force && !ShouldContinue(
                         $"{busId} is in use: a USB/IP client imported it. Removing the export cuts that client off. Remove it anyway?",
                         "USB/IP device in use", ref _yesToAll, ref _noToAll)) continue;
-                var keeper = UsbIpServerRegistry.KeeperReserving(busId);
-                var device = keeper is null ? exporter.Remove(plan, force: true, WriteWarning) : keeper.Unexport(plan, force: true, WriteWarning);
+                var device = UsbIpServerRegistry.KeeperReserving(busId) is { } keeper ? keeper.Unexport(plan, force: true, WriteWarning)
+                    : ClaimedPortControl.TryUnexport(SystemRoot, busId, WriteWarning) is not null ? new UsbDeviceReader(SystemRoot).Find(busId)
+                    : exporter.Remove(plan, force: true, WriteWarning);
                 if (PassThru && device is not null) WriteObject(device);
             }
             catch (VirtToolsException failure)
