@@ -1,5 +1,8 @@
+using System.Management.Automation;
+using VirtTools.Sysfs;
 using VirtTools.Tests.Support;
 using VirtTools.Usb;
+using VirtTools.UsbIp.Host;
 using VirtTools.UsbIp.Server;
 using Xunit;
 using Double = VirtTools.Tests.KernelDouble.KernelDouble;
@@ -8,7 +11,8 @@ namespace VirtTools.Tests.PowerShell;
 
 /// <summary>
 /// Start-UsbIpServer -ClaimPort on a sandbox of the captured host (1-2, a tablet on usbhid): the session holds the port
-/// as virttools usbipd --claim-port does, Remove-UsbIpExport goes through it, and Stop-UsbIpServer gives the port back.
+/// as virttools usbipd --claim-port does, Remove-UsbIpExport goes through it (or through another process's keeper, by
+/// its socket), and Stop-UsbIpServer gives the port back.
 /// </summary>
 [Collection(PowerShellCollection.Name)]
 public sealed class StartUsbIpServerClaimPortTests : IDisposable
@@ -55,6 +59,43 @@ public sealed class StartUsbIpServerClaimPortTests : IDisposable
 
         Assert.Equal(new[] { "usbhid" }, Tablet.InterfaceDrivers);
         Assert.Empty(_kernel.Kernel.HubPorts.Claimed);
+    }
+
+    [Fact]
+    public void Remove_UsbIpExport_has_the_keeper_of_another_process_remove_the_export_so_the_port_stays_claimed()
+    {
+        // A keeper this session did not start, as `virttools usbipd --claim-port 1-2` would run one: reached through its socket.
+        using var keeper = new ClaimedPortKeeper(_kernel.Root, _ => { });
+        keeper.Reserve(new[] { UsbBusId.Parse("1-2") });
+        keeper.Reconcile();
+        using var listener = ClaimedPortControlListener.TryStart(_kernel.Root, keeper, _ => { });
+        Assert.NotNull(listener);
+        Assert.Equal("usbip-host", Tablet.Driver);
+
+        var device = _ps.Ok<UsbDevice>("param($r) Remove-UsbIpExport -Root $r -BusId 1-2 -Confirm:$false -PassThru", Root).Single();
+
+        Assert.Equal(("1-2", "usb"), (device.BusId.ToString(), device.Driver));
+        var tablet = Tablet;
+        Assert.Null(tablet.Configuration);
+        Assert.Empty(tablet.InterfaceDrivers);
+        Assert.Contains(new HubPort(UsbBusId.Parse("usb1"), 2), _kernel.Kernel.HubPorts.Claimed);
+    }
+
+    [Fact]
+    public void What_the_other_process_refuses_is_an_error_record_with_its_ErrorId_category_and_target()
+    {
+        using var keeper = new ClaimedPortKeeper(_kernel.Root, _ => { });
+        keeper.Reserve(new[] { UsbBusId.Parse("1-2") });
+        keeper.Reconcile();
+        using var listener = ClaimedPortControlListener.TryStart(_kernel.Root, keeper, _ => { });
+        _kernel.FailWrite("/sys/bus/usb/drivers/usbip-host/unbind", KernelErrno.EACCES);
+
+        var result = _ps.Run("param($r) Remove-UsbIpExport -Root $r -BusId 1-2 -Confirm:$false", Root);
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("PermissionDenied,", error.FullyQualifiedErrorId);
+        Assert.Equal((ErrorCategory.PermissionDenied, "1-2"), (error.CategoryInfo.Category, error.TargetObject?.ToString()));
+        Assert.Equal("usbip-host", Tablet.Driver);
     }
 
     public void Dispose()

@@ -2,7 +2,9 @@
 # claimed whenever usbip-host does not hold it itself, so a device plugged there stays unconfigured and no host
 # driver binds. The stick is exported, served and attached over 127.0.0.1; it is then unplugged and plugged back on
 # port 3 through QEMU's monitor. It must come back with no usb-storage binding and no sd disk on the server, go
-# straight to usbip-host, and be attached remotely again. Asserted from sysfs, /dev, /proc and the kernel log.
+# straight to usbip-host, and be attached remotely again. Then Remove-UsbIpExport in this process (not the daemon's):
+# the daemon removes the export itself and keeps the port claimed, so the stick stays unconfigured. Asserted from
+# sysfs, /dev, /proc and the kernel log.
 . "$PSScriptRoot/_Lab.ps1"
 Assert-LabCommand 'Export-UsbIpDevice', 'Get-UsbIpDevice', 'Connect-UsbIpDevice', 'Disconnect-UsbIpDevice', 'Remove-UsbIpExport', 'Get-UsbDevice'
 $busId = $script:LabSharedBusId
@@ -62,6 +64,23 @@ try {
     Assert-LabEqual '2' (Read-LabFile "$sysfs/usbip_status") "kernel: $busId usbip_status is 2 (in use) again"
     Disconnect-UsbIpDevice -Port $port.Port -Confirm:$false
     Assert-Lab (Wait-Lab { @(Get-LabImportedUsbDevice).Count -eq 0 } 20) 'kernel: detached'
+
+    # Remove-UsbIpExport from this process, which holds no claim: the daemon that does removes the export (its
+    # control socket), claiming the port again before the reprobe, so the stick stays off the host's drivers.
+    $control = "/run/virttools/usbipd-$($daemon.Id).sock"
+    Assert-Lab ([IO.File]::Exists($control)) "usbipd listens on $control"
+    $logBefore = (Get-LabKernelLog).Count
+    Remove-UsbIpExport -BusId $busId -Confirm:$false
+    Assert-LabEqual 'usb' (Get-LabLinkName "$sysfs/driver") "kernel: after Remove-UsbIpExport in another process $busId is on the generic driver"
+    Assert-Lab (@(Get-LabOpenUsbNodes $daemon.Id) -contains $hubNode) "kernel: usbipd holds $hubNode again (it claimed the port before the reprobe)"
+    Assert-Lab ((Get-UsbDevice -BusId $busId).PortClaimed -eq $true) 'Get-UsbDevice: PortClaimed is true'
+    # A few of the daemon's rounds (one a second at least): the removal was asked for, so the stick is not exported again.
+    Start-Sleep -Seconds 3
+    Assert-LabEqual 'usb' (Get-LabLinkName "$sysfs/driver") "kernel: $busId is still on the generic driver 3 s later (not exported again)"
+    Assert-Lab ($null -eq (Get-LabLinkName "$sysfs/${busId}:1.0/driver")) "kernel: ${busId}:1.0 has no interface driver"
+    Assert-LabEqual 0 (Get-LabLocalUsbDisks).Count 'kernel: no sd disk of a local USB device in /sys/block'
+    $since = @(Get-LabKernelLog | Select-Object -Skip $logBefore)
+    Assert-Lab (@($since | Where-Object { $_ -match 'USB Mass Storage device detected|Attached SCSI' }).Count -eq 0) 'kernel log: usb-storage never took the stick after the removal'
 }
 catch {
     Assert-Lab $false "stopped by an error: $_"

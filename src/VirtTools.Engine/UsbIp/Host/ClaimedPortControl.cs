@@ -10,7 +10,8 @@ namespace VirtTools.UsbIp.Host;
 /// How Remove-UsbIpExport in one process reaches the <see cref="ClaimedPortKeeper"/> of another (`virttools usbipd
 /// --claim-port`, the agent, Start-UsbIpServer -ClaimPort in another shell): a port claim is an open usbfs descriptor,
 /// held only by the process that made it, so only that process can claim the port again between usbip-host's unbind
-/// and the reprobe. Each keeper listens on /run/virttools/usbipd-PID.sock (<see cref="ClaimedPortControlListener"/>);
+/// and the reprobe. Each keeper listens on /run/virttools/usbipd-PID.sock (the second of a process on usbipd-PID-1.sock,
+/// and so on; <see cref="ClaimedPortControlListener"/>);
 /// a removal asks each in turn. One request and its answer per connection, one line each, bounded.
 /// </summary>
 /// <remarks>
@@ -36,9 +37,12 @@ public static class ClaimedPortControl
     internal const string Unexported = "unexported", Unplugged = "unplugged", NotReserved = "not-reserved";
     internal const string UnexportVerb = "unexport ", WarningVerb = "warning ", FailedVerb = "failed ";
 
-    /// <summary>The socket of the keeper in process <paramref name="processId"/>, resolved inside the root.</summary>
-    public static string SocketPath(SystemRoot root, int processId) =>
-        root.ResolveForWrite(Folder).TrimEnd('/') + "/" + SocketPrefix + processId + SocketSuffix;
+    /// <summary>
+    /// The socket of a keeper in process <paramref name="processId"/>, resolved inside the root; <paramref name="keeper"/>
+    /// tells the keepers of one process apart (a session can start more than one server that claims ports).
+    /// </summary>
+    public static string SocketPath(SystemRoot root, int processId, int keeper = 0) =>
+        root.ResolveForWrite(Folder).TrimEnd('/') + "/" + SocketPrefix + processId + (keeper == 0 ? "" : "-" + keeper) + SocketSuffix;
 
     /// <summary>
     /// Asks every keeper listening under the root to remove this export. Returns the keeper's process id when one
@@ -88,7 +92,7 @@ public static class ClaimedPortControl
         foreach (var path in names.OrderBy(p => p, StringComparer.Ordinal))
         {
             var name = Path.GetFileName(path);
-            var digits = name[SocketPrefix.Length..^SocketSuffix.Length];
+            var digits = name[SocketPrefix.Length..^SocketSuffix.Length].Split('-')[0];
             if (int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var processId))
                 yield return (processId, path);
         }

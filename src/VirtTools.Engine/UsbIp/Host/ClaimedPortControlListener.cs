@@ -18,6 +18,9 @@ public sealed class ClaimedPortControlListener : IDisposable
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>Listeners this process started: each gets a socket name of its own.</summary>
+    private static int _started;
+
     private readonly Socket _socket;
     private readonly string _path;
     private readonly ClaimedPortKeeper _keeper;
@@ -46,7 +49,7 @@ public sealed class ClaimedPortControlListener : IDisposable
     public static ClaimedPortControlListener? TryStart(SystemRoot root, ClaimedPortKeeper keeper, Action<string> log)
     {
         if (!OperatingSystem.IsLinux()) return null; // port claims are Linux's usbfs
-        var path = ClaimedPortControl.SocketPath(root, Environment.ProcessId);
+        var path = ClaimedPortControl.SocketPath(root, Environment.ProcessId, Interlocked.Increment(ref _started) - 1);
         Socket? socket = null;
         try
         {

@@ -157,17 +157,17 @@ public sealed class VirtHostAgentTests : IDisposable
     }
 
     [Fact]
-    public void A_write_that_throws_what_no_engine_promises_is_one_failed_line_and_the_pass_goes_on()
+    public void An_export_that_cannot_be_recorded_is_one_rolled_back_line_and_the_pass_goes_on()
     {
-        // A file where the export's record folder should be: the record write throws a plain IOException.
+        // A file where the export's record folder should be: the export is undone once its record cannot be saved.
         Directory.CreateDirectory(_kernel.Tree.Resolve("/run"));
         File.WriteAllText(_kernel.Tree.Resolve("/run/virttools"), "not a folder\n");
 
         var after = Agent().Pass();
 
-        Assert.Equal(SyncOutcome.Failed, after.Single(d => d.Area == VirtHostArea.UsbIpExport).Outcome);
-        Assert.Single(_log, line => line.StartsWith("failed: Export 1-2 ", StringComparison.Ordinal)
-            && line.Contains("failed unexpectedly: IOException: ", StringComparison.Ordinal) && line.EndsWith("(next try in 1 s)", StringComparison.Ordinal));
+        Assert.Equal(SyncOutcome.RolledBack, after.Single(d => d.Area == VirtHostArea.UsbIpExport).Outcome);
+        Assert.Single(_log, line => line.StartsWith("rolled back: Export 1-2 ", StringComparison.Ordinal)
+            && line.Contains("Rolled back: 1-2", StringComparison.Ordinal) && line.EndsWith("(next try in 1 s)", StringComparison.Ordinal));
         Assert.DoesNotContain(_log, line => line.StartsWith("pass failed: ", StringComparison.Ordinal));
         Assert.Equal("1000", PagesToScan);
         Assert.Single(_attacher.Attached);

@@ -116,19 +116,18 @@ public sealed class VirtHostSyncTests : IDisposable
     }
 
     [Fact]
-    public void A_write_that_throws_what_no_engine_promises_fails_its_item_and_the_others_still_apply()
+    public void An_export_record_that_cannot_be_written_rolls_the_item_back_and_the_others_still_apply()
     {
-        // A file where the export's record folder should be: creating /run/virttools throws a plain IOException
-        // from the file system, not a VirtToolsException, after usbip-host took the device.
+        // A file where the export's record folder should be: saving the record fails after usbip-host took the device.
         Directory.CreateDirectory(_kernel.Tree.Resolve("/run"));
         File.WriteAllText(_kernel.Tree.Resolve("/run/virttools"), "not a folder\n");
 
         var after = SyncAll();
 
         var export = after.Single(d => d.Area == VirtHostArea.UsbIpExport && d.Item == "busId 1-2");
-        Assert.Equal((SyncOutcome.Failed, ConfigErrors.UnexpectedFailureId), (export.Outcome, export.Error?.ErrorId));
-        Assert.IsAssignableFrom<IOException>(export.Error?.InnerException);
-        Assert.StartsWith("Exporting 1-2 failed unexpectedly: IOException: ", export.Message, StringComparison.Ordinal);
+        Assert.Equal((SyncOutcome.RolledBack, VirtTools.UsbIp.UsbIpErrors.ExportRecordNotWrittenId), (export.Outcome, export.Error?.ErrorId));
+        Assert.Contains("Rolled back: 1-2 unbound from usbip-host, back on usb", export.Message, StringComparison.Ordinal);
+        Assert.Equal("usb", _kernel.Usb.DriverOf("1-2"));
         Assert.Equal(new[] { "ksm.pagesToScan", "0000:00:1f.2", "127.0.0.1:3240 busId 2-3" },
             after.Where(d => d.Outcome == SyncOutcome.Applied).Select(d => d.Item));
     }

@@ -55,9 +55,11 @@ public sealed class ClaimedPortControlTests : IDisposable
     }
 
     [Fact]
-    public void The_keeper_listens_on_a_socket_named_after_its_process_that_only_its_owner_may_open()
+    public void The_keeper_listens_on_a_socket_named_after_its_process_in_the_roots_run_virttools_that_only_its_owner_may_open()
     {
-        Assert.Equal(ClaimedPortControl.SocketPath(_kernel.Root, Environment.ProcessId), _listener.SocketPath);
+        // usbipd-PID.sock for a process's first keeper, usbipd-PID-N.sock for the next (this process runs many).
+        Assert.Equal(_kernel.Root.ResolveForWrite("/run/virttools"), Path.GetDirectoryName(_listener.SocketPath));
+        Assert.Matches($"^usbipd-{Environment.ProcessId}(-[0-9]+)?\\.sock$", Path.GetFileName(_listener.SocketPath));
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("Linux file modes.");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_listener.SocketPath));
     }
