@@ -173,6 +173,21 @@ public sealed class VirtHostAgentTests : IDisposable
         Assert.Single(_attacher.Attached);
     }
 
+    [Fact]
+    public void An_export_record_file_that_is_not_one_fails_the_export_alone_and_the_pass_goes_on()
+    {
+        _kernel.Tree.File("/run/virttools/usbip-exports.json", "[ { \"busId\": \"../x\" } ]");
+
+        Agent().Pass();
+
+        Assert.DoesNotContain(_log, line => line.StartsWith("pass failed: ", StringComparison.Ordinal) || line.StartsWith("profile not applied: ", StringComparison.Ordinal));
+        Assert.Single(_log, line => line.StartsWith("rolled back: Export 1-2 ", StringComparison.Ordinal)
+            && line.Contains("usbip-exports.json is not a VirtTools record file", StringComparison.Ordinal));
+        Assert.Equal("usb", _kernel.Usb.DriverOf("1-2"));
+        Assert.Equal("1000", PagesToScan);
+        Assert.Single(_attacher.Attached);
+    }
+
     public void Dispose() => _kernel.Dispose();
 
     private sealed class ManualClock : TimeProvider

@@ -133,6 +133,25 @@ public sealed class VirtHostSyncTests : IDisposable
     }
 
     [Fact]
+    public void A_record_file_that_is_not_one_fails_the_items_that_need_it_and_the_others_still_apply()
+    {
+        _kernel.Tree.File("/var/lib/virttools/passthrough.json", "{ not json");
+        _kernel.Tree.File("/run/virttools/usbip-exports.json", "[ { \"busId\": \"../x\" } ]");
+
+        var after = SyncAll();
+
+        var pci = after.Single(d => d.Item == "0000:00:1f.2");
+        Assert.Equal((SyncOutcome.Failed, "PassthroughStateCorrupt"), (pci.Outcome, pci.Error?.ErrorId));
+        var export = after.Single(d => d.Area == VirtHostArea.UsbIpExport && d.Item == "busId 1-2");
+        // Refused by the plan, before any write: the device never left its driver.
+        Assert.Equal((SyncOutcome.RolledBack, VirtTools.UsbIp.UsbIpErrors.ExportStateCorruptId), (export.Outcome, export.Error?.ErrorId));
+        Assert.Equal("usb", _kernel.Usb.DriverOf("1-2"));
+        Assert.DoesNotContain(_kernel.Writes, write => write.Text.Contains("1-2", StringComparison.Ordinal));
+        Assert.Equal(new[] { "ksm.pagesToScan", "127.0.0.1:3240 busId 2-3" },
+            after.Where(d => d.Outcome == SyncOutcome.Applied).Select(d => d.Item));
+    }
+
+    [Fact]
     public void A_passthrough_record_that_cannot_be_written_rolls_the_item_back_and_the_others_still_apply()
     {
         Directory.CreateDirectory(_kernel.Tree.Resolve("/var/lib"));
