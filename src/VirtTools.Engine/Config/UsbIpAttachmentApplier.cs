@@ -28,18 +28,22 @@ public sealed class UsbIpAttachmentApplier : IUsbIpAttachmentApplier
     public void Attach(SystemRoot root, UsbIpAttachmentRule rule, CancellationToken cancellation) =>
         ApplierBoundary.Run($"Attaching {rule.Match} from {UsbIpClient.Describe(rule.ComputerName, rule.TcpPort)}", rule.ComputerName, cancellation, () =>
         {
-            var busId = rule.Match.BusId ?? FindOnServer(rule, cancellation);
+            var timeout = TimeoutOf(rule);
+            var busId = rule.Match.BusId ?? FindOnServer(rule, timeout, cancellation);
             var attacher = new VhciAttacher(root, UsbIpClient.ImporterWith(rule.Tls), rule.DeadPeer ?? DeadPeer);
             if (rule.Container is { } container)
                 new ContainerUsbAttacher(attacher, ContainerManager.For(root))
-                    .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, container, rule.DedicatedController, Timeout, cancellation).GetAwaiter().GetResult();
+                    .ConnectAsync(rule.ComputerName, rule.TcpPort, busId, container, rule.DedicatedController, timeout, cancellation).GetAwaiter().GetResult();
             else
-                attacher.ConnectAsync(rule.ComputerName, rule.TcpPort, busId, Timeout, cancellation).GetAwaiter().GetResult();
+                attacher.ConnectAsync(rule.ComputerName, rule.TcpPort, busId, timeout, cancellation).GetAwaiter().GetResult();
         });
 
-    private UsbBusId FindOnServer(UsbIpAttachmentRule rule, CancellationToken cancellation)
+    /// <summary>The rule's own timeoutSec (the profile's) comes before the applier's.</summary>
+    private TimeSpan TimeoutOf(UsbIpAttachmentRule rule) => rule.TimeoutSec is int seconds ? TimeSpan.FromSeconds(seconds) : Timeout;
+
+    private static UsbBusId FindOnServer(UsbIpAttachmentRule rule, TimeSpan timeout, CancellationToken cancellation)
     {
-        var offered = UsbIpClient.ListDevicesAsync(rule.ComputerName, rule.TcpPort, Timeout, cancellation, rule.Tls).GetAwaiter().GetResult();
+        var offered = UsbIpClient.ListDevicesAsync(rule.ComputerName, rule.TcpPort, timeout, cancellation, rule.Tls).GetAwaiter().GetResult();
         bool Wanted(UsbIpDeviceRecord device) => Fits(rule.Match.VendorId, device.VendorId) && Fits(rule.Match.ProductId, device.ProductId);
         if (offered.Refused.FirstOrDefault(refused => Wanted(refused.Record)) is { } unusable) throw unusable.Problem;
         var matching = offered.Where(Wanted).ToList();

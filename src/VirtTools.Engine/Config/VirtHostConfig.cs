@@ -105,6 +105,14 @@ public sealed class UsbIpAttachmentRule
 
     public int TcpPort { get; init; } = 3240;
 
+    public const int MinimumTimeoutSec = 1, MaximumTimeoutSec = 3600;
+
+    /// <summary>
+    /// timeoutSec: how long each step of the import may wait for the server (connect, TLS, the device list, the
+    /// import), as Connect-UsbIpDevice -TimeoutSec; null: the applier's own (10 s). A slow link or a TCG guest needs more.
+    /// </summary>
+    public int? TimeoutSec { get; init; }
+
     /// <summary>tls: import over TLS with these settings (certificate, key, serverCa, serverFingerprint); null: plain USB/IP.</summary>
     public UsbIpTlsClientSettings? Tls { get; init; }
 

@@ -184,11 +184,12 @@ public static class VirtHostConfigParser
 
         private UsbIpAttachmentRule? Attachment(YamlMappingNode map, UsbIpDeadPeerPolicy? deadPeer)
         {
-            Keys(map, "an attachment", "computerName", "tcpPort", "match", "reconnect", "tls", "container", "dedicatedController");
+            Keys(map, "an attachment", "computerName", "tcpPort", "timeoutSec", "match", "reconnect", "tls", "container", "dedicatedController");
             var computer = Scalar(map, "computerName", "an attachment");
             if (computer is null) Missing(map, "computerName", "an attachment");
             var match = Child(map, "match") is { } m ? Match(m, "an attachment's match") : Missing(map, "match", "an attachment");
             var port = Int(map, "tcpPort", "an attachment's tcpPort", 1, 65535) ?? 3240;
+            var timeout = Int(map, "timeoutSec", "an attachment's timeoutSec", UsbIpAttachmentRule.MinimumTimeoutSec, UsbIpAttachmentRule.MaximumTimeoutSec);
             var reconnect = Bool(map, "reconnect", "an attachment's reconnect") ?? false;
             var container = Scalar(map, "container", "an attachment");
             if (container is not null && ContainerNameText.FindProblem(container) is { } problem)
@@ -199,7 +200,7 @@ public static class VirtHostConfigParser
             return computer is null || match is null ? null
                 : new UsbIpAttachmentRule
                 {
-                    ComputerName = computer, TcpPort = port, Match = match, Reconnect = reconnect, Container = container, DedicatedController = dedicated, Location = Where(map),
+                    ComputerName = computer, TcpPort = port, TimeoutSec = timeout, Match = match, Reconnect = reconnect, Container = container, DedicatedController = dedicated, Location = Where(map),
                     DeadPeer = deadPeer,
                     Tls = Child(map, "tls") is { } tls ? AttachmentTls(tls) : null,
                 };

@@ -78,9 +78,10 @@ public static class VirtHostConfigWriter
         {
             { "computerName", Quoted(attachment.ComputerName) },
             { "tcpPort", Number(attachment.TcpPort) },
-            { "match", Match(attachment.Match) },
-            { "reconnect", Flag(attachment.Reconnect) },
         };
+        if (attachment.TimeoutSec is int timeout) map.Add("timeoutSec", Number(timeout));
+        map.Add("match", Match(attachment.Match));
+        map.Add("reconnect", Flag(attachment.Reconnect));
         if (attachment.Container is { } container) map.Add("container", Quoted(container));
         if (attachment.DedicatedController) map.Add("dedicatedController", Flag(true));
         AddTls(map, attachment.Tls);
