@@ -49,10 +49,11 @@ verify_host() {
   fi
 }
 
-# check_scenarios VIRTTOOLS: every scenario parses (a syntax error is found here, not after a two-minute boot)
+# check_scenarios VIRTTOOLS: every scenario, and the peer guest's script, parses (a syntax error is found here, not
+# after a two-minute boot)
 check_scenarios() {
   local script errors status=0
-  for script in "$LAB_DIR"/scenarios/*.ps1; do
+  for script in "$LAB_DIR"/scenarios/*.ps1 "$LAB_DIR"/guest/*.ps1; do
     errors=$(LAB_SCRIPT=$script "$1" -c '$errors = $null; $null = [System.Management.Automation.Language.Parser]::ParseFile($env:LAB_SCRIPT, [ref]$null, [ref]$errors); $errors | ForEach-Object { "line $($_.Extent.StartLineNumber): $($_.Message)" }' 2>&1)
     [ -z "$errors" ] || { echo "scenario $(basename "$script") does not parse: $errors"; status=1; }
   done

@@ -4,7 +4,7 @@
 
 # Modules loaded at boot by guest/init, and the ones scenarios load themselves; all are resolved with their
 # dependencies. Names that are built into a kernel resolve to nothing, which is fine.
-BOOT_MODULES="xhci-pci usb-storage sd_mod usbhid hid-generic e1000 virtio_pci virtio_blk"
+BOOT_MODULES="xhci-pci usb-storage sd_mod usbhid hid-generic e1000 virtio_pci virtio_blk virtio_net"
 SCENARIO_MODULES="usbip-host vhci-hcd vfio-pci vfio_iommu_type1 nf_tables"
 
 write_cpio() { # write_cpio DIR ARCHIVE
@@ -60,6 +60,7 @@ build_common_cpio() { # build_common_cpio HOSTDIR ARCHIVE
   gcc -static -O2 -Wall -o "$root/lab/bin/ksm-mergeable" "$LAB_DIR/guest/ksm-mergeable.c" || return 1
   gcc -static -O2 -Wall -o "$root/lab/bin/devlist-bench" "$LAB_DIR/guest/devlist-bench.c" || return 1
   cp -a "$LAB_DIR/scenarios" "$root/lab/scenarios"
+  cp "$LAB_DIR/guest/peer.ps1" "$root/lab/peer.ps1"
   echo "$BOOT_MODULES" > "$root/lab/boot-modules"
   busybox sh -n "$LAB_DIR/guest/init" || { echo "guest/init: syntax error"; return 1; }
   cp "$LAB_DIR/guest/init" "$root/init"; chmod 755 "$root/init"

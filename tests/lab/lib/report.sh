@@ -36,7 +36,7 @@ report_guest() {
   local label=$1 serial=$2 rc=$3 why
   grep -q '^LAB-DONE' "$serial" && { echo "  guest $label finished"; return; }
   if grep -q 'Kernel panic' "$serial"; then why="kernel panic"
-  elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then why="timed out after ${LAB_QEMU_TIMEOUT:-1800}s (hang)"
+  elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then why="timed out after ${LAB_QEMU_TIMEOUT:-2700}s (hang)"
   elif ! grep -q '^LAB-BOOT' "$serial"; then why="never reached /init (QEMU exit code $rc)"
   else why="stopped without LAB-DONE (QEMU exit code $rc)"; fi
   fail "$label guest: $why"

@@ -7,163 +7,27 @@
 # read once, hashed, to check it and warm up, then, once the server and this process have gone idle, three times to
 # /dev/null and three times through sha256sum, the fastest of each (LAB-BENCH line, bench/RESULTS.md).
 # 10-tls-agent does the same attach through a client agent's profile.
-# The waits for idle processes (up to 120 s each, a few seconds once compiled) come on top of the reads:
-# lab-timeout: 600
+# The warm-up reads (up to 180 s per import) and the waits for idle processes (up to 120 s each, a few seconds once
+# compiled) come on top of the timed reads:
+# lab-timeout: 1200
 . "$PSScriptRoot/_Lab.ps1"
 Assert-LabCommand 'Export-UsbIpDevice', 'Get-UsbIpDevice', 'Connect-UsbIpDevice', 'Disconnect-UsbIpDevice', 'Remove-UsbIpExport'
 $busId = $script:LabSharedBusId
 $sysfs = "/sys/bus/usb/devices/$busId"
 $folder = '/tmp/lab-tls'
 
-# The stick's block device under a given controller path pattern: /dev/sdX, or $null.
-function Find-LabDisk([string] $Under) {
-    foreach ($block in [IO.Directory]::GetDirectories('/sys/block', 'sd*')) {
-        if ((Get-LabRealPath $block) -match $Under) { return '/dev/' + [IO.Path]::GetFileName($block) }
-    }
-    return $null
-}
-
-function Get-LabDiskHash([string] $Device) {
-    $stream = [IO.File]::OpenRead($Device)
-    try { return [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($stream)) } finally { $stream.Dispose() }
-}
-
-# One whole read of the device with O_DIRECT (1 MiB reads, so every byte crosses the link, not a cache) through
-# sha256sum: the hash (hex, upper case as .NET writes it), or $null when the read failed.
-function Get-LabDiskReadHash([string] $Device) {
-    $output = @(& sh -c "set -o pipefail; dd if=$Device bs=1M iflag=direct 2>/dev/null | sha256sum")
-    Write-LabLine "  `$ dd if=$Device bs=1M iflag=direct | sha256sum -> exit ${LASTEXITCODE}: $output"
-    if ($LASTEXITCODE -ne 0 -or $output.Count -eq 0) { return $null }
-    return (-split $output[0])[0].ToUpperInvariant()
-}
-
-# CPU seconds a process has used (utime + stime; /proc/<pid>/stat counts in USER_HZ, 100 on Debian's kernels).
-function Get-LabProcessCpuSeconds([int] $ProcessId) {
-    $stat = Read-LabFile "/proc/$ProcessId/stat"
-    if (-not $stat) { return 0.0 }
-    $fields = -split $stat.Substring($stat.LastIndexOf(')') + 2)
-    return ([double]$fields[11] + [double]$fields[12]) / 100
-}
-
-# CPU seconds per thread name in a process, user and kernel apart (its threads' utime and stime, summed by name; names
-# are cut at 15 bytes): @{ name = @(user, kernel) }.
-function Get-LabThreadCpuSeconds([int] $ProcessId) {
-    $byName = @{}
-    foreach ($task in [IO.Directory]::GetDirectories("/proc/$ProcessId/task")) {
-        $stat = Read-LabFile "$task/stat"
-        if (-not $stat) { continue }
-        $name = $stat.Substring($stat.IndexOf('(') + 1, $stat.LastIndexOf(')') - $stat.IndexOf('(') - 1)
-        $fields = -split $stat.Substring($stat.LastIndexOf(')') + 2)
-        $sums = if ($byName.ContainsKey($name)) { $byName[$name] } else { @(0.0, 0.0) }
-        $byName[$name] = @(($sums[0] + [double]$fields[11] / 100), ($sums[1] + [double]$fields[12] / 100))
-    }
-    return $byName
-}
-
-# Which threads of a process used the CPU between two Get-LabThreadCpuSeconds, the busiest first, each with its user
-# and kernel part (LAB-DIAG): where a relay's time goes beyond the cipher.
-function Write-LabThreadCpu([string] $Label, [hashtable] $Before, [hashtable] $After) {
-    $used = foreach ($name in $After.Keys) {
-        $was = if ($Before.ContainsKey($name)) { $Before[$name] } else { @(0.0, 0.0) }
-        $user = $After[$name][0] - $was[0]; $kernel = $After[$name][1] - $was[1]
-        [pscustomobject]@{ Name = $name; Seconds = $user + $kernel; User = $user; Kernel = $kernel }
-    }
-    $top = @($used | Where-Object { $_.Seconds -gt 0 } | Sort-Object -Property Seconds -Descending | Select-Object -First 6)
-    Write-LabLine ("LAB-DIAG tls-relay threads={0} {1}" -f $Label,
-        (($top | ForEach-Object { '"{0}"={1:0.0}s(user={2:0.0},sys={3:0.0})' -f $_.Name, $_.Seconds, $_.User, $_.Kernel }) -join ' '))
-}
-
-# CPU seconds the whole guest has been busy, all CPUs together (/proc/stat: all but idle and iowait).
-function Get-LabGuestBusySeconds {
-    $cpu = -split (((Read-LabFile '/proc/stat') -split "`n")[0])
-    $busy = 0.0
-    foreach ($i in 1, 2, 3, 6, 7, 8) { $busy += [double]$cpu[$i] }
-    return $busy / 100
-}
-
-# Waits (at most 120 s) until the server and this process have been idle for 2 s together: a freshly started .NET
-# process compiles its hot methods again, optimised, on a background thread for its first minute or more under TCG
-# (5-11 CPU seconds each), which would compete with what is measured; a running daemon is past that. LAB-DIAG says
-# how long it took.
-function Wait-LabProcessesSettled([int] $ServerId) {
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    $settled = Wait-Lab {
-        $before = (Get-LabProcessCpuSeconds $ServerId) + (Get-LabProcessCpuSeconds $PID)
-        [Threading.Thread]::Sleep(2000)
-        ((Get-LabProcessCpuSeconds $ServerId) + (Get-LabProcessCpuSeconds $PID) - $before) -le 0.1
-    } 120
-    Write-LabLine ('LAB-DIAG tls-relay settled={0} after_s={1:0.0}' -f $settled, $clock.Elapsed.TotalSeconds)
-}
-
-# Three timed whole reads of the stick, to /dev/null or through sha256sum (each hash checked); the fastest is the figure
-# (the guest's 2 emulated CPUs share the host with other work, so one read can be slowed several times over). One shell
-# runs the three and times each by /proc/uptime, so no PowerShell runs (or compiles) in this process meanwhile. LAB-DIAG
-# says where the time went: the guest's busy CPU seconds (of 2 per second: 2 vCPUs) and those of the two processes
-# that relay a TLS import (the server and this one, idle on a plain import), over the three reads.
-function Measure-LabTimedReads([string] $Device, [string] $Case, [string] $Expected, [int] $ServerId, [switch] $Hash) {
-    $kind = if ($Hash) { 'hashed' } else { 'bare' }
-    $size = 512 * [long](Read-LabFile "/sys/class/block/$([IO.Path]::GetFileName($Device))/size")
-    $read = if ($Hash) { "dd if=$Device bs=1M iflag=direct 2>/dev/null | sha256sum" } else { "dd if=$Device of=/dev/null bs=1M iflag=direct 2>/dev/null && echo -" }
-    $script = "set -o pipefail; for n in 1 2 3; do a=`$(cut -d' ' -f1 /proc/uptime); out=`$($read); rc=`$?; b=`$(cut -d' ' -f1 /proc/uptime); echo `$a `$b `$rc `$out; done"
-    Wait-LabProcessesSettled $ServerId
-    $threads = (Get-LabThreadCpuSeconds $ServerId), (Get-LabThreadCpuSeconds $PID)
-    $before = (Get-LabGuestBusySeconds), (Get-LabProcessCpuSeconds $ServerId), (Get-LabProcessCpuSeconds $PID)
-    $lines = @(& sh -c $script)
-    $after = (Get-LabGuestBusySeconds), (Get-LabProcessCpuSeconds $ServerId), (Get-LabProcessCpuSeconds $PID)
-    Write-LabLine ('LAB-DIAG tls-relay reads={0} {1} guest_busy_cpu_s={2:0.0} server_cpu_s={3:0.0} client_cpu_s={4:0.0}' -f
-        $Case, $kind, ($after[0] - $before[0]), ($after[1] - $before[1]), ($after[2] - $before[2]))
-    Write-LabThreadCpu "$Case-$kind-server" $threads[0] (Get-LabThreadCpuSeconds $ServerId)
-    Write-LabThreadCpu "$Case-$kind-client" $threads[1] (Get-LabThreadCpuSeconds $PID)
-    $good = @(foreach ($line in $lines) {
-        Write-LabLine "  `$ $read -> $line (uptime before and after, exit code, output)"
-        $fields = -split $line
-        $seconds = [double]$fields[1] - [double]$fields[0]
-        if ($fields.Count -ge 4 -and $fields[2] -eq '0' -and $seconds -gt 0 -and (-not $Hash -or $fields[3].ToUpperInvariant() -eq $Expected)) { $size / 1MB / $seconds }
-    })
-    Assert-LabEqual 3 $good.Count ("$Case : three whole reads out of three{0}" -f $(if ($Hash) { ', each hashed as the server''s own read (sha256)' }))
-    if ($good.Count -eq 0) { return $null }
-    $best = ($good | Measure-Object -Maximum).Maximum
-    Write-LabLine ("  $Case : the whole stick read with O_DIRECT ($kind) at {0} MiB/s (best {1:0.00})" -f (($good | ForEach-Object { '{0:0.00}' -f $_ }) -join ', '), $best)
-    return $best
-}
-
-# CPU seconds .NET's tiered compilation has used in a process so far (its background thread that compiles hot methods
-# again, optimised).
-function Get-LabCompilingSeconds([int] $ProcessId) {
-    $threads = Get-LabThreadCpuSeconds $ProcessId
-    $sum = 0.0
-    foreach ($name in $threads.Keys) { if ($name -like '.NET Tiered*') { $sum += $threads[$name][0] + $threads[$name][1] } }
-    return $sum
-}
-
-# Whole reads to /dev/null (at most 8) until one goes by with no more than 0.05 CPU s of tiered compilation in the
-# server: a relay's hot methods are counted, then compiled again (optimised, with .NET's profile-guided tier in between)
-# only while it relays, and under TCG that takes seconds of CPU over the first reads. A daemon that has relayed for a
-# while is past it, and that steady state is what is measured. The server relays nothing but this; the client's relay
-# runs the same code in this process, whose own PowerShell keeps the compiler busy now and then, so only the server is
-# watched. LAB-DIAG says how many reads it took and what both processes compiled meanwhile.
-function Wait-LabRelayCompiled([string] $Device, [string] $Case, [int] $ServerId) {
-    $start = (Get-LabCompilingSeconds $ServerId), (Get-LabCompilingSeconds $PID)
-    for ($reads = 1; $reads -le 8; $reads++) {
-        $before = Get-LabCompilingSeconds $ServerId
-        & sh -c "dd if=$Device of=/dev/null bs=1M iflag=direct 2>/dev/null"
-        $last = (Get-LabCompilingSeconds $ServerId) - $before
-        if ($last -le 0.05) { break }
-    }
-    Write-LabLine ('LAB-DIAG tls-relay warm={0} reads={1} server_compiling_cpu_s={2:0.0} client_compiling_cpu_s={3:0.0} last_read_server_compiling_cpu_s={4:0.00}' -f
-        $Case, [Math]::Min($reads, 8), ((Get-LabCompilingSeconds $ServerId) - $start[0]), ((Get-LabCompilingSeconds $PID) - $start[1]), $last)
-}
-
 # An import's figures: one hashed read first (the bytes checked, and the relay's code compiled before it is measured),
 # then reads until the relay's hot code is compiled; then, once the server and this process are idle, the fastest of
 # three reads to /dev/null (the transport alone) and the fastest of three through sha256sum (a reader that needs the
-# CPU too, as a copy or a checksum does).
+# CPU too, as a copy or a checksum does). Both relays of a TLS import run here: the server's in $ServerId, the
+# client's in this process.
 function Measure-LabDiskReads([string] $Device, [string] $Case, [string] $Expected, [int] $ServerId) {
     Assert-LabEqual $Expected (Get-LabDiskReadHash $Device) "$Case : the whole block device reads back the same bytes (sha256)"
-    Wait-LabRelayCompiled $Device $Case $ServerId
+    Wait-LabRelayCompiled { Read-LabDisk $Device } $Case $ServerId
+    $processes = @{ server = $ServerId; client = $PID }
     return [pscustomobject]@{
-        Bare = Measure-LabTimedReads $Device $Case $Expected $ServerId
-        Hashed = Measure-LabTimedReads $Device $Case $Expected $ServerId -Hash
+        Bare = Get-LabFastestRead (Invoke-LabTimedReads $Device $Case $processes) $Case $Expected
+        Hashed = Get-LabFastestRead (Invoke-LabTimedReads $Device $Case $processes -Hash) $Case $Expected -Hash
     }
 }
 

@@ -230,6 +230,7 @@ function New-LabCertificate([string] $Folder, [string] $Name, $Issuer, [string] 
         $names = [Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
         $names.AddDnsName($Name)
         $names.AddIpAddress([Net.IPAddress]::Loopback)
+        $names.AddIpAddress([Net.IPAddress]::Parse($script:LabLanAddress))
         $request.CertificateExtensions.Add($names.Build())
         $issued = $request.Create($Issuer, $now.AddMinutes(-10), $now.AddHours(20), [byte[]](1, 2, 3, 4, 5, 6, 7, [byte][Random]::Shared.Next(256)))
         $certificate = [Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::CopyWithPrivateKey($issued, $key)
@@ -239,7 +240,8 @@ function New-LabCertificate([string] $Folder, [string] $Name, $Issuer, [string] 
     return $certificate
 }
 
-# A CA and another one; the server's certificate for 127.0.0.1; desk.lab and neighbour.lab signed by the CA, stranger.lab by the other.
+# A CA and another one; the server's certificate for 127.0.0.1 (and the LAN's 10.10.0.1); desk.lab and neighbour.lab
+# signed by the CA, stranger.lab by the other.
 function New-LabCertificateSet([string] $Folder) {
     $null = [IO.Directory]::CreateDirectory($Folder)
     $ca = New-LabCertificate $Folder 'lab-ca' $null ''
@@ -250,7 +252,241 @@ function New-LabCertificateSet([string] $Folder) {
 }
 
 # `virttools usbipd` with mutual TLS only, and a grant of the stick (46f4:0001) to desk.lab alone.
-function Get-LabTlsServerArguments([string] $Folder) {
-    "usbipd --address 127.0.0.1 --port 3240 --tls-certificate $Folder/127.0.0.1.crt --tls-key $Folder/127.0.0.1.key " +
+function Get-LabTlsServerArguments([string] $Folder, [string] $Address = '127.0.0.1') {
+    "usbipd --address $Address --port 3240 --tls-certificate $Folder/127.0.0.1.crt --tls-key $Folder/127.0.0.1.key " +
         "--client-ca $Folder/lab-ca.crt --require-tls --grant desk.lab=46f4:0001"
+}
+
+# ---- whole-stick reads (10-tls, 16-tls-lan): what a USB/IP import reads, checked and timed, and where the CPU went
+# The stick's block device under a given controller path pattern: /dev/sdX, or $null.
+function Find-LabDisk([string] $Under) {
+    foreach ($block in [IO.Directory]::GetDirectories('/sys/block', 'sd*')) {
+        if ((Get-LabRealPath $block) -match $Under) { return '/dev/' + [IO.Path]::GetFileName($block) }
+    }
+    return $null
+}
+
+function Get-LabDiskHash([string] $Device) {
+    $stream = [IO.File]::OpenRead($Device)
+    try { return [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($stream)) } finally { $stream.Dispose() }
+}
+
+# One whole read of the device with O_DIRECT (1 MiB reads, so every byte crosses the link, not a cache) through
+# sha256sum: the hash (hex, upper case as .NET writes it), or $null when the read failed.
+function Get-LabDiskReadHash([string] $Device) {
+    $output = @(& sh -c "set -o pipefail; dd if=$Device bs=1M iflag=direct 2>/dev/null | sha256sum")
+    Write-LabLine "  `$ dd if=$Device bs=1M iflag=direct | sha256sum -> exit ${LASTEXITCODE}: $output"
+    if ($LASTEXITCODE -ne 0 -or $output.Count -eq 0) { return $null }
+    return (-split $output[0])[0].ToUpperInvariant()
+}
+
+# One whole read of the device with O_DIRECT to /dev/null.
+function Read-LabDisk([string] $Device) {
+    & sh -c "dd if=$Device of=/dev/null bs=1M iflag=direct 2>/dev/null"
+}
+
+# CPU seconds a process has used (utime + stime; /proc/<pid>/stat counts in USER_HZ, 100 on Debian's kernels).
+function Get-LabProcessCpuSeconds([int] $ProcessId) {
+    $stat = Read-LabFile "/proc/$ProcessId/stat"
+    if (-not $stat) { return 0.0 }
+    $fields = -split $stat.Substring($stat.LastIndexOf(')') + 2)
+    return ([double]$fields[11] + [double]$fields[12]) / 100
+}
+
+# A process's threads as the kernel counts them: Id, Name (cut at 15 bytes), User and Kernel CPU seconds (utime and stime).
+function Get-LabThreadStat([int] $ProcessId) {
+    $tasks = try { [IO.Directory]::GetDirectories("/proc/$ProcessId/task") } catch { @() }
+    foreach ($task in $tasks) {
+        $stat = Read-LabFile "$task/stat"
+        if (-not $stat) { continue }
+        $fields = -split $stat.Substring($stat.LastIndexOf(')') + 2)
+        [pscustomobject]@{
+            Id = [IO.Path]::GetFileName($task)
+            Name = $stat.Substring($stat.IndexOf('(') + 1, $stat.LastIndexOf(')') - $stat.IndexOf('(') - 1)
+            User = [double]$fields[11] / 100
+            Kernel = [double]$fields[12] / 100
+        }
+    }
+}
+
+# CPU seconds per thread name in a process, user and kernel apart (summed by name): @{ name = @(user, kernel) }.
+function Get-LabThreadCpuSeconds([int] $ProcessId) {
+    $byName = @{}
+    foreach ($thread in Get-LabThreadStat $ProcessId) {
+        $sums = if ($byName.ContainsKey($thread.Name)) { $byName[$thread.Name] } else { @(0.0, 0.0) }
+        $byName[$thread.Name] = @(($sums[0] + $thread.User), ($sums[1] + $thread.Kernel))
+    }
+    return $byName
+}
+
+# Which threads of a process used the CPU between two Get-LabThreadCpuSeconds, the busiest first, each with its user
+# and kernel part (LAB-DIAG): where a relay's time goes beyond the cipher.
+function Write-LabThreadCpu([string] $Label, [hashtable] $Before, [hashtable] $After) {
+    $used = foreach ($name in $After.Keys) {
+        $was = if ($Before.ContainsKey($name)) { $Before[$name] } else { @(0.0, 0.0) }
+        $user = $After[$name][0] - $was[0]; $kernel = $After[$name][1] - $was[1]
+        [pscustomobject]@{ Name = $name; Seconds = $user + $kernel; User = $user; Kernel = $kernel }
+    }
+    $top = @($used | Where-Object { $_.Seconds -gt 0 } | Sort-Object -Property Seconds -Descending | Select-Object -First 6)
+    Write-LabLine ("LAB-DIAG tls-relay threads={0} {1}" -f $Label,
+        (($top | ForEach-Object { '"{0}"={1:0.0}s(user={2:0.0},sys={3:0.0})' -f $_.Name, $_.Seconds, $_.User, $_.Kernel }) -join ' '))
+}
+
+# CPU seconds the whole guest has been busy, all CPUs together (/proc/stat: all but idle and iowait).
+function Get-LabGuestBusySeconds {
+    $cpu = -split (((Read-LabFile '/proc/stat') -split "`n")[0])
+    $busy = 0.0
+    foreach ($i in 1, 2, 3, 6, 7, 8) { $busy += [double]$cpu[$i] }
+    return $busy / 100
+}
+
+# CPU seconds of each of .NET's tiered-compilation threads in a process (the thread that compiles hot methods again,
+# optimised), by thread id: @{ id = seconds }. The runtime ends that thread after a few idle seconds and starts another
+# when there is work again, so a sum by name would lose a finished thread's time.
+function Get-LabCompilerThreads([int] $ProcessId) {
+    $threads = @{}
+    foreach ($thread in Get-LabThreadStat $ProcessId) {
+        if ($thread.Name -like '.NET Tiered*') { $threads[$thread.Id] = $thread.User + $thread.Kernel }
+    }
+    return $threads
+}
+
+# CPU seconds a process's tiered compilation took since $Before (Get-LabCompilerThreads), or $null when a thread of
+# $Before has ended meanwhile: what it did before it ended is lost with it.
+function Measure-LabCompilingSince([int] $ProcessId, [hashtable] $Before) {
+    $after = Get-LabCompilerThreads $ProcessId
+    foreach ($id in $Before.Keys) { if (-not $after.ContainsKey($id)) { return $null } }
+    $sum = 0.0
+    foreach ($id in $after.Keys) { $sum += $after[$id] - $(if ($Before.ContainsKey($id)) { $Before[$id] } else { 0.0 }) }
+    return $sum
+}
+
+# Waits (at most 120 s) until these processes have been idle for 2 s together: a freshly started .NET process compiles
+# its hot methods again, optimised, on a background thread for its first minute or more under TCG (5-11 CPU seconds
+# each), which would compete with what is measured; a running daemon is past that. LAB-DIAG says how long it took.
+function Wait-LabProcessesSettled([int[]] $ProcessId) {
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $settled = Wait-Lab {
+        $before = 0.0; foreach ($id in $ProcessId) { $before += Get-LabProcessCpuSeconds $id }
+        [Threading.Thread]::Sleep(2000)
+        $after = 0.0; foreach ($id in $ProcessId) { $after += Get-LabProcessCpuSeconds $id }
+        ($after - $before) -le 0.1
+    } 120
+    Write-LabLine ('LAB-DIAG tls-relay settled={0} after_s={1:0.0}' -f $settled, $clock.Elapsed.TotalSeconds)
+}
+
+# Whole reads ($Read does one) until one goes by with no more than 0.05 CPU s of tiered compilation in the server (and
+# none of its compiler threads ended during it, which would hide what it did), at most 24 reads or 180 s: a relay's hot
+# methods are counted, then compiled again (optimised, with .NET's profile-guided tier in between) only while it
+# relays, and under TCG that takes 15-20 CPU s over the first eight 16 MiB reads, still 1-4 s on the eighth. A daemon
+# that has relayed for a while is past it, and that steady state is what is measured. The server relays nothing but
+# this; the client's relay runs in a process whose own PowerShell keeps the compiler busy now and then, so only the
+# server is watched (the client's compilation shows in the timed reads' thread lines). LAB-DIAG says how many reads it
+# took and what the server compiled meanwhile.
+function Wait-LabRelayCompiled([scriptblock] $Read, [string] $Case, [int] $ServerId) {
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $total = 0.0
+    $reads = 0
+    do {
+        $before = Get-LabCompilerThreads $ServerId
+        $null = & $Read
+        $reads++
+        $last = Measure-LabCompilingSince $ServerId $before
+        if ($null -ne $last) { $total += $last }
+        $compiled = $null -ne $last -and $last -le 0.05
+    } until ($compiled -or $reads -ge 24 -or $clock.Elapsed.TotalSeconds -ge 180)
+    Write-LabLine ('LAB-DIAG tls-relay warm={0} reads={1} secs={2:0} compiled={3} server_compiling_cpu_s={4:0.0} last_read_server_compiling_cpu_s={5}' -f
+        $Case, $reads, $clock.Elapsed.TotalSeconds, $compiled, $total, $(if ($null -eq $last) { 'unknown' } else { '{0:0.00}' -f $last }))
+}
+
+# Three timed whole reads of the stick, to /dev/null or through sha256sum, once the given processes (@{ role = pid })
+# have gone idle. One shell runs the three and times each by /proc/uptime, so no PowerShell runs (or compiles) in this
+# process meanwhile. Its lines: "start end exit-code bytes output". LAB-DIAG says where the time went over the three:
+# this guest's busy CPU seconds (of 2 per second: 2 vCPUs), each process's, and per thread.
+function Invoke-LabTimedReads([string] $Device, [string] $Case, [hashtable] $Processes, [switch] $Hash) {
+    $kind = if ($Hash) { 'hashed' } else { 'bare' }
+    $size = 512 * [long](Read-LabFile "/sys/class/block/$([IO.Path]::GetFileName($Device))/size")
+    $read = if ($Hash) { "dd if=$Device bs=1M iflag=direct 2>/dev/null | sha256sum" } else { "dd if=$Device of=/dev/null bs=1M iflag=direct 2>/dev/null && echo -" }
+    $script = "set -o pipefail; for n in 1 2 3; do a=`$(cut -d' ' -f1 /proc/uptime); out=`$($read); rc=`$?; b=`$(cut -d' ' -f1 /proc/uptime); echo `$a `$b `$rc $size `$out; done"
+    $roles = @($Processes.Keys | Sort-Object)
+    # the counting below runs once before the wait too: the code it runs is then no longer new to .NET's tiering, which
+    # would otherwise compile it on its background thread during the reads
+    foreach ($pass in 1, 2) {
+        if ($pass -eq 2) { Wait-LabProcessesSettled @($roles | ForEach-Object { $Processes[$_] }) }
+        $threads = @($roles | ForEach-Object { Get-LabThreadCpuSeconds $Processes[$_] })
+        $cpu = @($roles | ForEach-Object { Get-LabProcessCpuSeconds $Processes[$_] })
+        $busy = Get-LabGuestBusySeconds
+    }
+    $lines = @(& sh -c $script)
+    $spent = for ($i = 0; $i -lt $roles.Count; $i++) { '{0}_cpu_s={1:0.0}' -f $roles[$i], ((Get-LabProcessCpuSeconds $Processes[$roles[$i]]) - $cpu[$i]) }
+    Write-LabLine ('LAB-DIAG tls-relay reads={0} {1} guest_busy_cpu_s={2:0.0} {3}' -f $Case, $kind, ((Get-LabGuestBusySeconds) - $busy), ($spent -join ' '))
+    for ($i = 0; $i -lt $roles.Count; $i++) { Write-LabThreadCpu "$Case-$kind-$($roles[$i])" $threads[$i] (Get-LabThreadCpuSeconds $Processes[$roles[$i]]) }
+    foreach ($line in $lines) { Write-LabLine "  `$ $read -> $line (uptime before and after, exit code, bytes, output)" }
+    return $lines
+}
+
+# The fastest of Invoke-LabTimedReads' three reads in MiB/s (the guest's 2 emulated CPUs share the host with other work,
+# so one read can be slowed several times over), each asserted whole and, hashed, as the server's own read; $null if none.
+function Get-LabFastestRead([string[]] $Lines, [string] $Case, [string] $Expected, [switch] $Hash) {
+    $good = @(foreach ($line in $Lines) {
+        $fields = -split $line
+        $seconds = [double]$fields[1] - [double]$fields[0]
+        if ($fields.Count -ge 5 -and $fields[2] -eq '0' -and $seconds -gt 0 -and (-not $Hash -or $fields[4].ToUpperInvariant() -eq $Expected)) { [double]$fields[3] / 1MB / $seconds }
+    })
+    Assert-LabEqual 3 $good.Count ("$Case : three whole reads out of three{0}" -f $(if ($Hash) { ', each hashed as the server''s own read (sha256)' }))
+    if ($good.Count -eq 0) { return $null }
+    $best = ($good | Measure-Object -Maximum).Maximum
+    Write-LabLine ("  $Case : the whole stick read with O_DIRECT ({0}) at {1} MiB/s (best {2:0.00})" -f $(if ($Hash) { 'hashed' } else { 'bare' }),
+        (($good | ForEach-Object { '{0:0.00}' -f $_ }) -join ', '), $best)
+    return $best
+}
+
+# ---- the lab's LAN and the peer guest (lib/qemu.sh, guest/peer.ps1; 16-tls-lan): this guest is 10.10.0.1, the peer
+# 10.10.0.2, booted only when a scenario asks for it
+$script:LabLanAddress = '10.10.0.1'
+$script:LabPeerAddress = '10.10.0.2'
+
+# Runs a script in the peer guest and returns its output lines. What it wrote to its console is written here (its LAB-
+# lines as they are, the rest marked "peer|"). A script that stopped on an error throws here with the peer's message;
+# the answer is awaited at most $TimeoutSec.
+function Invoke-LabPeer([string] $Script, [int] $TimeoutSec = 300) {
+    $client = [Net.Sockets.TcpClient]::new()
+    $output = [Collections.Generic.List[string]]::new()
+    $status = $null
+    try {
+        $connect = $client.ConnectAsync($script:LabPeerAddress, 7000)
+        if (-not $connect.Wait(10000)) { throw "peer: no connection to $($script:LabPeerAddress):7000 within 10 s" }
+        $client.ReceiveTimeout = $TimeoutSec * 1000
+        $stream = $client.GetStream()
+        $bytes = [Text.Encoding]::UTF8.GetBytes($Script)
+        $stream.Write($bytes, 0, $bytes.Length)
+        $client.Client.Shutdown([Net.Sockets.SocketShutdown]::Send)
+        $reader = [IO.StreamReader]::new($stream, [Text.Encoding]::UTF8)
+        while ($null -ne ($line = $reader.ReadLine())) {
+            if ($line.StartsWith('log LAB-')) { Write-LabLine $line.Substring(4) }
+            elseif ($line.StartsWith('log ')) { Write-LabLine "  peer| $($line.Substring(4))" }
+            elseif ($line.StartsWith('out ')) { $output.Add($line.Substring(4)) }
+            else { $status = $line }
+        }
+    }
+    finally { $client.Dispose() }
+    if ($status -ne 'LAB-PEER-END') { throw "peer: $(if ($status) { $status } else { 'the answer ended without a status' })" }
+    return $output.ToArray()
+}
+
+# Boots the peer (LAB-QEMU start-peer) and waits until it answers on the LAN; $true when it did within $TimeoutSec (a
+# TCG boot of the whole initramfs and the host's start-up take minutes while this guest works too).
+function Start-LabPeer([int] $TimeoutSec = 600) {
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    Invoke-LabQemu 'start-peer'
+    $up = Wait-Lab { try { 'ready' -eq @(Invoke-LabPeer "'ready'" 60)[0] } catch { [Threading.Thread]::Sleep(2000); $false } } $TimeoutSec
+    Write-LabLine ('  peer: answering={0} after {1:0} s' -f $up, $clock.Elapsed.TotalSeconds)
+    return $up
+}
+
+# Writes this guest's file at the same path in the peer (certificates and keys: small files).
+function Copy-LabFileToPeer([string] $Path) {
+    $content = [Convert]::ToBase64String([IO.File]::ReadAllBytes($Path))
+    $null = Invoke-LabPeer ("`$null = [IO.Directory]::CreateDirectory('{0}'); [IO.File]::WriteAllBytes('{1}', [Convert]::FromBase64String('{2}'))" -f
+        [IO.Path]::GetDirectoryName($Path), $Path, $content)
 }
