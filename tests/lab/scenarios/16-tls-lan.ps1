@@ -21,13 +21,24 @@ function Connect-LabPeerStick([string] $Parameters) {
     return $disk[0]
 }
 
-# `virttools usbipd` listening on the LAN's 10.10.0.1:3240 (/proc/net/tcp: the address as a little-endian word).
-function Wait-LabLanServer([string] $How) {
-    Assert-Lab (Wait-Lab { (Read-LabFile '/proc/net/tcp') -match '01000A0A:0CA8 00000000:0000 0A' } 60) "$How : the server listens on $($script:LabLanAddress):3240"
-}
-
 function Disconnect-LabPeerStick {
     $null = Invoke-LabPeer 'if ($labPort) { Disconnect-UsbIpDevice -Port $labPort.Port -Confirm:$false; $labPort = $null }'
+}
+
+# One import across the LAN: `virttools usbipd` with $ServerArguments (and the peer allowed) serving the stick, the
+# peer's Connect-UsbIpDevice with $ConnectParameters, the stick in use (usbip_status 2) and read in the peer
+# (Measure-LabPeerDiskRead), then detached and available again, the server stopped. The figure, or $null.
+function Measure-LabLanImport([string] $Case, [string] $ServerArguments, [string] $ConnectParameters) {
+    $script:daemon = Start-LabVirtTools "$ServerArguments --allow $script:LabPeerAddress"
+    Assert-Lab (Wait-Lab { (Read-LabFile '/proc/net/tcp') -match '01000A0A:0CA8 00000000:0000 0A' } 60) "$Case : the server listens on $($script:LabLanAddress):3240 (/proc/net/tcp)"
+    $disk = Connect-LabPeerStick $ConnectParameters
+    Assert-Lab ($null -ne $disk) "$Case : the peer imported the stick, block device $disk there"
+    Assert-LabEqual '2' (Read-LabFile "$sysfs/usbip_status") "$Case : kernel: $busId usbip_status is 2 (in use by the peer)"
+    $figure = if ($disk) { Measure-LabPeerDiskRead $disk $Case $serverHash $script:daemon.Id }
+    Disconnect-LabPeerStick
+    Assert-Lab (Wait-Lab { (Read-LabFile "$sysfs/usbip_status") -eq '1' } 30) "$Case : detached (the relays, if any, closed both ends), $busId is available again"
+    $script:daemon.Kill(); $null = $script:daemon.WaitForExit(5000); $script:daemon = $null
+    return $figure
 }
 
 # The peer's figure of an import, as 10-tls's bare one (Measure-LabDiskReads): one hashed read (the bytes checked),
@@ -64,28 +75,13 @@ try {
     $null = Export-UsbIpDevice -BusId $busId -Confirm:$false
     Assert-LabEqual '1' (Read-LabFile "$sysfs/usbip_status") "kernel: $busId is exported"
 
-    # The plain figure: the same server with no TLS, the kernels' sockets end to end across the LAN.
-    $daemon = Start-LabVirtTools "usbipd --address $script:LabLanAddress --port 3240 --allow $script:LabPeerAddress"
-    Wait-LabLanServer 'plain'
-    $plainDisk = Connect-LabPeerStick '-TimeoutSec 60'
-    Assert-Lab ($null -ne $plainDisk) "plain: the peer imported the stick without TLS, block device $plainDisk there"
-    Assert-LabEqual '2' (Read-LabFile "$sysfs/usbip_status") "plain: kernel: $busId usbip_status is 2 (in use by the peer)"
-    $plain = if ($plainDisk) { Measure-LabPeerDiskRead $plainDisk 'lan-plain' $serverHash $daemon.Id }
-    Disconnect-LabPeerStick
-    Assert-Lab (Wait-Lab { (Read-LabFile "$sysfs/usbip_status") -eq '1' } 30) "plain: detached, $busId is available again"
-    $daemon.Kill(); $null = $daemon.WaitForExit(5000); $daemon = $null
-
-    $daemon = Start-LabVirtTools "$(Get-LabTlsServerArguments $folder $script:LabLanAddress) --allow $script:LabPeerAddress"
-    Wait-LabLanServer 'TLS'
-    $tlsDisk = Connect-LabPeerStick "-UseTls -ServerCaPath $folder/lab-ca.crt -CertificatePath $folder/desk.lab.crt -KeyPath $folder/desk.lab.key -TimeoutSec 60"
-    Assert-Lab ($null -ne $tlsDisk) "TLS: the peer imported the stick with desk.lab's certificate, block device $tlsDisk there"
-    Assert-LabEqual '2' (Read-LabFile "$sysfs/usbip_status") "TLS: kernel: $busId usbip_status is 2 (in use, through the server's relay)"
-    $overTls = if ($tlsDisk) { Measure-LabPeerDiskRead $tlsDisk 'lan-TLS' $serverHash $daemon.Id }
+    # The plain figure: the same server with no TLS, the kernels' sockets end to end across the LAN; then over TLS.
+    $plain = Measure-LabLanImport 'lan-plain' "usbipd --address $script:LabLanAddress --port 3240" '-TimeoutSec 60'
+    $overTls = Measure-LabLanImport 'lan-TLS' (Get-LabTlsServerArguments $folder $script:LabLanAddress) `
+        "-UseTls -ServerCaPath $folder/lab-ca.crt -CertificatePath $folder/desk.lab.crt -KeyPath $folder/desk.lab.key -TimeoutSec 60"
     if ($plain -and $overTls) {
         Write-LabLine ('LAB-BENCH tls-relay-lan plain_mib_s={0:0.00} tls_mib_s={1:0.00} ratio={2:0.00}' -f $plain, $overTls, ($overTls / $plain))
     }
-    Disconnect-LabPeerStick
-    Assert-Lab (Wait-Lab { (Read-LabFile "$sysfs/usbip_status") -eq '1' } 30) "TLS: the relays closed both ends and $busId is available again"
 }
 finally {
     if ($daemon -and -not $daemon.HasExited) { $daemon.Kill(); $null = $daemon.WaitForExit(5000) }
