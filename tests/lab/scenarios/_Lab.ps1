@@ -285,27 +285,32 @@ function Read-LabDisk([string] $Device) {
     & sh -c "dd if=$Device of=/dev/null bs=1M iflag=direct 2>/dev/null"
 }
 
-# CPU seconds a process has used (utime + stime; /proc/<pid>/stat counts in USER_HZ, 100 on Debian's kernels).
-function Get-LabProcessCpuSeconds([int] $ProcessId) {
-    $stat = Read-LabFile "/proc/$ProcessId/stat"
-    if (-not $stat) { return 0.0 }
+# A /proc stat file (a process's or a thread's) as Name and its User and Kernel CPU seconds (utime and stime, counted
+# in USER_HZ, 100 on Debian's kernels); $null when it is gone. The name sits in parentheses and may hold spaces.
+function Read-LabStat([string] $Path) {
+    $stat = Read-LabFile $Path
+    if (-not $stat) { return $null }
     $fields = -split $stat.Substring($stat.LastIndexOf(')') + 2)
-    return ([double]$fields[11] + [double]$fields[12]) / 100
+    [pscustomobject]@{
+        Name = $stat.Substring($stat.IndexOf('(') + 1, $stat.LastIndexOf(')') - $stat.IndexOf('(') - 1)
+        User = [double]$fields[11] / 100
+        Kernel = [double]$fields[12] / 100
+    }
 }
 
-# A process's threads as the kernel counts them: Id, Name (cut at 15 bytes), User and Kernel CPU seconds (utime and stime).
+# CPU seconds a process has used, user and kernel together.
+function Get-LabProcessCpuSeconds([int] $ProcessId) {
+    $stat = Read-LabStat "/proc/$ProcessId/stat"
+    if (-not $stat) { return 0.0 }
+    return $stat.User + $stat.Kernel
+}
+
+# A process's threads as the kernel counts them: Read-LabStat's Name (cut at 15 bytes), User and Kernel, and the Id.
 function Get-LabThreadStat([int] $ProcessId) {
     $tasks = try { [IO.Directory]::GetDirectories("/proc/$ProcessId/task") } catch { @() }
     foreach ($task in $tasks) {
-        $stat = Read-LabFile "$task/stat"
-        if (-not $stat) { continue }
-        $fields = -split $stat.Substring($stat.LastIndexOf(')') + 2)
-        [pscustomobject]@{
-            Id = [IO.Path]::GetFileName($task)
-            Name = $stat.Substring($stat.IndexOf('(') + 1, $stat.LastIndexOf(')') - $stat.IndexOf('(') - 1)
-            User = [double]$fields[11] / 100
-            Kernel = [double]$fields[12] / 100
-        }
+        $stat = Read-LabStat "$task/stat"
+        if ($stat) { $stat | Add-Member -NotePropertyName Id -NotePropertyValue ([IO.Path]::GetFileName($task)) -PassThru }
     }
 }
 
