@@ -35,7 +35,7 @@ function Measure-LabDiskReads([string] $Device, [string] $Case, [string] $Expect
 # own speed here (16 MiB sealed in 16 KiB records, as a TLS stream does it; both relays seal or open each byte once).
 function Write-LabCipherDiagnostics {
     $flags = @((Read-LabFile '/proc/cpuinfo') -split "`n" | Where-Object { $_ -match '^flags' } | Select-Object -First 1)
-    $present = foreach ($flag in 'aes', 'pclmulqdq', 'avx', 'avx2', 'ssse3') { if (" $flags " -match " $flag ") { $flag } }
+    $present = foreach ($flag in 'aes', 'pclmulqdq', 'avx', 'avx2', 'ssse3', 'erms', 'fsrm') { if (" $flags " -match " $flag ") { $flag } }
     Write-LabLine "LAB-DIAG tls-relay cpu_flags=$($present -join ',')"
     $key = [byte[]]::new(32); $nonce = [byte[]]::new(12); $tag = [byte[]]::new(16)
     $plain = [byte[]]::new(16KB); $sealed = [byte[]]::new(16KB)

@@ -19,8 +19,16 @@ public sealed class UsbIpSocketImport : IUsbIpImport
     /// <summary>The descriptor number of the connected socket in this process, valid until <see cref="Dispose"/>.</summary>
     public int SocketFd => (int)_socket.SafeHandle.DangerousGetHandle();
 
-    /// <summary>vhci_hcd never probes the server itself: without these a vanished server leaves a ghost port until the system's 2-hour keepalive.</summary>
-    public void PrepareForKernel(UsbIpDeadPeerPolicy deadPeer) => deadPeer.ApplyTo(_socket);
+    /// <summary>
+    /// vhci_hcd never probes the server itself: without the dead-peer options a vanished server leaves a ghost port
+    /// until the system's 2-hour keepalive. The socket leaves this process's epoll sets, or every packet vhci_hcd
+    /// receives would wake this process for as long as the import lasts.
+    /// </summary>
+    public void PrepareForKernel(UsbIpDeadPeerPolicy deadPeer)
+    {
+        deadPeer.ApplyTo(_socket);
+        ProcessEpollSets.Remove(SocketFd);
+    }
 
     /// <summary>Closes this process's descriptor; no operation is pending, so no shutdown or reset reaches the peer.</summary>
     public void Dispose() => _socket.Dispose();

@@ -11,7 +11,8 @@ namespace VirtTools.UsbIp.Server;
 /// must be one this process owns at the moment of the write, and afterwards the process may close its fd: that
 /// drops only our reference, the connection lives on in the kernel until the client detaches.
 /// Before the write the socket gets its <see cref="UsbIpDeadPeerPolicy"/>: usbip-host never probes the client itself,
-/// so a client gone without a FIN would hold the device "in use" until the system's 2-hour keepalive.
+/// so a client gone without a FIN would hold the device "in use" until the system's 2-hour keepalive. And it leaves
+/// this process's epoll sets (<see cref="ProcessEpollSets"/>): every packet usbip-host receives would wake the daemon.
 /// </summary>
 public sealed class SysfsSocketHandoff : IUsbIpSocketHandoff
 {
@@ -27,6 +28,7 @@ public sealed class SysfsSocketHandoff : IUsbIpSocketHandoff
     public void HandOver(string busId, Socket socket)
     {
         _deadPeer.ApplyTo(socket);
+        ProcessEpollSets.Remove((int)socket.SafeHandle.DangerousGetHandle());
         Write(busId, socket);
     }
 

@@ -9,7 +9,7 @@ namespace VirtTools.UsbIp.Tls;
 internal static partial class DirectSocketCalls
 {
     private const int GetFlags = 3, SetFlags = 4, NonBlocking = 0x800; // F_GETFL, F_SETFL, O_NONBLOCK (x86-64 and arm64)
-    private const int EpollDelete = 2, Interrupted = 4, NoSignal = 0x4000; // EPOLL_CTL_DEL, EINTR, MSG_NOSIGNAL
+    private const int Interrupted = 4, NoSignal = 0x4000; // EINTR, MSG_NOSIGNAL
 
     /// <summary>
     /// Clears O_NONBLOCK, which .NET sets for good once a socket did asynchronous I/O: a read then waits in the kernel,
@@ -19,28 +19,6 @@ internal static partial class DirectSocketCalls
     {
         var flags = Fcntl(fd, GetFlags, 0);
         return flags >= 0 && ((flags & NonBlocking) == 0 || Fcntl(fd, SetFlags, flags & ~NonBlocking) == 0);
-    }
-
-    /// <summary>
-    /// Takes the descriptor out of every epoll set of this process: .NET's socket engine keeps each socket it did
-    /// asynchronous I/O on in its epoll set for the socket's life, so every arrival of data wakes its epoll thread,
-    /// which hands the event to a pool thread that finds nothing to do and spins looking for work. A descriptor that is
-    /// not in a set is left alone (ENOENT). Nothing else in the process may wait on the socket afterwards.
-    /// </summary>
-    public static void LeaveEpollSets(int fd)
-    {
-        IEnumerable<string> descriptors;
-        try { descriptors = Directory.EnumerateFiles("/proc/self/fd"); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; } // no /proc: the sets keep it, which only costs wake-ups
-        foreach (var descriptor in descriptors)
-        {
-            string? target;
-            try { target = new FileInfo(descriptor).LinkTarget; }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; } // closed meanwhile
-            if (target == "anon_inode:[eventpoll]"
-                && int.TryParse(Path.GetFileName(descriptor), out var epoll))
-                _ = EpollCtl(epoll, EpollDelete, fd, IntPtr.Zero);
-        }
     }
 
     /// <summary>recv(2) on a blocking descriptor: the bytes read, 0 at the end of the stream.</summary>
@@ -80,9 +58,6 @@ internal static partial class DirectSocketCalls
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int Fcntl(int fd, int command, int argument);
-
-    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
-    private static partial int EpollCtl(int epoll, int operation, int fd, IntPtr events);
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     private static unsafe partial nint Recv(int fd, byte* buffer, nint length, int flags);

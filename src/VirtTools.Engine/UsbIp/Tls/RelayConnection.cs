@@ -49,7 +49,7 @@ internal sealed class RelayConnection : Stream
     public void StartRelaying()
     {
         if (!DirectSocketCalls.TryMakeBlocking(Descriptor)) return;
-        DirectSocketCalls.LeaveEpollSets(Descriptor);
+        ProcessEpollSets.Remove(Descriptor);
         _held = ArrayPool<byte>.Shared.Rent(HeldCapacity);
         _relaying = true;
     }

@@ -152,9 +152,9 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
         var fd = (int)link.NearSocket.SafeHandle.DangerousGetHandle();
-        Assert.Contains(fd, DescriptorsInEpollSets());
+        Assert.Contains(fd, EpollSetsProbe.WatchedDescriptors());
         var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
-        Assert.DoesNotContain(fd, DescriptorsInEpollSets());
+        Assert.DoesNotContain(fd, EpollSetsProbe.WatchedDescriptors());
         var toKernel = Pattern(4096, seed: 5);
         await link.Far.WriteAsync(toKernel);
         Assert.Equal(toKernel, await ReadExactlyAsync(new NetworkStream(kernel, ownsSocket: false), toKernel.Length));
@@ -181,23 +181,6 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         kernel.Shutdown(SocketShutdown.Both);
         var end = await relay.WaitAsync(Timeout);
         Assert.Equal((transfer.Length, 1L), (end.ToKernel, end.ReadsToKernel));
-    }
-
-    /// <summary>The descriptors in this process's epoll sets, from the kernel's "tfd:" lines of each set's fdinfo.</summary>
-    private static HashSet<int> DescriptorsInEpollSets()
-    {
-        var watched = new HashSet<int>();
-        foreach (var link in Directory.GetFiles("/proc/self/fd"))
-        {
-            string? target;
-            try { target = new FileInfo(link).LinkTarget; } catch (IOException) { continue; }
-            if (target != "anon_inode:[eventpoll]") continue;
-            string[] lines;
-            try { lines = File.ReadAllLines("/proc/self/fdinfo/" + Path.GetFileName(link)); } catch (IOException) { continue; }
-            foreach (var line in lines)
-                if (line.StartsWith("tfd:", StringComparison.Ordinal)) watched.Add(int.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]));
-        }
-        return watched;
     }
 
     /// <summary>
