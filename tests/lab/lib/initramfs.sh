@@ -43,6 +43,10 @@ build_common_cpio() { # build_common_cpio HOSTDIR ARCHIVE
   copy_with_libraries "$root" /usr/sbin/nft
   # LXC 5.0 (scenario 12: a device given to one container)
   add_lxc "$root" || return 1
+  if [ "${LAB_PROFILE:-0}" = 1 ]; then # --profile: perf in the guests (the scenarios profile when it is there)
+    command -v perf >/dev/null || { echo "--profile: no perf on this host (apt-get install linux-perf)"; return 1; }
+    cp "$(command -v perf)" "$root/usr/bin/perf"; copy_with_libraries "$root" "$root/usr/bin/perf"
+  fi
   cp -L /usr/share/misc/usb.ids /usr/share/misc/pci.ids "$root/usr/share/misc/"
   # getaddrinfo (usbip, .NET) reads these
   printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"

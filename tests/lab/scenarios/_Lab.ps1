@@ -422,11 +422,27 @@ function Invoke-LabTimedReads([string] $Device, [string] $Case, [hashtable] $Pro
         $cpu = @($roles | ForEach-Object { Get-LabProcessCpuSeconds $Processes[$_] })
         $busy = Get-LabGuestBusySeconds
     }
-    $lines = @(& sh -c $script)
+    $lines = if ($Case -cmatch 'TLS' -and -not $Hash) { Invoke-LabProfiled $script $Case } else { @(& sh -c $script) }
     $spent = for ($i = 0; $i -lt $roles.Count; $i++) { '{0}_cpu_s={1:0.0}' -f $roles[$i], ((Get-LabProcessCpuSeconds $Processes[$roles[$i]]) - $cpu[$i]) }
     Write-LabLine ('LAB-DIAG tls-relay reads={0} {1} guest_busy_cpu_s={2:0.0} {3}' -f $Case, $kind, ((Get-LabGuestBusySeconds) - $busy), ($spent -join ' '))
     for ($i = 0; $i -lt $roles.Count; $i++) { Write-LabThreadCpu "$Case-$kind-$($roles[$i])" $threads[$i] (Get-LabThreadCpuSeconds $Processes[$roles[$i]]) }
     foreach ($line in $lines) { Write-LabLine "  `$ $read -> $line (uptime before and after, exit code, bytes, output)" }
+    return $lines
+}
+
+# Runs a shell script, under `perf record` of the whole guest when the lab was run with --profile (perf is then in the
+# initramfs), and prints the profile: LAB-PERF lines, the share of samples per thread name and library, then per symbol.
+# Under TCG a sample lands where the emulated CPU takes the timer interrupt: at the start of a translated block or on a
+# `rep` string instruction, so a loop's samples gather on its first address. Returns the script's output lines.
+function Invoke-LabProfiled([string] $Script, [string] $Case) {
+    if (-not [IO.File]::Exists('/usr/bin/perf')) { return @(& sh -c $Script) }
+    $data = "/tmp/perf-$Case.data"
+    $lines = @(& /usr/bin/perf record -q -a -e cpu-clock -F 997 -o $data -- sh -c $Script 2>$null)
+    foreach ($sort in 'comm,dso', 'dso,sym') {
+        $report = @(& /usr/bin/perf report -i $data --stdio --sort $sort --percent-limit 0.4 2>$null)
+        foreach ($line in $report) { if ($line -match '^\s+\d') { Write-LabLine "LAB-PERF $Case $sort $($line.Trim())" } }
+    }
+    Remove-Item $data -ErrorAction SilentlyContinue
     return $lines
 }
 
