@@ -6,7 +6,7 @@
 
 boot_guest() { # boot_guest VMLINUZ INITRD SERIALLOG OUTDISK APPEND-EXTRA
   local vmlinuz=$1 initrd=$2 serial=$3 outdisk=$4 extra=$5 stick=$LAB_BUILD/usbstick.img lan=$LAB_BUILD/lan.sock
-  rm -f "$lan" "$serial.peer" "$serial.peer.raw" "$serial.peer.pid"
+  rm -f "$lan" "$serial.peer" "$serial.peer.raw" "$serial.peer.pid" "$serial.hostcpu"
   truncate -s 16M "$stick"; busybox mkdosfs -n LABSTICK "$stick" >/dev/null 2>&1
   truncate -s 0 "$outdisk"; truncate -s 64M "$outdisk"
   local qemu=(qemu-system-x86_64
@@ -47,7 +47,7 @@ boot_guest() { # boot_guest VMLINUZ INITRD SERIALLOG OUTDISK APPEND-EXTRA
 # The peer: the same kernel and initramfs with lab.role=peer (guest/init then serves the main guest's scenario on the
 # LAN instead of running scenarios), no USB devices, its NIC the other end of the main guest's LAN socket. Its serial
 # log is the main one's with .peer (serial.log.peer); it runs until the main guest has ended.
-boot_peer() { # boot_peer VMLINUZ INITRD SERIALLOG LANSOCKET
+boot_peer() { # boot_peer VMLINUZ INITRD SERIALLOG LANSOCKET MAIN-TIMEOUT-PID
   local qemu=(qemu-system-x86_64
     -machine q35 -accel tcg -cpu max -m 2048 -smp 2
     -nographic -no-reboot -nic none -vga none
@@ -57,7 +57,15 @@ boot_peer() { # boot_peer VMLINUZ INITRD SERIALLOG LANSOCKET
     -device virtio-net-pci,netdev=lan,mac=52:54:00:10:10:02,romfile=)
   printf '%q ' "${qemu[@]}" > "$3.cmdline"
   timeout -k 10 "${LAB_QEMU_TIMEOUT:-2700}" "${qemu[@]}" </dev/null > "$3.raw" 2>&1 &
-  echo $! > "$3.pid"
+  local peer=$!
+  echo $peer > "$3.pid"
+  # the one request a peer makes: its timed reads run there
+  tail -F -n +1 --pid="$peer" "$3.raw" 2>/dev/null | while IFS= read -r line; do
+    line=${line%$'\r'}
+    case $line in
+      "LAB-QEMU host-cpu "*) record_host_cpu "${line#LAB-QEMU host-cpu }" "$5" "$3" >> "${3%.peer}.hostcpu";;
+    esac
+  done &
 }
 
 stop_peer() { # stop_peer SERIALLOG: ends the peer's QEMU, if one was booted, and keeps its log
@@ -75,6 +83,7 @@ stop_peer() { # stop_peer SERIALLOG: ends the peer's QEMU, if one was booted, an
 #   unplug-stick         device_del of the USB stick (it disappears from the guest's xHCI)
 #   plug-stick PORT      the same image plugged again on xHCI port PORT (a new bus id, the same serial)
 #   start-peer           boots the peer guest on the LAN (once; later requests are ignored)
+#   host-cpu LABEL       records the host's CPU use at this moment (record_host_cpu; the peer may ask this one too)
 carry_out_requests() { # carry_out_requests QEMU-PID SERIAL-RAW MONITOR-FIFO STICK-IMAGE VMLINUZ INITRD PEER-SERIAL LANSOCKET
   local guest=$1 raw=$2 stick=$4 line plugs=0 monitor
   exec {monitor}<>"$3"  # read-write: a write never blocks on a FIFO whose reader (QEMU) is gone
@@ -86,7 +95,26 @@ carry_out_requests() { # carry_out_requests QEMU-PID SERIAL-RAW MONITOR-FIFO STI
         plugs=$((plugs + 1))
         printf 'drive_add 0 if=none,id=stick%s,format=raw,file=%s\n' "$plugs" "$stick" >&"$monitor"
         printf 'device_add usb-storage,id=stickdev,bus=xhci.0,port=%s,drive=stick%s,serial=LAB0001\n' "${line##* }" "$plugs" >&"$monitor";;
-      "LAB-QEMU start-peer") [ -e "$7.pid" ] || boot_peer "$5" "$6" "$7" "$8";;
+      "LAB-QEMU start-peer") [ -e "$7.pid" ] || boot_peer "$5" "$6" "$7" "$8" "$guest";;
+      "LAB-QEMU host-cpu "*) record_host_cpu "${line#LAB-QEMU host-cpu }" "$guest" "$7" >> "${raw%.raw}.hostcpu";;
     esac
   done
+}
+
+# What the host's CPUs did up to a moment the guest names ("LAB-QEMU host-cpu <case> begin|end"): inside a TCG guest
+# a busy vCPU's seconds run on even while the host has descheduled it, so only the host can say whether its cores were
+# the limit. One line: the label, the host's uptime, its busy and idle jiffies (all cores, /proc/stat), and the CPU
+# jiffies (user+system, all threads) of the main guest's QEMU and the peer's (0 when none runs).
+record_host_cpu() { # record_host_cpu LABEL MAIN-TIMEOUT-PID PEER-SERIAL
+  local main peer=0 cpu
+  [[ $1 =~ ^[A-Za-z0-9._-]{1,64}\ (begin|end)$ ]] || return 0  # a guest's text: a name and a side, nothing else
+  main=$(qemu_cpu_jiffies "$2")
+  [ -s "$3.pid" ] && peer=$(qemu_cpu_jiffies "$(cat "$3.pid")")
+  cpu=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+  echo "$1 $(cut -d' ' -f1 /proc/uptime) $cpu $main $peer"
+}
+
+qemu_cpu_jiffies() { # qemu_cpu_jiffies TIMEOUT-PID: the QEMU that `timeout` runs, its utime + stime
+  local child; child=$(pgrep -P "$1" -x qemu-system-x86 | head -1)
+  [ -n "$child" ] && awk '{ print $14 + $15 }' "/proc/$child/stat" 2>/dev/null || echo 0
 }

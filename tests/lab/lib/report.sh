@@ -52,3 +52,16 @@ serial_tail() {
   local first; first=$(grep -n -m1 -E "$OOPS_START" "$1" | cut -d: -f1)
   if [ -n "$first" ]; then tail -n +"$((first > 10 ? first - 10 : 1))" "$1" | head -120; else tail -40 "$1"; fi
 }
+
+# host_cpu_report HOSTCPU-FILE: per case the guests marked (lib/qemu.sh: record_host_cpu), what the host's cores did
+# between its begin and its end: wall seconds, busy cores of the host's total, and each QEMU's CPU seconds
+host_cpu_report() {
+  [ -s "$1" ] || return 0
+  awk -v cores="$(nproc)" -v tick="$(getconf CLK_TCK)" '
+    $2 == "begin" { up[$1] = $3; busy[$1] = $4; main[$1] = $6; peer[$1] = $7 }
+    $2 == "end" && ($1 in up) && $3 > up[$1] {
+      wall = $3 - up[$1]
+      printf "%s wall_s=%.1f host_busy_cores=%.2f/%d main_qemu_cpu_s=%.1f peer_qemu_cpu_s=%.1f\n", $1, wall,
+        ($4 - busy[$1]) / tick / wall, cores, ($6 - main[$1]) / tick, ($7 - peer[$1]) / tick
+    }' "$1"
+}

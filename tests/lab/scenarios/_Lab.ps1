@@ -188,8 +188,14 @@ function Stop-LabAgent($Agent) {
 }
 
 # ---- hot-plug through QEMU's monitor (lib/qemu.sh carries out the request; only unplug-stick and plug-stick N exist)
+# Straight to the serial console, past [Console]::Out: the peer (guest/peer.ps1) gathers that for the main guest until
+# its script ends, and a request must reach the host when it is made.
 function Invoke-LabQemu([string] $Request) {
-    Write-LabLine "LAB-QEMU $Request"
+    [Console]::Out.Flush()
+    $line = [Text.Encoding]::UTF8.GetBytes("LAB-QEMU $Request`n")
+    $console = [Console]::OpenStandardOutput()
+    $console.Write($line, 0, $line.Length)
+    $console.Flush()
 }
 
 # The bus id the storage stick has now on the xHCI (2-3 at boot, another after a replug on another port); $null if none.
@@ -422,7 +428,9 @@ function Invoke-LabTimedReads([string] $Device, [string] $Case, [hashtable] $Pro
         $cpu = @($roles | ForEach-Object { Get-LabProcessCpuSeconds $Processes[$_] })
         $busy = Get-LabGuestBusySeconds
     }
+    Invoke-LabQemu "host-cpu $Case-$kind begin"
     $lines = if ($Case -cmatch 'TLS' -and -not $Hash) { Invoke-LabProfiled $script $Case } else { @(& sh -c $script) }
+    Invoke-LabQemu "host-cpu $Case-$kind end"
     $spent = for ($i = 0; $i -lt $roles.Count; $i++) { '{0}_cpu_s={1:0.0}' -f $roles[$i], ((Get-LabProcessCpuSeconds $Processes[$roles[$i]]) - $cpu[$i]) }
     Write-LabLine ('LAB-DIAG tls-relay reads={0} {1} guest_busy_cpu_s={2:0.0} {3}' -f $Case, $kind, ((Get-LabGuestBusySeconds) - $busy), ($spent -join ' '))
     for ($i = 0; $i -lt $roles.Count; $i++) { Write-LabThreadCpu "$Case-$kind-$($roles[$i])" $threads[$i] (Get-LabThreadCpuSeconds $Processes[$roles[$i]]) }
