@@ -187,7 +187,7 @@ function Stop-LabAgent($Agent) {
     if ($Agent -and -not $Agent.HasExited) { $Agent.Kill(); $null = $Agent.WaitForExit(5000) }
 }
 
-# ---- hot-plug through QEMU's monitor (lib/qemu.sh carries out the request; only unplug-stick and plug-stick N exist)
+# ---- requests to the host (lib/qemu.sh carries out only the ones it lists: hot-plug, start-peer, host-cpu)
 # Straight to the serial console, past [Console]::Out: the peer (guest/peer.ps1) gathers that for the main guest until
 # its script ends, and a request must reach the host when it is made.
 function Invoke-LabQemu([string] $Request) {
