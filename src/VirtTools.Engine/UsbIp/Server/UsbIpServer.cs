@@ -459,7 +459,7 @@ public sealed class UsbIpServer : IAsyncDisposable
         try
         {
             var end = await UsbIpRelay.RunAsync(session.Relayed!, relayEnd, _stopping.Token).ConfigureAwait(false);
-            _log.Write($"{session.Client}: relay ended, {end.Reason} ({end.ToKernel:N0} bytes to usbip-host in {end.ReadsToKernel:N0} reads, {end.ToNetwork:N0} to the client in {end.ReadsToNetwork:N0}).");
+            _log.Write($"{session.Client}: relay ended, {end.Reason} ({end.ToKernel:N0} bytes to usbip-host in {end.ReadsToKernel:N0} reads of {end.NetworkReceives:N0} receives, {end.ToNetwork:N0} to the client in {end.ReadsToNetwork:N0}).");
         }
         catch (Exception e)
         {

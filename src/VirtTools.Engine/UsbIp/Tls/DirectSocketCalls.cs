@@ -9,7 +9,7 @@ namespace VirtTools.UsbIp.Tls;
 internal static partial class DirectSocketCalls
 {
     private const int GetFlags = 3, SetFlags = 4, NonBlocking = 0x800; // F_GETFL, F_SETFL, O_NONBLOCK (x86-64 and arm64)
-    private const int Interrupted = 4, NoSignal = 0x4000; // EINTR, MSG_NOSIGNAL
+    private const int Interrupted = 4, NoSignal = 0x4000, WaitAll = 0x100; // EINTR, MSG_NOSIGNAL, MSG_WAITALL
 
     /// <summary>
     /// Clears O_NONBLOCK, which .NET sets for good once a socket did asynchronous I/O: a read then waits in the kernel,
@@ -22,13 +22,21 @@ internal static partial class DirectSocketCalls
     }
 
     /// <summary>recv(2) on a blocking descriptor: the bytes read, 0 at the end of the stream.</summary>
-    public static unsafe int Receive(int fd, Span<byte> buffer)
+    public static int Receive(int fd, Span<byte> buffer) => Receive(fd, buffer, 0);
+
+    /// <summary>
+    /// recv(2) with MSG_WAITALL: returns once the whole buffer is filled, or with less at the end of the stream, on an
+    /// error or a shutdown of the socket (which still wakes it), or on a signal.
+    /// </summary>
+    public static int ReceiveAll(int fd, Span<byte> buffer) => Receive(fd, buffer, WaitAll);
+
+    private static unsafe int Receive(int fd, Span<byte> buffer, int flags)
     {
         fixed (byte* bytes = buffer)
         {
             while (true)
             {
-                var n = Recv(fd, bytes, buffer.Length, 0);
+                var n = Recv(fd, bytes, buffer.Length, flags);
                 if (n >= 0) return (int)n;
                 ThrowUnlessInterrupted("recv");
             }

@@ -11,7 +11,9 @@ namespace VirtTools.UsbIp.Tls;
 /// writes direct system calls on a blocking descriptor that no epoll set watches: through .NET's socket engine each
 /// arrival of data also woke its epoll thread and a pool thread, which in the TCG lab cost as much CPU as the relay's
 /// own work. While relaying, the records of one relayed write are held and leave in one send (<see cref="Hold"/>,
-/// <see cref="SendHeld"/>), so the peer's relay wakes once for them, not once per 16 KiB record.
+/// <see cref="SendHeld"/>), so the peer's relay wakes once for them, not once per 16 KiB record; and a read inside a
+/// record's body waits in the kernel for the rest of it (<see cref="TlsRecordFraming"/>), so this relay wakes once per
+/// record, not once per TCP segment.
 /// </summary>
 internal sealed class RelayConnection : Stream
 {
@@ -24,6 +26,8 @@ internal sealed class RelayConnection : Stream
     private int _heldLength;
     private bool _holding;
     private volatile bool _relaying;
+    // Followed from the connection's first byte (the server only peeks at it), as SslStream may read ahead of a record.
+    private readonly TlsRecordFraming _framing = new();
 
     public RelayConnection(Socket socket, bool ownsSocket)
     {
@@ -38,6 +42,9 @@ internal sealed class RelayConnection : Stream
     public SslStream Tls { get; }
 
     private int Descriptor => (int)Socket.SafeHandle.DangerousGetHandle();
+
+    /// <summary>The receive calls of the relay's reads that brought bytes: per record, one for its body and at most one more.</summary>
+    public long Receives { get; private set; }
 
     /// <summary>Whether bytes are waiting in the kernel, so a read would not wait for the peer.</summary>
     public bool HasUnreadBytes => Socket.Available > 0;
@@ -77,7 +84,21 @@ internal sealed class RelayConnection : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer) => _relaying ? DirectSocketCalls.Receive(Descriptor, buffer) : _stream.Read(buffer);
+    public override int Read(Span<byte> buffer)
+    {
+        if (!_relaying) return Followed(buffer, _stream.Read(buffer));
+        // Inside a body SslStream can do nothing until the rest is in, and the peer sent it with the header.
+        var bodyLeft = _framing.BodyLeft(buffer.Length);
+        var count = bodyLeft > 0 ? DirectSocketCalls.ReceiveAll(Descriptor, buffer[..bodyLeft]) : DirectSocketCalls.Receive(Descriptor, buffer);
+        if (count > 0) Receives++;
+        return Followed(buffer, count);
+    }
+
+    private int Followed(ReadOnlySpan<byte> buffer, int count)
+    {
+        _framing.Consumed(buffer[..count]);
+        return count;
+    }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -115,9 +136,13 @@ internal sealed class RelayConnection : Stream
         DirectSocketCalls.SendAll(Descriptor, _held.AsSpan(0, length));
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellation) => _stream.ReadAsync(buffer, offset, count, cancellation);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellation) => ReadAsync(buffer.AsMemory(offset, count), cancellation).AsTask();
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellation = default) => _stream.ReadAsync(buffer, cancellation);
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellation = default)
+    {
+        var count = await _stream.ReadAsync(buffer, cancellation).ConfigureAwait(false);
+        return Followed(buffer.Span, count);
+    }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellation) => _stream.WriteAsync(buffer, offset, count, cancellation);
 

@@ -14,6 +14,9 @@ public sealed record UsbIpRelayEnd(long ToKernel, long ToNetwork, string Reason)
     public long ReadsToKernel { get; init; }
 
     public long ReadsToNetwork { get; init; }
+
+    /// <summary>The receive calls on the network connection that carried <see cref="ToKernel"/>: about one per TLS record.</summary>
+    public long NetworkReceives { get; init; }
 }
 
 /// <summary>
@@ -155,6 +158,9 @@ public sealed class UsbIpRelay
         _local.Dispose();
         try { _network.Dispose(); } catch (Exception e) when (IsEnding(e)) { } // the connection too
         // Both pumps are out: their counts are final.
-        _ended.SetResult(new UsbIpRelayEnd(_toKernel, _toNetwork, _reason!) { ReadsToKernel = _readsToKernel, ReadsToNetwork = _readsToNetwork });
+        _ended.SetResult(new UsbIpRelayEnd(_toKernel, _toNetwork, _reason!)
+        {
+            ReadsToKernel = _readsToKernel, ReadsToNetwork = _readsToNetwork, NetworkReceives = _connection.Receives,
+        });
     }
 }

@@ -184,6 +184,76 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     }
 
     /// <summary>
+    /// A record that arrives as many TCP segments (here 1000-byte pieces, a millisecond apart) wakes the relay once for
+    /// the rest of its body, not once per segment: at most a receive for its header, one for its body (and, for a body
+    /// SslStream had no room for yet, one more), where a read per segment would take seventeen.
+    /// </summary>
+    [Fact]
+    public async Task A_record_arriving_in_pieces_takes_one_receive_for_its_body()
+    {
+        PiecewiseWire? wire = null;
+        await using var link = await TlsLink.OpenAsync(certificates, inner => wire = new PiecewiseWire(inner));
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
+        wire!.Piece = 1000;
+        const int Records = 4;
+        var transfer = Pattern(Records * 16 * 1024, seed: 7);
+        var atKernel = ReadExactlyAsync(new NetworkStream(kernel, ownsSocket: false), transfer.Length);
+        await link.Far.WriteAsync(transfer);
+        Assert.Equal(transfer, await atKernel);
+        kernel.Shutdown(SocketShutdown.Both);
+        var end = await relay.WaitAsync(Timeout);
+        Assert.Equal(transfer.Length, end.ToKernel);
+        Assert.InRange(end.NetworkReceives, Records, 3 * Records);
+    }
+
+    /// <summary>
+    /// A peer that stops partway through a record leaves the relay waiting for the rest of its body; a stop still ends
+    /// that wait, and both sides.
+    /// </summary>
+    [Fact]
+    public async Task A_stop_ends_a_relay_waiting_for_the_rest_of_a_record()
+    {
+        PiecewiseWire? wire = null;
+        await using var link = await TlsLink.OpenAsync(certificates, inner => wire = new PiecewiseWire(inner));
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        using var stop = new CancellationTokenSource();
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, stop.Token);
+        await SendPartOfARecordAsync(link, wire!);
+        stop.Cancel();
+        Assert.Equal("stopped", (await relay.WaitAsync(Timeout)).Reason);
+        using var waiting = new CancellationTokenSource(Timeout);
+        Assert.Equal(0, await kernel.ReceiveAsync(new byte[16], SocketFlags.None, waiting.Token));
+    }
+
+    /// <summary>A peer that goes away partway through a record ends the relay: the wait for the rest of the body sees the end.</summary>
+    [Fact]
+    public async Task A_peer_gone_partway_through_a_record_ends_the_relay()
+    {
+        PiecewiseWire? wire = null;
+        await using var link = await TlsLink.OpenAsync(certificates, inner => wire = new PiecewiseWire(inner));
+        var (kernel, relayEnd) = LocalSocketPair.Create();
+        using var _ = kernel;
+        var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
+        await SendPartOfARecordAsync(link, wire!);
+        wire!.Close(); // the TCP connection, under the TLS stream
+        Assert.StartsWith("the network", (await relay.WaitAsync(Timeout)).Reason, StringComparison.Ordinal);
+        using var waiting = new CancellationTokenSource(Timeout);
+        Assert.Equal(0, await kernel.ReceiveAsync(new byte[16], SocketFlags.None, waiting.Token));
+    }
+
+    /// <summary>The first 10,000 bytes of a 16 KiB record, once the relay has taken them in (its read then waits for the rest).</summary>
+    private static async Task SendPartOfARecordAsync(TlsLink link, PiecewiseWire wire)
+    {
+        wire.GoSilentAfter(10_000);
+        await link.Far.WriteAsync(Pattern(16 * 1024, seed: 8));
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (link.NearSocket.Available > 0 || link.Near.Receives == 0) { Assert.True(deadline.Elapsed < Timeout); await Task.Delay(10); }
+    }
+
+    /// <summary>
     /// A whole TLS import without a kernel: the server hands usbip-host's stand-in its end of a pair, the client hands
     /// vhci_hcd's stand-in its own, and URB-sized bytes cross between the two; when the client side closes, the
     /// server's relay ends and its stand-in for usbip-host reads EOF (the kernel would give the device back).
@@ -290,7 +360,8 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
 
         public SslStream Far { get; }
 
-        public static async Task<TlsLink> OpenAsync(TestCertificates certificates)
+        /// <param name="wire">Wraps the peer's TCP stream, under its TLS.</param>
+        public static async Task<TlsLink> OpenAsync(TestCertificates certificates, Func<Stream, Stream>? wire = null)
         {
             using var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
@@ -300,7 +371,8 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
             await connected;
             using var certificate = X509Certificate2.CreateFromPemFile(certificates.ServerCertificatePath, certificates.ServerKeyPath);
             var near = new RelayConnection(accepted.Client, ownsSocket: true);
-            var far = new SslStream(connecting.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
+            connecting.NoDelay = true; // each piece a PiecewiseWire writes leaves as its own segment
+            var far = new SslStream(wire?.Invoke(connecting.GetStream()) ?? connecting.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
             await Task.WhenAll(
                 near.Tls.AuthenticateAsServerAsync(certificate),
                 far.AuthenticateAsClientAsync("localhost"));
@@ -311,6 +383,64 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
         {
             await Near.Tls.DisposeAsync();
             await Far.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The peer's TCP stream under its TLS, writing in pieces a millisecond apart once <see cref="Piece"/> is set (a
+    /// record then reaches the relay as several segments), and silent past a point once told to be.
+    /// </summary>
+    private sealed class PiecewiseWire(Stream inner) : Stream
+    {
+        private long _written;
+        private long _silentFrom = long.MaxValue;
+
+        /// <summary>The size of the pieces; 0 (the handshake) writes whole.</summary>
+        public int Piece { get; set; }
+
+        /// <summary>From <paramref name="bytes"/> more on, nothing written goes out: a peer stopped partway.</summary>
+        public void GoSilentAfter(long bytes) => _silentFrom = _written + bytes;
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellation = default)
+        {
+            var piece = Piece > 0 ? Piece : buffer.Length;
+            for (var at = 0; at < buffer.Length; at += piece)
+            {
+                var part = buffer.Slice(at, Math.Min(piece, buffer.Length - at));
+                part = part[..(int)Math.Clamp(_silentFrom - _written, 0, part.Length)];
+                if (part.IsEmpty) return;
+                await inner.WriteAsync(part, cancellation);
+                _written += part.Length;
+                if (Piece > 0) await Task.Delay(1, cancellation);
+            }
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellation = default) => inner.ReadAsync(buffer, cancellation);
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override void Flush() => inner.Flush();
+
+        public override bool CanRead => true;
+
+        public override bool CanWrite => true;
+
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
         }
     }
 }
