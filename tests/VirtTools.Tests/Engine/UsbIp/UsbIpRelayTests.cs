@@ -191,12 +191,11 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     [Fact]
     public async Task A_record_arriving_in_pieces_takes_one_receive_for_its_body()
     {
-        PiecewiseWire? wire = null;
-        await using var link = await TlsLink.OpenAsync(certificates, inner => wire = new PiecewiseWire(inner));
+        await using var link = await TlsLink.OpenAsync(certificates, piecewise: true);
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
         var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
-        wire!.Piece = 1000;
+        link.Wire!.Piece = 1000;
         const int Records = 4;
         var transfer = Pattern(Records * 16 * 1024, seed: 7);
         var atKernel = ReadExactlyAsync(new NetworkStream(kernel, ownsSocket: false), transfer.Length);
@@ -215,13 +214,12 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     [Fact]
     public async Task A_stop_ends_a_relay_waiting_for_the_rest_of_a_record()
     {
-        PiecewiseWire? wire = null;
-        await using var link = await TlsLink.OpenAsync(certificates, inner => wire = new PiecewiseWire(inner));
+        await using var link = await TlsLink.OpenAsync(certificates, piecewise: true);
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
         using var stop = new CancellationTokenSource();
         var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, stop.Token);
-        await SendPartOfARecordAsync(link, wire!);
+        await SendPartOfARecordAsync(link);
         stop.Cancel();
         Assert.Equal("stopped", (await relay.WaitAsync(Timeout)).Reason);
         using var waiting = new CancellationTokenSource(Timeout);
@@ -232,22 +230,21 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     [Fact]
     public async Task A_peer_gone_partway_through_a_record_ends_the_relay()
     {
-        PiecewiseWire? wire = null;
-        await using var link = await TlsLink.OpenAsync(certificates, inner => wire = new PiecewiseWire(inner));
+        await using var link = await TlsLink.OpenAsync(certificates, piecewise: true);
         var (kernel, relayEnd) = LocalSocketPair.Create();
         using var _ = kernel;
         var relay = UsbIpRelay.RunAsync(link.Near, relayEnd, CancellationToken.None);
-        await SendPartOfARecordAsync(link, wire!);
-        wire!.Close(); // the TCP connection, under the TLS stream
+        await SendPartOfARecordAsync(link);
+        link.Wire!.Close(); // the TCP connection, under the TLS stream
         Assert.StartsWith("the network", (await relay.WaitAsync(Timeout)).Reason, StringComparison.Ordinal);
         using var waiting = new CancellationTokenSource(Timeout);
         Assert.Equal(0, await kernel.ReceiveAsync(new byte[16], SocketFlags.None, waiting.Token));
     }
 
     /// <summary>The first 10,000 bytes of a 16 KiB record, once the relay has taken them in (its read then waits for the rest).</summary>
-    private static async Task SendPartOfARecordAsync(TlsLink link, PiecewiseWire wire)
+    private static async Task SendPartOfARecordAsync(TlsLink link)
     {
-        wire.GoSilentAfter(10_000);
+        link.Wire!.GoSilentAfter(10_000);
         await link.Far.WriteAsync(Pattern(16 * 1024, seed: 8));
         var deadline = System.Diagnostics.Stopwatch.StartNew();
         while (link.NearSocket.Available > 0 || link.Near.Receives == 0) { Assert.True(deadline.Elapsed < Timeout); await Task.Delay(10); }
@@ -350,7 +347,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     /// <summary>A loopback TCP connection with TLS on it: <see cref="Near"/> is the relay's side, <see cref="Far"/> the peer's.</summary>
     private sealed class TlsLink : IAsyncDisposable
     {
-        private TlsLink(RelayConnection near, SslStream far) => (Near, Far) = (near, far);
+        private TlsLink(RelayConnection near, SslStream far, PiecewiseWire? wire) => (Near, Far, Wire) = (near, far, wire);
 
         /// <summary>The relay's side: a connection with TLS on it, as the server and the client make them.</summary>
         public RelayConnection Near { get; }
@@ -360,8 +357,11 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
 
         public SslStream Far { get; }
 
-        /// <param name="wire">Wraps the peer's TCP stream, under its TLS.</param>
-        public static async Task<TlsLink> OpenAsync(TestCertificates certificates, Func<Stream, Stream>? wire = null)
+        /// <summary>The peer's TCP stream under <see cref="Far"/>, when the link was opened piecewise.</summary>
+        public PiecewiseWire? Wire { get; }
+
+        /// <param name="piecewise">The peer's TCP stream, under its TLS, is a <see cref="PiecewiseWire"/> (<see cref="Wire"/>).</param>
+        public static async Task<TlsLink> OpenAsync(TestCertificates certificates, bool piecewise = false)
         {
             using var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
@@ -372,11 +372,12 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
             using var certificate = X509Certificate2.CreateFromPemFile(certificates.ServerCertificatePath, certificates.ServerKeyPath);
             var near = new RelayConnection(accepted.Client, ownsSocket: true);
             connecting.NoDelay = true; // each piece a PiecewiseWire writes leaves as its own segment
-            var far = new SslStream(wire?.Invoke(connecting.GetStream()) ?? connecting.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
+            var wire = piecewise ? new PiecewiseWire(connecting.Client) : null;
+            var far = new SslStream(wire ?? (Stream)connecting.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
             await Task.WhenAll(
                 near.Tls.AuthenticateAsServerAsync(certificate),
                 far.AuthenticateAsClientAsync("localhost"));
-            return new TlsLink(near, far);
+            return new TlsLink(near, far, wire);
         }
 
         public async ValueTask DisposeAsync()
@@ -390,7 +391,7 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
     /// The peer's TCP stream under its TLS, writing in pieces a millisecond apart once <see cref="Piece"/> is set (a
     /// record then reaches the relay as several segments), and silent past a point once told to be.
     /// </summary>
-    private sealed class PiecewiseWire(Stream inner) : Stream
+    private sealed class PiecewiseWire(Socket socket) : NetworkStream(socket, ownsSocket: true)
     {
         private long _written;
         private long _silentFrom = long.MaxValue;
@@ -409,38 +410,17 @@ public sealed class UsbIpRelayTests(TestCertificates certificates) : IClassFixtu
                 var part = buffer.Slice(at, Math.Min(piece, buffer.Length - at));
                 part = part[..(int)Math.Clamp(_silentFrom - _written, 0, part.Length)];
                 if (part.IsEmpty) return;
-                await inner.WriteAsync(part, cancellation);
+                await base.WriteAsync(part, cancellation);
                 _written += part.Length;
                 if (Piece > 0) await Task.Delay(1, cancellation);
             }
         }
 
+        // Every other way to write goes through the one above.
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellation) => WriteAsync(buffer.AsMemory(offset, count), cancellation).AsTask();
+
         public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellation = default) => inner.ReadAsync(buffer, cancellation);
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override void Flush() => inner.Flush();
-
-        public override bool CanRead => true;
-
-        public override bool CanWrite => true;
-
-        public override bool CanSeek => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
-        }
+        public override void Write(ReadOnlySpan<byte> buffer) => Write(buffer.ToArray(), 0, buffer.Length);
     }
 }
