@@ -43,7 +43,10 @@ internal sealed class RelayConnection : Stream
 
     private int Descriptor => (int)Socket.SafeHandle.DangerousGetHandle();
 
-    /// <summary>The receive calls of the relay's reads that brought bytes: per record, one for its body and at most one more.</summary>
+    /// <summary>
+    /// The receive calls of the relay's reads that brought bytes: one or two per record (its header with whatever came
+    /// along, then the rest of its body).
+    /// </summary>
     public long Receives { get; private set; }
 
     /// <summary>Whether bytes are waiting in the kernel, so a read would not wait for the peer.</summary>

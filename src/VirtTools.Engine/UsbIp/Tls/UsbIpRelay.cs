@@ -15,7 +15,7 @@ public sealed record UsbIpRelayEnd(long ToKernel, long ToNetwork, string Reason)
 
     public long ReadsToNetwork { get; init; }
 
-    /// <summary>The receive calls on the network connection that carried <see cref="ToKernel"/>: about one per TLS record.</summary>
+    /// <summary>The receive calls on the network connection that carried <see cref="ToKernel"/>: one or two per TLS record.</summary>
     public long NetworkReceives { get; init; }
 }
 
