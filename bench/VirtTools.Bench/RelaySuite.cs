@@ -98,9 +98,9 @@ public sealed class RelaySuite : BenchSuite
         vhci.Dispose();
         await Task.WhenAll(serverRelay, clientRelay);
         if (received != total) throw new InvalidOperationException($"the relays carried {received} of {total} bytes");
-        // Thread names are cut at 15 bytes ("usbip relay to kernel" is "usbip relay to "): matched by their start.
+        // The two pumps of each relay: "usbip->kernel" and "usbip->network".
         double PerMiB(string thread) => used.Where(pair => pair.Key.StartsWith(thread, StringComparison.Ordinal)).Sum(pair => pair.Value) * 1000 / mebibytes;
-        return new RelayRun(mebibytes / seconds, PerMiB("usbip relay"), PerMiB(".NET TP Worker"), PerMiB(".NET Sockets"));
+        return new RelayRun(mebibytes / seconds, PerMiB("usbip->"), PerMiB(".NET TP Worker"), PerMiB(".NET Sockets"));
     }
 
     /// <summary>The CPU every relayed byte costs at the least: sealed once by one relay, opened once by the other.</summary>

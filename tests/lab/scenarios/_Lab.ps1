@@ -439,14 +439,15 @@ function Invoke-LabTimedReads([string] $Device, [string] $Case, [hashtable] $Pro
 }
 
 # Runs a shell script, under `perf record` of the whole guest when the lab was run with --profile (perf is then in the
-# initramfs), and prints the profile: LAB-PERF lines, the share of samples per thread name and library, then per symbol.
+# initramfs), and prints the profile: LAB-PERF lines, the share of samples per thread name and library, per symbol, and
+# per thread name and symbol (the relay's pumps are "usbip->kernel" and "usbip->network").
 # Under TCG a sample lands where the emulated CPU takes the timer interrupt: at the start of a translated block or on a
 # `rep` string instruction, so a loop's samples gather on its first address. Returns the script's output lines.
 function Invoke-LabProfiled([string] $Script, [string] $Case) {
     if (-not [IO.File]::Exists('/usr/bin/perf')) { return @(& sh -c $Script) }
     $data = "/tmp/perf-$Case.data"
     $lines = @(& /usr/bin/perf record -q -a -e cpu-clock -F 997 -o $data -- sh -c $Script 2>$null)
-    foreach ($sort in 'comm,dso', 'dso,sym') {
+    foreach ($sort in 'comm,dso', 'dso,sym', 'comm,sym') {
         $report = @(& /usr/bin/perf report -i $data --stdio --sort $sort --percent-limit 0.4 2>$null)
         foreach ($line in $report) { if ($line -match '^\s+\d') { Write-LabLine "LAB-PERF $Case $sort $($line.Trim())" } }
     }

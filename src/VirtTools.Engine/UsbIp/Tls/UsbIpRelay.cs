@@ -61,8 +61,8 @@ public sealed class UsbIpRelay
         connection.StartRelaying();
         // Before the pumps: a stop already asked for shuts the sockets, and the pumps start into their EOF.
         relay._stopping = stop.UnsafeRegister(static state => ((UsbIpRelay)state!).End("stopped"), relay);
-        relay.Start(relay.PumpToKernel, "usbip relay to kernel");
-        relay.Start(relay.PumpToNetwork, "usbip relay to network");
+        relay.Start(relay.PumpToKernel, "usbip->kernel");
+        relay.Start(relay.PumpToNetwork, "usbip->network");
         return relay._ended.Task;
     }
 
