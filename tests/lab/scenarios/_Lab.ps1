@@ -410,13 +410,23 @@ function Wait-LabRelayCompiled([scriptblock] $Read, [string] $Case, [int] $Serve
         $Case, $reads, $clock.Elapsed.TotalSeconds, $compiled, $total, $(if ($null -eq $last) { 'unknown' } else { '{0:0.00}' -f $last }))
 }
 
+# The size of every SCSI read the timed reads make. An O_DIRECT read's request is cut at the queue's 32 segments, and a
+# segment is as long as the run of physically adjacent pages in dd's buffer: so a 1 MiB read went out in requests of
+# 128 KiB to 1 MiB, a new draw with every dd, and each request is one round trip through USB/IP (and both relays). A
+# read set with 1 MiB requests ran twice as fast as one with 171 KiB (bench/RESULTS.md, session 18). 128 KiB is what
+# any buffer allows (32 pages), about usb-storage's own 120 KiB for a USB 2 stick, and the same for plain and TLS.
+$script:LabReadRequestKiB = 128
+
 # Three timed whole reads of the stick, to /dev/null or through sha256sum, once the given processes (@{ role = pid })
 # have gone idle. One shell runs the three and times each by /proc/uptime, so no PowerShell runs (or compiles) in this
 # process meanwhile. Its lines: "start end exit-code bytes output". LAB-DIAG says where the time went over the three:
-# this guest's busy CPU seconds (of 2 per second: 2 vCPUs), each process's, and per thread.
+# this guest's busy CPU seconds (of 2 per second: 2 vCPUs), each process's, and per thread; and the block requests the
+# reads made, so two sets can be seen to have made the same ones.
 function Invoke-LabTimedReads([string] $Device, [string] $Case, [hashtable] $Processes, [switch] $Hash) {
     $kind = if ($Hash) { 'hashed' } else { 'bare' }
-    $size = 512 * [long](Read-LabFile "/sys/class/block/$([IO.Path]::GetFileName($Device))/size")
+    $block = "/sys/class/block/$([IO.Path]::GetFileName($Device))"
+    $size = 512 * [long](Read-LabFile "$block/size")
+    Write-LabFile "$block/queue/max_sectors_kb" $script:LabReadRequestKiB
     $read = if ($Hash) { "dd if=$Device bs=1M iflag=direct 2>/dev/null | sha256sum" } else { "dd if=$Device of=/dev/null bs=1M iflag=direct 2>/dev/null && echo -" }
     $script = "set -o pipefail; for n in 1 2 3; do a=`$(cut -d' ' -f1 /proc/uptime); out=`$($read); rc=`$?; b=`$(cut -d' ' -f1 /proc/uptime); echo `$a `$b `$rc $size `$out; done"
     $roles = @($Processes.Keys | Sort-Object)
@@ -428,9 +438,13 @@ function Invoke-LabTimedReads([string] $Device, [string] $Case, [hashtable] $Pro
         $cpu = @($roles | ForEach-Object { Get-LabProcessCpuSeconds $Processes[$_] })
         $busy = Get-LabGuestBusySeconds
     }
+    $before = -split (Read-LabFile "$block/stat")
     Invoke-LabQemu "host-cpu $Case-$kind begin"
     $lines = if ($Case -cmatch 'TLS' -and -not $Hash) { Invoke-LabProfiled $script $Case } else { @(& sh -c $script) }
     Invoke-LabQemu "host-cpu $Case-$kind end"
+    $after = -split (Read-LabFile "$block/stat")
+    $count = [long]$after[0] - [long]$before[0]
+    Write-LabLine ('LAB-DIAG tls-relay reads={0} {1} block_requests={2} kib_per_request={3:0}' -f $Case, $kind, $count, (([long]$after[2] - [long]$before[2]) / 2 / [math]::Max($count, 1)))
     $spent = for ($i = 0; $i -lt $roles.Count; $i++) { '{0}_cpu_s={1:0.0}' -f $roles[$i], ((Get-LabProcessCpuSeconds $Processes[$roles[$i]]) - $cpu[$i]) }
     Write-LabLine ('LAB-DIAG tls-relay reads={0} {1} guest_busy_cpu_s={2:0.0} {3}' -f $Case, $kind, ((Get-LabGuestBusySeconds) - $busy), ($spent -join ' '))
     for ($i = 0; $i -lt $roles.Count; $i++) { Write-LabThreadCpu "$Case-$kind-$($roles[$i])" $threads[$i] (Get-LabThreadCpuSeconds $Processes[$roles[$i]]) }
