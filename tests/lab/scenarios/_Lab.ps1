@@ -443,10 +443,10 @@ function Invoke-LabTimedReads([string] $Device, [string] $Case, [hashtable] $Pro
     $lines = if ($Case -cmatch 'TLS' -and -not $Hash) { Invoke-LabProfiled $script $Case } else { @(& sh -c $script) }
     Invoke-LabQemu "host-cpu $Case-$kind end"
     $after = -split (Read-LabFile "$block/stat")
-    $count = [long]$after[0] - [long]$before[0]
-    Write-LabLine ('LAB-DIAG tls-relay reads={0} {1} block_requests={2} kib_per_request={3:0}' -f $Case, $kind, $count, (([long]$after[2] - [long]$before[2]) / 2 / [math]::Max($count, 1)))
+    $requests = [long]$after[0] - [long]$before[0]
     $spent = for ($i = 0; $i -lt $roles.Count; $i++) { '{0}_cpu_s={1:0.0}' -f $roles[$i], ((Get-LabProcessCpuSeconds $Processes[$roles[$i]]) - $cpu[$i]) }
-    Write-LabLine ('LAB-DIAG tls-relay reads={0} {1} guest_busy_cpu_s={2:0.0} {3}' -f $Case, $kind, ((Get-LabGuestBusySeconds) - $busy), ($spent -join ' '))
+    Write-LabLine ('LAB-DIAG tls-relay reads={0} {1} block_requests={2} kib_per_request={3:0} guest_busy_cpu_s={4:0.0} {5}' -f $Case, $kind, $requests,
+        (([long]$after[2] - [long]$before[2]) / 2 / [math]::Max($requests, 1)), ((Get-LabGuestBusySeconds) - $busy), ($spent -join ' '))
     for ($i = 0; $i -lt $roles.Count; $i++) { Write-LabThreadCpu "$Case-$kind-$($roles[$i])" $threads[$i] (Get-LabThreadCpuSeconds $Processes[$roles[$i]]) }
     foreach ($line in $lines) { Write-LabLine "  `$ $read -> $line (uptime before and after, exit code, bytes, output)" }
     return $lines
